@@ -1,0 +1,40 @@
+"""Sources of events: the trackers and tools that send them."""
+
+import uuid
+
+from django.db import models
+
+__all__ = ["Integration", "IntegrationType"]
+
+
+class IntegrationType(models.TextChoices):
+    SEGMENT = "segment", "Segment"
+    AMPLITUDE = "amplitude", "Amplitude"
+    MIXPANEL = "mixpanel", "Mixpanel"
+    RUDDERSTACK = "rudderstack", "RudderStack"
+    SNOWPLOW = "snowplow", "Snowplow"
+    CUSTOM = "custom", "Custom tracker"
+
+
+class Integration(models.Model):
+    """A source of events; every catalog resource belongs to exactly one integration."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200, unique=True)
+    type = models.CharField(max_length=32, choices=IntegrationType.choices)
+    description = models.TextField(blank=True)
+    teams = models.ManyToManyField("catalog.Team", related_name="integrations", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(type__in=IntegrationType.values),
+                name="integration_type_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,281 @@
+"""What the catalog documents: event categories, events and event properties.
+
+All three kinds live in one `Resource` table with an `entity_type` column, and each kind has a
+proxy model whose manager filters on it. One table answers "all resources matching X" (search,
+the generic resource query, history), `bulk_create` works for every kind, reads need no join,
+and the unique (parent, title) rule is a plain database constraint. The columns only properties
+have are nullable and guarded by check constraints.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+__all__ = [
+    "Collection",
+    "DataType",
+    "EntityType",
+    "Event",
+    "EventCategory",
+    "EventProperty",
+    "Resource",
+    "Tag",
+]
+
+
+class EntityType(models.TextChoices):
+    EVENT_CATEGORY = "event_category", "Event category"
+    EVENT = "event", "Event"
+    EVENT_PROPERTY = "event_property", "Event property"
+
+
+#: The kind a resource's parent must have; None means "no parent".
+PARENT_TYPE = {
+    EntityType.EVENT_CATEGORY: None,
+    EntityType.EVENT: EntityType.EVENT_CATEGORY,
+    EntityType.EVENT_PROPERTY: EntityType.EVENT,
+}
+
+
+class DataType(models.TextChoices):
+    STRING = "string", "String"
+    NUMBER = "number", "Number"
+    INTEGER = "integer", "Integer"
+    BOOLEAN = "boolean", "Boolean"
+    OBJECT = "object", "Object"
+    ARRAY = "array", "Array"
+    DATETIME = "datetime", "Date and time"
+    NULL = "null", "Null"
+
+
+class Tag(models.Model):
+    """A free label on resources, such as "checkout" or "deprecated"."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    title = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Collection(models.Model):
+    """A curated group of resources, such as "Checkout funnel"."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    title = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ResourceQuerySet(models.QuerySet):
+    def published(self) -> "ResourceQuerySet":
+        return self.filter(published=True)
+
+    def of_type(self, entity_type: str) -> "ResourceQuerySet":
+        return self.filter(entity_type=entity_type)
+
+
+class Resource(models.Model):
+    """One documented thing of the catalog: an event category, an event or an event property."""
+
+    #: Set on each proxy model; a proxy instance gets this kind when it is created.
+    ENTITY_TYPE: str | None = None
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    entity_type = models.CharField(max_length=32, choices=EntityType.choices, db_index=True)
+    title = models.CharField(max_length=255)
+    description = models.TextField(blank=True, help_text="A one-line summary.")
+    definition = models.TextField(blank=True, help_text="Full documentation, in Markdown.")
+    pii = models.BooleanField(
+        "PII", default=False, help_text="Holds personally identifiable information."
+    )
+    verified = models.BooleanField(default=False, help_text="Checked by a data steward.")
+    published = models.BooleanField(default=False, help_text="Visible to viewers.")
+    integration = models.ForeignKey(
+        "catalog.Integration", on_delete=models.PROTECT, related_name="resources"
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="children",
+        help_text="An event's category, or a property's event.",
+    )
+    owners = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="owned_resources", blank=True
+    )
+    teams = models.ManyToManyField("catalog.Team", related_name="resources", blank=True)
+    tags = models.ManyToManyField(Tag, related_name="resources", blank=True)
+    collections = models.ManyToManyField(Collection, related_name="resources", blank=True)
+    subscribers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="subscriptions",
+        blank=True,
+        help_text="Emailed whenever the resource changes.",
+    )
+
+    # Event properties only.
+    # NULL, not "", marks "not a property": the check constraint below relies on it.
+    data_type = models.CharField(  # noqa: DJ001
+        max_length=16, choices=DataType.choices, null=True, blank=True
+    )
+    required = models.BooleanField(null=True, blank=True)
+    allowed_values = models.JSONField(
+        null=True, blank=True, help_text="The only values the property may take (a JSON list)."
+    )
+    examples = models.JSONField(null=True, blank=True, help_text="Example values (a JSON list).")
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ResourceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title", "id"]
+        indexes = [
+            models.Index(fields=["entity_type", "title"], name="resource_type_title_idx"),
+            models.Index(fields=["updated_at"], name="resource_updated_at_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(entity_type__in=EntityType.values), name="resource_entity_type_valid"
+            ),
+            models.CheckConstraint(condition=~Q(title=""), name="resource_title_not_empty"),
+            models.CheckConstraint(
+                condition=(
+                    Q(entity_type=EntityType.EVENT_CATEGORY, parent__isnull=True)
+                    | (~Q(entity_type=EntityType.EVENT_CATEGORY) & Q(parent__isnull=False))
+                ),
+                name="resource_parent_matches_kind",
+                violation_error_message="Categories have no parent; events and properties do.",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        entity_type=EntityType.EVENT_PROPERTY,
+                        data_type__in=DataType.values,
+                        required__isnull=False,
+                    )
+                    | (
+                        ~Q(entity_type=EntityType.EVENT_PROPERTY)
+                        & Q(
+                            data_type__isnull=True,
+                            required__isnull=True,
+                            allowed_values__isnull=True,
+                            examples__isnull=True,
+                        )
+                    )
+                ),
+                name="resource_property_columns",
+                violation_error_message=(
+                    "Only event properties have a data type, required flag, allowed values "
+                    "and examples; every property has a data type and a required flag."
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["parent", "title"],
+                name="resource_unique_title_per_parent",
+                violation_error_message="The parent already has a child with this title.",
+            ),
+            models.UniqueConstraint(
+                fields=["integration", "title"],
+                condition=Q(parent__isnull=True),
+                name="resource_unique_category_title",
+                violation_error_message="The integration already has a category with this title.",
+            ),
+        ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Read __dict__, not the attributes: a deferred field would cost a query per row.
+        values = self.__dict__
+        if self.ENTITY_TYPE and not values.get("entity_type"):
+            self.entity_type = self.ENTITY_TYPE
+        if values.get("entity_type") == EntityType.EVENT_PROPERTY:
+            if "data_type" in values and values["data_type"] is None:
+                self.data_type = DataType.STRING
+            if "required" in values and values["required"] is None:
+                self.required = False
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        """Check what a row alone can't: the parent's kind and integration."""
+        super().clean()
+        expected = PARENT_TYPE.get(self.entity_type)
+        if self.parent_id is None:
+            if expected is not None:
+                raise ValidationError(
+                    {"parent": f"A {self.get_entity_type_display().lower()} needs a parent."}
+                )
+            return
+        parent = self.parent
+        if expected is None:
+            raise ValidationError({"parent": "An event category has no parent."})
+        if parent.entity_type != expected:
+            raise ValidationError(
+                {"parent": f"The parent must be an {EntityType(expected).label.lower()}."}
+            )
+        if self.integration_id and parent.integration_id != self.integration_id:
+            raise ValidationError({"parent": "The parent belongs to another integration."})
+        for field in ("allowed_values", "examples"):
+            value = getattr(self, field)
+            if value is not None and not isinstance(value, list):
+                raise ValidationError({field: 'Enter a JSON list, such as ["a", "b"].'})
+
+
+class KindManager(models.Manager.from_queryset(ResourceQuerySet)):
+    """The manager of a proxy model: only the resources of its kind."""
+
+    def get_queryset(self) -> ResourceQuerySet:
+        return super().get_queryset().filter(entity_type=self.model.ENTITY_TYPE)
+
+
+class EventCategory(Resource):
+    """Groups events; the top of the hierarchy, one per title in an integration."""
+
+    ENTITY_TYPE = EntityType.EVENT_CATEGORY
+    objects = KindManager()
+
+    class Meta:
+        proxy = True
+        verbose_name_plural = "event categories"
+
+
+class Event(Resource):
+    """A tracked event, such as "Order Completed"; its parent is a category."""
+
+    ENTITY_TYPE = EntityType.EVENT
+    objects = KindManager()
+
+    class Meta:
+        proxy = True
+
+
+class EventProperty(Resource):
+    """A property sent with an event, such as `revenue`; its parent is an event."""
+
+    ENTITY_TYPE = EntityType.EVENT_PROPERTY
+    objects = KindManager()
+
+    class Meta:
+        proxy = True
+        verbose_name_plural = "event properties"
