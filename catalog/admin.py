@@ -4,6 +4,7 @@ Every save and delete goes through `catalog.services`, so the admin obeys the sa
 (roles, parent kinds, unique titles) as the API and, later, records history the same way.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
@@ -93,7 +94,18 @@ class WorkspaceAdmin(RoleAdminMixin, admin.ModelAdmin):
 # --- Catalog resources -------------------------------------------------------------------
 
 
-class ResourceChildInline(RoleAdminMixin, admin.TabularInline):
+class PropertyFieldsMixin:
+    """`required` is NULL on non-properties only; on a property's form it is a checkbox."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "required":
+            return forms.BooleanField(
+                required=False, label="Required", help_text="Every event must send it."
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class ResourceChildInline(PropertyFieldsMixin, RoleAdminMixin, admin.TabularInline):
     """Children of a resource, edited in place; saved by ResourceAdminBase.save_formset."""
 
     model = Resource
@@ -130,7 +142,7 @@ def unpublish(modeladmin, request, queryset):
     modeladmin.bulk_update(request, queryset, published=False)
 
 
-class ResourceAdminBase(RoleAdminMixin, admin.ModelAdmin):
+class ResourceAdminBase(PropertyFieldsMixin, RoleAdminMixin, admin.ModelAdmin):
     """What the three resource kinds share in the admin."""
 
     editors_may_write = True
@@ -311,7 +323,8 @@ class ResourceAdmin(RoleAdminMixin, admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
-        return False
+        # Deleting a category or event lists its children as plain resources; editors may.
+        return request.user.is_active and request.user.can_edit_catalog
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         resource = self.get_object(request, object_id)

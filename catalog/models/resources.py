@@ -221,13 +221,14 @@ class Resource(models.Model):
         """Check what a row alone can't: the parent's kind and integration."""
         super().clean()
         expected = PARENT_TYPE.get(self.entity_type)
-        if self.parent_id is None:
+        # The descriptor, not parent_id: an admin inline's parent may not be saved yet.
+        parent = self.parent
+        if parent is None:
             if expected is not None:
                 raise ValidationError(
-                    {"parent": f"A {self.get_entity_type_display().lower()} needs a parent."}
+                    {"parent": f"An {self.get_entity_type_display().lower()} needs a parent."}
                 )
             return
-        parent = self.parent
         if expected is None:
             raise ValidationError({"parent": "An event category has no parent."})
         if parent.entity_type != expected:
