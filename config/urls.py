@@ -1,6 +1,7 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from catalog.views import healthcheck
 
@@ -12,5 +13,9 @@ urlpatterns = [
     path("healthcheck", healthcheck, name="healthcheck"),
     path("healthcheck/", healthcheck),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("catalog.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
 ]

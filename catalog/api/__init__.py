@@ -1,0 +1,1 @@
+"""The REST API under /api/v1/, compatible with the seed's Events API."""

@@ -1,0 +1,240 @@
+"""The generic resource query: a JSON filter and sort compiled to one ORM query.
+
+    filter={"operator": "exact", "field": "type", "value": "event"}
+    filter={"operator": "and", "operands": [{...}, {"operator": "not", "operands": [{...}]}]}
+    sort={"field": "updated_at", "order": "desc", "tie_breaker": "id"}
+
+Field operators: exact, contains, in, is_set, gte, lte. Logical operators: and, or, not, nested
+freely. Anything unknown is an error that says what is wrong; nothing is filtered in Python.
+"""
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.dateparse import parse_datetime
+
+from catalog.models import EntityType, Resource
+from catalog.services.resources import M2M_FIELDS
+
+FIELD_OPERATORS = ("exact", "contains", "in", "is_set", "gte", "lte")
+LOGICAL_OPERATORS = ("and", "or", "not")
+MAX_DEPTH = 10
+MAX_CONDITIONS = 100
+
+
+class ResourceQueryError(ValueError):
+    """The filter or sort can't be used; the message tells the client why."""
+
+
+@dataclass(frozen=True)
+class Field:
+    column: str
+    kind: str  # "text", "uuid", "bool", "datetime", "choice", "m2m"
+    operators: tuple[str, ...]
+
+
+_TEXT = ("exact", "contains", "in", "is_set", "gte", "lte")
+_ID = ("exact", "in", "is_set")
+_BOOL = ("exact",)
+_TIME = ("exact", "gte", "lte")
+FIELDS: dict[str, Field] = {
+    "id": Field("id", "uuid", ("exact", "in")),
+    "type": Field("entity_type", "choice", ("exact", "in")),
+    "entity_type": Field("entity_type", "choice", ("exact", "in")),
+    "title": Field("title", "text", _TEXT),
+    "description": Field("description", "text", _TEXT),
+    "definition": Field("definition", "text", ("contains", "is_set")),
+    "integration_id": Field("integration_id", "uuid", ("exact", "in")),
+    "integration": Field("integration_id", "uuid", ("exact", "in")),
+    "parent_id": Field("parent_id", "uuid", _ID),
+    "parent": Field("parent_id", "uuid", _ID),
+    "pii": Field("pii", "bool", _BOOL),
+    "verified": Field("verified", "bool", _BOOL),
+    "published": Field("published", "bool", _BOOL),
+    "created_at": Field("created_at", "datetime", _TIME),
+    "updated_at": Field("updated_at", "datetime", _TIME),
+    **{name: Field(name, "m2m", ("exact", "contains", "in", "is_set")) for name in M2M_FIELDS},
+}
+SORT_FIELDS = {
+    "id": "id",
+    "title": "title",
+    "type": "entity_type",
+    "entity_type": "entity_type",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "pii": "pii",
+    "verified": "verified",
+    "published": "published",
+}
+
+
+def parse_json(raw: str | None, name: str) -> Any:
+    if raw is None or raw == "":
+        return None
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise ResourceQueryError(
+            f"`{name}` is not valid JSON: {error.msg} at {error.pos}."
+        ) from error
+
+
+def _value(field_name: str, field: Field, value: Any) -> Any:
+    """Check one comparison value against the field's kind and convert it."""
+    kind = field.kind
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in {"true", "false"}:
+            return value.lower() == "true"
+    elif kind in {"uuid", "m2m"}:
+        if isinstance(value, str):
+            try:
+                return uuid.UUID(value)
+            except ValueError:
+                pass
+    elif kind == "choice":
+        if value in EntityType.values:
+            return value
+        raise ResourceQueryError(
+            f"`{field_name}` must be one of {', '.join(EntityType.values)}, not {value!r}."
+        )
+    elif kind == "datetime":
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+        if parsed is not None:
+            return parsed
+        raise ResourceQueryError(
+            f"`{field_name}` needs an ISO 8601 date and time, such as 2026-01-31T12:00:00Z."
+        )
+    elif isinstance(value, str):
+        return value
+    expected = {"bool": "true or false", "uuid": "an id", "m2m": "an id", "text": "a string"}
+    raise ResourceQueryError(f"`{field_name}` needs {expected[kind]}, not {value!r}.")
+
+
+def _m2m_condition(name: str, ids: list | None) -> Q:
+    """Resources related to any of `ids` (or to anything, when None), without duplicate rows."""
+    m2m = Resource._meta.get_field(name)
+    through = m2m.remote_field.through
+    source, target = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
+    rows = through.objects.filter(**{source: OuterRef("pk")})
+    if ids is not None:
+        rows = rows.filter(**{f"{target}__in": ids})
+    return Q(Exists(rows))
+
+
+def _field_condition(node: dict) -> Q:
+    operator, name = node.get("operator"), node.get("field")
+    if not isinstance(name, str) or name not in FIELDS:
+        raise ResourceQueryError(f"Unknown field {name!r}. Fields: {', '.join(sorted(FIELDS))}.")
+    field = FIELDS[name]
+    if operator not in field.operators:
+        raise ResourceQueryError(
+            f"Operator {operator!r} does not apply to `{name}`; use one of "
+            f"{', '.join(field.operators)}."
+        )
+    if "value" not in node:
+        raise ResourceQueryError(f"The `{operator}` condition on `{name}` needs a `value`.")
+    value = node["value"]
+    column = field.column
+
+    if operator == "is_set":
+        if not isinstance(value, bool):
+            raise ResourceQueryError("`is_set` takes true or false.")
+        if field.kind == "m2m":
+            condition = _m2m_condition(column, None)
+        elif field.kind == "text":
+            condition = ~Q(**{column: ""})
+        else:
+            condition = Q(**{f"{column}__isnull": False})
+        return condition if value else ~condition
+
+    if operator == "in":
+        if not isinstance(value, list) or not value:
+            raise ResourceQueryError(f"`in` on `{name}` takes a non-empty list.")
+        if len(value) > 1000:
+            raise ResourceQueryError("`in` takes at most 1000 values.")
+        values = [_value(name, field, item) for item in value]
+        if field.kind == "m2m":
+            return _m2m_condition(column, values)
+        return Q(**{f"{column}__in": values})
+
+    converted = _value(name, field, value)
+    if field.kind == "m2m":  # exact and contains: related to this id
+        return _m2m_condition(column, [converted])
+    lookup = {"exact": "", "contains": "__icontains", "gte": "__gte", "lte": "__lte"}[operator]
+    return Q(**{f"{column}{lookup}": converted})
+
+
+def compile_filter(node: Any, *, depth: int = 0, budget: list[int] | None = None) -> Q:
+    """Turn a filter tree into a Q object, checking every node."""
+    budget = budget if budget is not None else [MAX_CONDITIONS]
+    if depth > MAX_DEPTH:
+        raise ResourceQueryError(f"The filter is nested more than {MAX_DEPTH} levels deep.")
+    if not isinstance(node, dict):
+        raise ResourceQueryError("A filter is a JSON object with an `operator`.")
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ResourceQueryError(f"The filter has more than {MAX_CONDITIONS} conditions.")
+    operator = node.get("operator")
+    if operator in LOGICAL_OPERATORS:
+        operands = node.get("operands")
+        if not isinstance(operands, list) or not operands:
+            raise ResourceQueryError(f"`{operator}` needs a non-empty list of `operands`.")
+        if operator == "not" and len(operands) != 1:
+            raise ResourceQueryError("`not` takes exactly one operand.")
+        conditions = [compile_filter(o, depth=depth + 1, budget=budget) for o in operands]
+        if operator == "not":
+            return ~conditions[0]
+        combined = conditions[0]
+        for condition in conditions[1:]:
+            combined = combined & condition if operator == "and" else combined | condition
+        return combined
+    if operator in FIELD_OPERATORS:
+        return _field_condition(node)
+    raise ResourceQueryError(
+        f"Unknown operator {operator!r}. Operators: "
+        f"{', '.join(FIELD_OPERATORS + LOGICAL_OPERATORS)}."
+    )
+
+
+def compile_sort(node: Any) -> list[str]:
+    """Turn `{"field", "order", "tie_breaker"}` into an order_by list (id breaks ties last)."""
+    if node is None:
+        return ["title", "id"]
+    if not isinstance(node, dict):
+        raise ResourceQueryError("`sort` is a JSON object with a `field`.")
+    unknown = set(node) - {"field", "order", "tie_breaker"}
+    if unknown:
+        raise ResourceQueryError(f"Unknown sort keys: {', '.join(sorted(unknown))}.")
+    order = node.get("order", "asc")
+    if order not in ("asc", "desc"):
+        raise ResourceQueryError("`order` is asc or desc.")
+    prefix = "-" if order == "desc" else ""
+    columns = []
+    for key in ("field", "tie_breaker"):
+        name = node.get(key)
+        if name is None and key == "tie_breaker":
+            continue
+        if name not in SORT_FIELDS:
+            raise ResourceQueryError(
+                f"Can't sort by {name!r}. Sortable fields: {', '.join(sorted(SORT_FIELDS))}."
+            )
+        columns.append(prefix + SORT_FIELDS[name])
+    if not any(column.lstrip("-") == "id" for column in columns):
+        columns.append(prefix + "id")
+    return columns
+
+
+def apply_resource_query(
+    queryset: QuerySet, *, filter_json: str | None, sort_json: str | None
+) -> QuerySet:
+    """Filter and sort `queryset` as the query string asks. Raises ResourceQueryError."""
+    filter_node = parse_json(filter_json, "filter")
+    sort_node = parse_json(sort_json, "sort")
+    if filter_node is not None:
+        queryset = queryset.filter(compile_filter(filter_node))
+    return queryset.order_by(*compile_sort(sort_node))

@@ -1,0 +1,244 @@
+"""Request and response shapes of the API, as the seed document describes them."""
+
+from django.db.models import Manager
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from catalog.models import (
+    ApiKey,
+    Collection,
+    DataType,
+    EntityType,
+    Integration,
+    Resource,
+    Tag,
+    Team,
+    User,
+)
+from catalog.selectors import attach_relation_ids
+from catalog.services.resources import M2M_FIELDS, PROPERTY_ONLY_FIELDS
+
+
+class StrictFieldsMixin:
+    """Refuse fields the endpoint doesn't know, so a typo is a 400, not a silent no-op.
+
+    Read-only fields (`id`, `created_at`, ...) are accepted and ignored, so a client may send
+    back what it read.
+    """
+
+    def to_internal_value(self, data):
+        unknown = {}
+        if isinstance(data, dict):
+            unknown = {name: ["Unknown field."] for name in sorted(set(data) - set(self.fields))}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            raise serializers.ValidationError({**error.detail, **unknown}) from error
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value
+
+
+def _ids(queryset, **kwargs):
+    return serializers.PrimaryKeyRelatedField(
+        queryset=queryset, pk_field=serializers.UUIDField(), **kwargs
+    )
+
+
+class ResourceListSerializer(serializers.ListSerializer):
+    """Fetches the M2M ids of a whole page in one query before serializing it."""
+
+    def to_representation(self, data):
+        items = list(data.all() if isinstance(data, Manager) else data)
+        attach_relation_ids(items)
+        return [self.child.to_representation(item) for item in items]
+
+
+class ResourceSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """Any catalog resource. Property-only fields appear on event properties only."""
+
+    entity_type = serializers.ChoiceField(choices=EntityType.choices, read_only=True)
+    integration = _ids(Integration.objects.all(), help_text="The UUID of the integration.")
+    parent = _ids(
+        Resource.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="An event's category, or a property's event.",
+    )
+    owners = _ids(User.objects.all(), many=True, required=False, help_text="Owner user ids.")
+    teams = _ids(Team.objects.all(), many=True, required=False, help_text="Team ids.")
+    tags = _ids(Tag.objects.all(), many=True, required=False, help_text="Tag ids.")
+    collections = _ids(
+        Collection.objects.all(), many=True, required=False, help_text="Collection ids."
+    )
+    subscribers = _ids(
+        User.objects.all(),
+        many=True,
+        required=False,
+        help_text="User ids notified of every change.",
+    )
+
+    class Meta:
+        model = Resource
+        fields = [
+            "id",
+            "created_at",
+            "updated_at",
+            "entity_type",
+            "title",
+            "description",
+            "definition",
+            "pii",
+            "verified",
+            "published",
+            "integration",
+            "parent",
+            *M2M_FIELDS,
+        ]
+        read_only_fields = ["id", "created_at", "updated_at", "entity_type"]
+        list_serializer_class = ResourceListSerializer
+        # Unique titles and parent rules are checked by the service (one place for every
+        # write path); DRF's own unique validators would also make optional fields required.
+        validators = []
+
+    def to_representation(self, instance):
+        # Written out by hand: this runs for every row of every list, and the generic
+        # field-by-field path costs several times more.
+        relation_ids = getattr(instance, "relation_ids", None)
+        if relation_ids is None:
+            relation_ids = attach_relation_ids([instance])[0].relation_ids
+        datetime_field = self.fields["created_at"]
+        data = {
+            "id": str(instance.pk),
+            "created_at": datetime_field.to_representation(instance.created_at),
+            "updated_at": datetime_field.to_representation(instance.updated_at),
+            "entity_type": instance.entity_type,
+            "title": instance.title,
+            "description": instance.description,
+            "definition": instance.definition,
+            "pii": instance.pii,
+            "verified": instance.verified,
+            "published": instance.published,
+            "integration": str(instance.integration_id),
+            "parent": str(instance.parent_id) if instance.parent_id else None,
+        }
+        for field in M2M_FIELDS:
+            data[field] = [str(pk) for pk in relation_ids[field]]
+        if instance.entity_type == EntityType.EVENT_PROPERTY:
+            data.update(
+                data_type=instance.data_type,
+                required=instance.required,
+                allowed_values=instance.allowed_values,
+                examples=instance.examples,
+            )
+        return data
+
+
+class EventCategorySerializer(ResourceSerializer):
+    """Categories have no parent; `integration` is required on create."""
+
+    class Meta(ResourceSerializer.Meta):
+        fields = [f for f in ResourceSerializer.Meta.fields if f != "parent"]
+
+
+class EventSerializer(ResourceSerializer):
+    """Events: `title` and `parent` (a category) are required on create; `integration` is
+    taken from the category when left out."""
+
+    integration = _ids(
+        Integration.objects.all(),
+        required=False,
+        help_text="The UUID of the integration (defaults to the parent's).",
+    )
+    parent = _ids(Resource.objects.all(), help_text="The UUID of the parent.")
+
+
+class EventPropertySerializer(EventSerializer):
+    """Event properties add a data type, a required flag, allowed values and examples."""
+
+    data_type = serializers.ChoiceField(choices=DataType.choices, required=False)
+    required = serializers.BooleanField(required=False)
+    allowed_values = serializers.ListField(
+        child=serializers.JSONField(), allow_null=True, required=False
+    )
+    examples = serializers.ListField(child=serializers.JSONField(), allow_null=True, required=False)
+
+    class Meta(EventSerializer.Meta):
+        fields = [*EventSerializer.Meta.fields, *sorted(PROPERTY_ONLY_FIELDS)]
+
+
+@extend_schema_field(EventPropertySerializer)
+class AnyResourceSerializer(ResourceSerializer):
+    """A resource of any kind, as the generic resource query returns it."""
+
+
+class TagSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Tag
+        fields = ["id", "title", "description", "created_at", "updated_at"]
+
+
+class CollectionSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Collection
+        fields = ["id", "title", "description", "created_at", "updated_at"]
+
+
+class TeamSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    members = _ids(User.objects.all(), many=True, required=False)
+
+    class Meta:
+        model = Team
+        fields = ["id", "name", "description", "members", "created_at", "updated_at"]
+
+
+class IntegrationSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    teams = _ids(Team.objects.all(), many=True, required=False)
+
+    class Meta:
+        model = Integration
+        fields = ["id", "name", "type", "description", "teams", "created_at", "updated_at"]
+
+
+class UserSerializer(serializers.ModelSerializer):
+    teams = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "email",
+            "first_name",
+            "last_name",
+            "role",
+            "is_active",
+            "teams",
+        ]
+        read_only_fields = fields
+
+
+class ApiKeySerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    class Meta:
+        model = ApiKey
+        fields = ["id", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+        read_only_fields = ["id", "prefix", "created_at", "last_used_at", "revoked_at"]
+
+
+class NewApiKeySerializer(ApiKeySerializer):
+    key = serializers.CharField(
+        read_only=True, help_text="The secret. It is shown only in this response."
+    )
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = [*ApiKeySerializer.Meta.fields, "key"]
+        read_only_fields = [*ApiKeySerializer.Meta.read_only_fields, "key"]
+
+
+class DeletedSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    deleted = serializers.BooleanField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()

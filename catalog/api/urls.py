@@ -1,0 +1,35 @@
+"""Routes of /api/v1/, each with or without a trailing slash, as the seed's clients expect."""
+
+from django.urls import include, path, re_path
+from rest_framework.routers import SimpleRouter
+
+from catalog.api import views
+
+
+class OptionalSlashRouter(SimpleRouter):
+    def __init__(self):
+        super().__init__()
+        self.trailing_slash = "/?"
+
+
+router = OptionalSlashRouter()
+router.register("event/category", views.EventCategoryViewSet, basename="event-category")
+router.register("event/events", views.EventViewSet, basename="event")
+router.register("event/event_properties", views.EventPropertyViewSet, basename="event-property")
+router.register("integration/integrations", views.IntegrationViewSet, basename="integration")
+router.register("tag/tags", views.TagViewSet, basename="tag")
+router.register("collection/collections", views.CollectionViewSet, basename="collection")
+router.register("team/teams", views.TeamViewSet, basename="team")
+router.register("user/users", views.UserViewSet, basename="user")
+router.register("user/api_keys", views.ApiKeyViewSet, basename="api-key")
+
+urlpatterns = [
+    re_path(r"^user/me/?$", views.MeView.as_view(), name="user-me"),
+    re_path(r"^resource/catalog/?$", views.ResourceQueryView.as_view(), name="resource-catalog"),
+    re_path(
+        r"^resource/all/(?P<pk>[^/.]+)/?$",
+        views.ResourceDetailView.as_view(),
+        name="resource-detail",
+    ),
+    path("", include(router.urls)),
+]

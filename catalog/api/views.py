@@ -1,0 +1,370 @@
+"""API views: a few declarations each; the work happens in selectors and services."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+
+from catalog.api import serializers as s
+from catalog.api.filters import EventCategoryFilter, ResourceFilter
+from catalog.api.resource_filter import ResourceQueryError, apply_resource_query
+from catalog.models import (
+    ApiKey,
+    Collection,
+    EntityType,
+    Integration,
+    Resource,
+    Tag,
+    Team,
+    User,
+)
+from catalog.selectors import resources_visible_to
+from catalog.services import keys
+from catalog.services.resources import resource_create, resource_delete, resource_update
+from catalog.services.workspace import workspace_object_delete, workspace_object_save
+
+ERRORS = {
+    400: OpenApiResponse(description="The request is invalid; the body says which field."),
+    401: OpenApiResponse(s.ErrorSerializer, description="No API key, or a wrong one."),
+    403: OpenApiResponse(s.ErrorSerializer, description="Your role may not do this."),
+    404: OpenApiResponse(s.ErrorSerializer, description="No such object (or not visible)."),
+}
+READ_ERRORS = {401: ERRORS[401]}
+ONE_ERRORS = {401: ERRORS[401], 404: ERRORS[404]}
+WRITE_ERRORS = {code: ERRORS[code] for code in (400, 401, 403)}
+CHANGE_ERRORS = ERRORS
+DELETE_ERRORS = {code: ERRORS[code] for code in (401, 403, 404)}
+
+
+def call_service(function, **kwargs):
+    """Run a service; its validation errors become 400 responses with field messages."""
+    try:
+        return function(**kwargs)
+    except DjangoValidationError as error:
+        raise ValidationError(as_serializer_error(error)) from error
+    except ProtectedError as error:
+        raise ValidationError(
+            {"detail": "Still in use by catalog resources; delete or move those first."}
+        ) from error
+
+
+def deleted(pk) -> Response:
+    """The seed answers a delete with 200 and a small body."""
+    return Response({"id": str(pk), "deleted": True}, status=status.HTTP_200_OK)
+
+
+class CatalogViewSet(viewsets.ModelViewSet):
+    """What every endpoint of the API shares: no PUT (the seed has PATCH), 200 on delete."""
+
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def update(self, request, *args, **kwargs):
+        # PATCH only, so every update is partial.
+        kwargs["partial"] = True
+        return super().update(request, *args, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        instance = self.get_object()
+        pk = instance.pk
+        self.perform_destroy(instance)
+        return deleted(pk)
+
+
+class ResourceViewSet(CatalogViewSet):
+    """Categories, events or properties, depending on `entity_type`."""
+
+    entity_type: str = ""
+    write_role = "editor"
+    filterset_class = ResourceFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return Resource.objects.none()
+        return resources_visible_to(self.request.user, self.entity_type).order_by("title", "id")
+
+    def perform_create(self, serializer):
+        serializer.instance = call_service(
+            resource_create,
+            actor=self.request.user,
+            entity_type=self.entity_type,
+            data=serializer.validated_data,
+        )
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        integration = data.pop("integration", None)
+        if integration is not None and integration.pk != serializer.instance.integration_id:
+            raise ValidationError({"integration": "A resource can't move to another integration."})
+        serializer.instance = call_service(
+            resource_update, resource=serializer.instance, actor=self.request.user, data=data
+        )
+
+    def perform_destroy(self, instance):
+        call_service(resource_delete, resource=instance, actor=self.request.user)
+
+
+def _resource_docs(noun: str, plural: str, serializer, *, deprecated: bool = False, note=""):
+    return extend_schema_view(
+        list=extend_schema(
+            summary=f"List {plural}",
+            description=note + f"List the {plural} in the workspace, optionally filtered.",
+            deprecated=deprecated,
+            responses={200: serializer(many=True), **READ_ERRORS, 400: ERRORS[400]},
+        ),
+        create=extend_schema(
+            summary=f"Create {noun}",
+            responses={201: serializer, **WRITE_ERRORS},
+        ),
+        retrieve=extend_schema(
+            summary=f"Get {noun} by id",
+            description=note + f"Retrieve one {noun} (its id with or without dashes).",
+            deprecated=deprecated,
+            responses={200: serializer, **ONE_ERRORS},
+        ),
+        partial_update=extend_schema(
+            summary=f"Update {noun}",
+            description="Change the given fields; lists of ids replace the current sets.",
+            responses={200: serializer, **CHANGE_ERRORS},
+        ),
+        destroy=extend_schema(
+            summary=f"Delete {noun}",
+            description=f"Delete the {noun} and everything under it.",
+            responses={200: s.DeletedSerializer, **DELETE_ERRORS},
+        ),
+    )
+
+
+@_resource_docs("event category", "event categories", s.EventCategorySerializer)
+class EventCategoryViewSet(ResourceViewSet):
+    entity_type = EntityType.EVENT_CATEGORY
+    serializer_class = s.EventCategorySerializer
+    filterset_class = EventCategoryFilter
+
+
+EVENTS_DEPRECATED = (
+    "Deprecated: use the resource query instead, with "
+    'filter={"operator":"exact","field":"type","value":"event"}.\n\n'
+)
+
+
+@_resource_docs("event", "events", s.EventSerializer, deprecated=True, note=EVENTS_DEPRECATED)
+class EventViewSet(ResourceViewSet):
+    entity_type = EntityType.EVENT
+    serializer_class = s.EventSerializer
+
+
+@_resource_docs("event property", "event properties", s.EventPropertySerializer)
+class EventPropertyViewSet(ResourceViewSet):
+    entity_type = EntityType.EVENT_PROPERTY
+    serializer_class = s.EventPropertySerializer
+
+
+@extend_schema(
+    summary="Query resources",
+    description=(
+        "Every kind of resource, filtered by a JSON `filter` and sorted by a JSON `sort`. "
+        "Field operators: exact, contains, in, is_set, gte, lte; logical: and, or, not with "
+        "`operands`, nested freely. Results are paged at most 10,000 deep."
+    ),
+    parameters=[
+        OpenApiParameter(
+            "filter",
+            OpenApiTypes.STR,
+            description='e.g. {"operator":"exact","field":"type","value":"event"}',
+        ),
+        OpenApiParameter(
+            "sort",
+            OpenApiTypes.STR,
+            description='e.g. {"field":"updated_at","order":"desc","tie_breaker":"id"}',
+        ),
+    ],
+    responses={200: s.AnyResourceSerializer(many=True), 400: ERRORS[400], **READ_ERRORS},
+)
+class ResourceQueryView(generics.ListAPIView):
+    serializer_class = s.AnyResourceSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Resource.objects.none()
+        try:
+            return apply_resource_query(
+                resources_visible_to(self.request.user),
+                filter_json=self.request.query_params.get("filter"),
+                sort_json=self.request.query_params.get("sort"),
+            )
+        except ResourceQueryError as error:
+            raise ValidationError({"detail": str(error)}) from error
+
+
+@extend_schema(
+    summary="Get any resource by id", responses={200: s.AnyResourceSerializer, **ONE_ERRORS}
+)
+class ResourceDetailView(generics.RetrieveAPIView):
+    serializer_class = s.AnyResourceSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Resource.objects.none()
+        return resources_visible_to(self.request.user)
+
+
+def _workspace_docs(noun: str, plural: str, serializer, *, write: str):
+    return extend_schema_view(
+        list=extend_schema(
+            summary=f"List {plural}", responses={200: serializer(many=True), **READ_ERRORS}
+        ),
+        create=extend_schema(
+            summary=f"Create {noun}",
+            description=f"Needs the {write} role.",
+            responses={201: serializer, **WRITE_ERRORS},
+        ),
+        retrieve=extend_schema(
+            summary=f"Get {noun} by id", responses={200: serializer, **ONE_ERRORS}
+        ),
+        partial_update=extend_schema(
+            summary=f"Update {noun}",
+            description=f"Needs the {write} role.",
+            responses={200: serializer, **CHANGE_ERRORS},
+        ),
+        destroy=extend_schema(
+            summary=f"Delete {noun}",
+            description=f"Needs the {write} role.",
+            responses={200: s.DeletedSerializer, **DELETE_ERRORS},
+        ),
+    )
+
+
+class WorkspaceViewSet(CatalogViewSet):
+    """Tags, collections, teams and integrations, written through the workspace service."""
+
+    def _save(self, obj, data):
+        many = {f.name for f in obj._meta.many_to_many}
+        m2m = {name: value for name, value in data.items() if name in many}
+        for name, value in data.items():
+            if name not in many:
+                setattr(obj, name, value)
+        return call_service(workspace_object_save, actor=self.request.user, obj=obj, m2m=m2m)
+
+    def perform_create(self, serializer):
+        serializer.instance = self._save(self.get_queryset().model(), serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = self._save(serializer.instance, serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        call_service(workspace_object_delete, actor=self.request.user, obj=instance)
+
+
+@_workspace_docs("tag", "tags", s.TagSerializer, write="editor")
+class TagViewSet(WorkspaceViewSet):
+    queryset = Tag.objects.all()
+    serializer_class = s.TagSerializer
+    filterset_fields = {"title": ["exact"]}
+    write_role = "editor"
+
+
+@_workspace_docs("collection", "collections", s.CollectionSerializer, write="editor")
+class CollectionViewSet(WorkspaceViewSet):
+    queryset = Collection.objects.all()
+    serializer_class = s.CollectionSerializer
+    filterset_fields = {"title": ["exact"]}
+    write_role = "editor"
+
+
+@_workspace_docs("team", "teams", s.TeamSerializer, write="admin")
+class TeamViewSet(WorkspaceViewSet):
+    queryset = Team.objects.prefetch_related("members")
+    serializer_class = s.TeamSerializer
+    filterset_fields = {"name": ["exact"]}
+
+
+@_workspace_docs("integration", "integrations", s.IntegrationSerializer, write="admin")
+class IntegrationViewSet(WorkspaceViewSet):
+    queryset = Integration.objects.prefetch_related("teams")
+    serializer_class = s.IntegrationSerializer
+    filterset_fields = {"name": ["exact"], "type": ["exact"]}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List users", responses={200: s.UserSerializer(many=True), **READ_ERRORS}
+    ),
+    retrieve=extend_schema(
+        summary="Get user by id", responses={200: s.UserSerializer, **ONE_ERRORS}
+    ),
+)
+class UserViewSet(viewsets.ReadOnlyModelViewSet):
+    """Users, to find the ids for owners and subscribers. Managed in the admin."""
+
+    queryset = User.objects.filter(is_active=True).prefetch_related("teams")
+    serializer_class = s.UserSerializer
+    filterset_fields = {"username": ["exact"], "email": ["exact"], "role": ["exact"]}
+
+
+@extend_schema(summary="The current user", responses={200: s.UserSerializer, **READ_ERRORS})
+class MeView(generics.GenericAPIView):
+    serializer_class = s.UserSerializer
+
+    def get(self, request):
+        return Response(self.get_serializer(request.user).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List your API keys", responses={200: s.ApiKeySerializer(many=True), **READ_ERRORS}
+    ),
+    create=extend_schema(
+        summary="Create an API key",
+        description="The secret (`key`) is in this response only; store it now.",
+        request=s.ApiKeySerializer,
+        responses={201: s.NewApiKeySerializer, **WRITE_ERRORS},
+    ),
+    retrieve=extend_schema(
+        summary="Get one of your API keys", responses={200: s.ApiKeySerializer, **ONE_ERRORS}
+    ),
+    destroy=extend_schema(
+        summary="Revoke an API key",
+        description="The key stops working at once. Its record stays, marked revoked.",
+        responses={200: s.DeletedSerializer, **DELETE_ERRORS},
+    ),
+)
+class ApiKeyViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Your own API keys. Every role may manage its own; a key acts with its user's role."""
+
+    serializer_class = s.ApiKeySerializer
+    write_role = "any"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ApiKey.objects.none()
+        return self.request.user.api_keys.all()
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        key, secret = keys.api_key_create(
+            user=request.user, name=serializer.validated_data.get("name", "")
+        )
+        key.key = secret
+        return Response(s.NewApiKeySerializer(key).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request, *args, **kwargs):
+        key = get_object_or_404(self.get_queryset(), pk=kwargs["pk"])
+        keys.api_key_revoke(key=key)
+        return deleted(key.pk)

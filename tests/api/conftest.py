@@ -1,0 +1,31 @@
+import pytest
+from rest_framework.test import APIClient
+
+from catalog.services.keys import api_key_create
+
+
+def _client_for(user) -> APIClient:
+    _, secret = api_key_create(user=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    return client
+
+
+@pytest.fixture
+def as_admin(admin_user):
+    return _client_for(admin_user)
+
+
+@pytest.fixture
+def as_editor(editor):
+    return _client_for(editor)
+
+
+@pytest.fixture
+def as_viewer(viewer):
+    return _client_for(viewer)
+
+
+@pytest.fixture
+def anonymous():
+    return APIClient()
