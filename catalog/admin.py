@@ -383,9 +383,17 @@ class UserAdmin(RoleAdminMixin, BaseUserAdmin):
     list_display = ["username", "email", "first_name", "last_name", "role", "is_active"]
     list_filter = ["role", "is_active", "is_staff"]
     fieldsets = [
-        *BaseUserAdmin.fieldsets[:1],
-        ("Workspace", {"fields": ["role"]}),
-        *BaseUserAdmin.fieldsets[1:],
+        (None, {"fields": ["username", "password"]}),
+        ("Personal info", {"fields": ["first_name", "last_name", "email"]}),
+        (
+            "Workspace",
+            {
+                "fields": ["role", "is_active", "is_staff"],
+                "description": "The role decides what the user may do everywhere. Editors "
+                "and admins always have admin access; tick staff to let a viewer look.",
+            },
+        ),
+        ("Important dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [
         (

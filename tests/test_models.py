@@ -167,3 +167,15 @@ def test_clean_wants_lists_for_allowed_values_and_examples():
     )
     with pytest.raises(ValidationError, match="JSON list"):
         prop.full_clean()
+
+
+def test_the_role_decides_superuser_and_staff():
+    from catalog.models import User
+
+    user = User.objects.create_user(username="ana", role="admin")
+    assert user.is_superuser and user.is_staff and user.is_catalog_admin
+    user.role = "viewer"
+    user.save()
+    assert not user.is_superuser and not user.is_catalog_admin and not user.can_edit_catalog
+    boss = User.objects.create_superuser(username="boss", password="x-very-long-pass")
+    assert boss.role == "admin" and boss.is_catalog_admin

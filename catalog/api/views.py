@@ -1,5 +1,6 @@
 """API views: a few declarations each; the work happens in selectors and services."""
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError
 from django.shortcuts import get_object_or_404
@@ -14,6 +15,7 @@ from rest_framework import generics, mixins, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
+from rest_framework.settings import api_settings
 
 from catalog.api import serializers as s
 from catalog.api.filters import EventCategoryFilter, ResourceFilter
@@ -51,7 +53,10 @@ def call_service(function, **kwargs):
     try:
         return function(**kwargs)
     except DjangoValidationError as error:
-        raise ValidationError(as_serializer_error(error)) from error
+        detail = as_serializer_error(error)
+        if NON_FIELD_ERRORS in detail:
+            detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
+        raise ValidationError(detail) from error
     except ProtectedError as error:
         raise ValidationError(
             {"detail": "Still in use by catalog resources; delete or move those first."}

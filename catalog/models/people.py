@@ -15,6 +15,12 @@ class Role(models.TextChoices):
     VIEWER = "viewer", "Viewer"
 
 
+class CatalogUserManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
 class User(AbstractUser):
     """A person (or a service account) working in the catalog.
 
@@ -31,7 +37,7 @@ class User(AbstractUser):
         help_text="Admins manage the workspace, editors edit the catalog, viewers only read.",
     )
 
-    objects = UserManager()
+    objects = CatalogUserManager()
 
     class Meta:
         ordering = ["username"]
@@ -44,9 +50,17 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.get_full_name() or self.username
 
+    def save(self, *args, **kwargs) -> None:
+        # The role is the one source of truth: admins are superusers (and lose it with the
+        # role), editors and admins may work in the Django admin.
+        self.is_superuser = self.role == Role.ADMIN
+        if self.role in (Role.ADMIN, Role.EDITOR):
+            self.is_staff = True
+        super().save(*args, **kwargs)
+
     @property
     def is_catalog_admin(self) -> bool:
-        return self.is_superuser or self.role == Role.ADMIN
+        return self.role == Role.ADMIN
 
     @property
     def can_edit_catalog(self) -> bool:

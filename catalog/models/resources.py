@@ -150,7 +150,7 @@ class Resource(models.Model):
     class Meta:
         ordering = ["title", "id"]
         indexes = [
-            models.Index(fields=["entity_type", "title"], name="resource_type_title_idx"),
+            models.Index(fields=["entity_type", "title", "id"], name="resource_type_title_idx"),
             models.Index(fields=["updated_at"], name="resource_updated_at_idx"),
         ]
         constraints = [

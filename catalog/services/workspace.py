@@ -42,15 +42,10 @@ def user_create(
 ) -> User:
     """Create a user; without a password the account can only use API keys.
 
-    Editors and admins are staff so they can work in the Django admin.
+    Editors and admins are always staff (see `User.save`); `is_staff` lets a viewer look
+    around the Django admin too.
     """
-    user = User(
-        username=username,
-        email=email,
-        role=role,
-        is_staff=role in (Role.ADMIN, Role.EDITOR) if is_staff is None else is_staff,
-        is_superuser=role == Role.ADMIN,
-    )
+    user = User(username=username, email=email, role=role, is_staff=bool(is_staff))
     if password:
         user.set_password(password)
     else:

@@ -1,0 +1,182 @@
+"""`manage.py serve`: one command from a fresh checkout to a working catalog.
+
+It migrates, collects static files (when not debugging), loads the demo catalog into an empty
+database, makes sure an admin account exists, and then runs Django's server without the
+reloader; whitenoise serves the static files. Meant for a trial on one machine; production runs
+gunicorn behind a TLS proxy (see README.md).
+"""
+
+import ipaddress
+import os
+import re
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.http.request import validate_host
+
+from catalog.demo import load_demo_catalog
+from catalog.models import Resource, Role, User
+from catalog.services.workspace import user_create
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_ADDR = f"{DEFAULT_HOST}:8000"
+ADMIN_USERNAME = "admin"
+_HOSTNAME = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$")
+
+
+def parse_addr(value: str) -> tuple[str, int]:
+    """Split "host:port" or "port" into (host, port); raise CommandError when it is neither."""
+    problem = (
+        f"Invalid --addr {value!r}: use HOST:PORT or PORT, such as 127.0.0.1:8000, "
+        "0.0.0.0:8000, [::1]:8000 or 8000."
+    )
+    host, sep, port = value.strip().rpartition(":")
+    if not sep:
+        host = DEFAULT_HOST
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise CommandError(f"{problem} The port must be a number from 1 to 65535.")
+    if host.startswith("[") and host.endswith("]"):
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            raise CommandError(problem) from None
+    elif re.fullmatch(r"[\d.]+", host):
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            raise CommandError(problem) from None
+    elif not _HOSTNAME.match(host):
+        raise CommandError(problem)
+    return host, int(port)
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the catalog on this machine: migrate the database, collect static files (unless "
+        "DEBUG), load the demo catalog into an empty database, make sure an admin account "
+        "exists, then serve HTTP. For a trial; use gunicorn behind a proxy in production."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--addr",
+            default=DEFAULT_ADDR,
+            help=(
+                f"Address to listen on, as HOST:PORT or PORT (default {DEFAULT_ADDR}). Use "
+                "0.0.0.0:PORT to accept connections from other machines, and add the host "
+                "name to ALLOWED_HOSTS."
+            ),
+        )
+        parser.add_argument(
+            "--no-demo",
+            action="store_true",
+            help=(
+                "Do not load the demo catalog. By default it is loaded when the database has "
+                "no resources yet, and never over an existing catalog."
+            ),
+        )
+
+    def handle(self, *args, **options) -> None:
+        host, port = parse_addr(options["addr"])
+        addr = f"{host}:{port}"
+        self.prepare(load_demo=not options["no_demo"], verbosity=options["verbosity"])
+        self.check_serving_settings(host)
+        shown = {"0.0.0.0": "127.0.0.1", "[::]": "[::1]"}.get(host, host)
+        base = f"http://{shown}:{port}"
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(f"Event Catalog is starting on {addr}"))
+        self.stdout.write(f"  Admin:       {base}/admin/")
+        self.stdout.write(f"  Healthcheck: {base}/healthcheck")
+        self.stdout.write("Stop it with CONTROL-C.")
+        self.stdout.write("")
+        call_command("runserver", addr, use_reloader=False)
+
+    def prepare(self, *, load_demo: bool, verbosity: int = 1) -> None:
+        """Everything before serving: schema, static files, demo data, admin account."""
+        # The raw streams: a wrapped OutputWrapper would end migrate's "Applying ..." early.
+        io = {
+            "stdout": getattr(self.stdout, "_out", self.stdout),
+            "stderr": getattr(self.stderr, "_out", self.stderr),
+            "verbosity": verbosity,
+        }
+        call_command("migrate", interactive=False, **io)
+        if not settings.DEBUG:
+            call_command("collectstatic", interactive=False, **io)
+        if not load_demo:
+            self.stdout.write("Not loading the demo catalog (--no-demo).")
+        elif Resource.objects.exists():
+            self.stdout.write("The catalog has resources already; not loading the demo.")
+        else:
+            counts = load_demo_catalog()
+            self.stdout.write(
+                self.style.SUCCESS(
+                    "Loaded the demo catalog: {integrations} integrations, {event_categories} "
+                    "categories, {events} events, {event_properties} properties, "
+                    "{users} users.".format(**counts)
+                )
+            )
+        self.ensure_admin()
+
+    def ensure_admin(self) -> None:
+        """Create an admin account unless one exists; print how to sign in."""
+        admins = User.objects.filter(role=Role.ADMIN, is_active=True)
+        existing = admins.order_by("date_joined").first()
+        if existing is not None:
+            self.stdout.write(
+                f"An admin account exists already ({existing.username}). Forgot its password? "
+                f"Run: uv run manage.py changepassword {existing.username}"
+            )
+            return
+        if User.objects.filter(username=ADMIN_USERNAME).exists():
+            self.stderr.write(
+                self.style.WARNING(
+                    f"No admin account, and the username {ADMIN_USERNAME!r} is taken by a "
+                    "non-admin user. Create one with: uv run manage.py createsuperuser"
+                )
+            )
+            return
+        password = os.environ.get("ADMIN_PASSWORD", "")
+        from_env = bool(password)
+        if from_env:
+            try:
+                validate_password(password, User(username=ADMIN_USERNAME))
+            except ValidationError as error:
+                raise CommandError(
+                    "ADMIN_PASSWORD is too weak: " + " ".join(error.messages)
+                ) from None
+        else:
+            password = secrets.token_urlsafe(12)
+        user_create(username=ADMIN_USERNAME, role=Role.ADMIN, password=password)
+        self.stdout.write(self.style.SUCCESS("Created an admin account."))
+        self.stdout.write(f"  Username: {ADMIN_USERNAME}")
+        if from_env:
+            self.stdout.write("  Password: the value of ADMIN_PASSWORD")
+        else:
+            self.stdout.write(f"  Password: {password}")
+            self.stdout.write(
+                "  (shown only now; change it with: uv run manage.py changepassword admin)"
+            )
+
+    def check_serving_settings(self, host: str) -> None:
+        """Warn about settings that would make the server answer 400s or redirect to HTTPS."""
+        allowed = settings.ALLOWED_HOSTS
+        if settings.DEBUG and not allowed:
+            allowed = [".localhost", "127.0.0.1", "[::1]"]  # What Django allows then.
+        if host not in ("0.0.0.0", "[::]") and not validate_host(host, allowed):
+            self.stderr.write(
+                self.style.WARNING(
+                    f"{host} is not in ALLOWED_HOSTS: requests to it get 400 Bad Request."
+                )
+            )
+        if settings.SECURE_SSL_REDIRECT:
+            self.stderr.write(
+                self.style.WARNING(
+                    "SECURE_SSL_REDIRECT is on but this server speaks plain HTTP: browsers get "
+                    "redirected to https://. Put a TLS proxy in front, or set "
+                    "SECURE_SSL_REDIRECT=0 for a local trial."
+                )
+            )

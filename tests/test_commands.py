@@ -1,0 +1,361 @@
+"""The demo catalog and the operator commands: `serve` and `create_api_key`."""
+
+import io
+from collections import Counter
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.db.models import Count, F
+
+from catalog.demo import DemoCatalogError, load_demo_catalog
+from catalog.management.commands import serve
+from catalog.models import (
+    ApiKey,
+    EntityType,
+    Event,
+    EventCategory,
+    EventProperty,
+    Integration,
+    Resource,
+    Role,
+    User,
+)
+from catalog.services.keys import api_key_authenticate
+from tests.factories import EventCategoryFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+# The demo catalog.
+
+
+def test_demo_catalog_is_big_enough_and_consistent():
+    counts = load_demo_catalog()
+
+    assert counts["integrations"] == Integration.objects.count() >= 3
+    assert counts["event_categories"] == EventCategory.objects.count() >= 10
+    assert counts["events"] == Event.objects.count() >= 100
+    assert counts["event_properties"] == EventProperty.objects.count() >= 500
+    assert len({i.type for i in Integration.objects.all()}) >= 3
+    # Every child hangs under a parent of the right kind, in the same integration.
+    for kind, parent_kind in [
+        (EntityType.EVENT, EntityType.EVENT_CATEGORY),
+        (EntityType.EVENT_PROPERTY, EntityType.EVENT),
+    ]:
+        children = Resource.objects.filter(entity_type=kind)
+        assert not children.exclude(parent__entity_type=parent_kind).exists()
+        assert not children.exclude(parent__integration=F("integration")).exists()
+    # Every event has properties; every property row passes the model's own validation.
+    assert not Event.objects.annotate(n=Count("children")).filter(n=0).exists()
+    for resource in list(Resource.objects.all())[::25]:
+        resource.full_clean()
+
+
+def test_demo_catalog_looks_like_a_real_one():
+    load_demo_catalog()
+    props = EventProperty.objects.all()
+
+    assert Event.objects.filter(title="Order Completed").exists()
+    assert {"revenue", "currency", "email", "order_id"} <= set(
+        props.values_list("title", flat=True)
+    )
+    pii = set(props.filter(pii=True).values_list("title", flat=True))
+    assert {"email", "phone", "ip_address"} <= pii
+    assert not props.filter(title="revenue", pii=True).exists()
+    assert Event.objects.filter(pii=True).exists()
+    assert len(set(props.values_list("data_type", flat=True))) >= 6
+    assert props.filter(required=True).exists() and props.filter(required=False).exists()
+    currency = props.filter(title="currency").first()
+    assert "EUR" in currency.allowed_values
+    assert props.exclude(examples=None).count() > 100
+    for flag in ("verified", "published"):
+        values = Counter(Event.objects.values_list(flag, flat=True))
+        assert values[True] and values[False], flag
+    documented = Event.objects.exclude(definition="")
+    assert 0 < documented.count() < Event.objects.count()
+    assert "## Properties" in documented.first().definition
+    # People and labels.
+    roles = Counter(User.objects.values_list("role", flat=True))
+    assert roles[Role.EDITOR] >= 2 and roles[Role.VIEWER] >= 2
+    assert Event.objects.filter(owners__role=Role.EDITOR).exists()
+    assert Event.objects.filter(subscribers__role=Role.VIEWER).exists()
+    assert Event.objects.filter(tags__title="checkout").exists()
+    assert Event.objects.filter(collections__title="Checkout funnel").count() >= 6
+    assert EventProperty.objects.filter(pii=True, tags__title="gdpr").exists()
+    assert Event.objects.filter(teams__name="Payments").exists()
+
+
+def test_demo_catalog_is_deterministic():
+    def fingerprint():
+        return list(
+            Resource.objects.order_by(
+                "integration__name", "parent__parent__title", "parent__title", "title"
+            )
+            .annotate(owner_count=Count("owners"), tag_count=Count("tags"))
+            .values_list(
+                "integration__name",
+                "parent__title",
+                "title",
+                "verified",
+                "published",
+                "definition",
+                "owner_count",
+                "tag_count",
+            )
+        )
+
+    class Rollback(Exception):
+        pass
+
+    with pytest.raises(Rollback), transaction.atomic():
+        load_demo_catalog()
+        first = fingerprint()
+        raise Rollback
+    assert not Resource.objects.exists()
+    load_demo_catalog()
+    assert fingerprint() == first
+
+
+def test_demo_catalog_is_not_loaded_twice():
+    load_demo_catalog()
+    before = Resource.objects.count()
+    with pytest.raises(DemoCatalogError):
+        load_demo_catalog()
+    assert Resource.objects.count() == before
+
+
+def test_demo_catalog_reuses_existing_users_and_integrations():
+    user = UserFactory(username="maria.garcia", role=Role.VIEWER)
+    Integration.objects.create(name="Web app", type="segment")
+    load_demo_catalog()
+    user.refresh_from_db()
+    assert user.role == Role.VIEWER
+    assert Integration.objects.filter(name="Web app").count() == 1
+
+
+# manage.py serve. `runserver` is replaced (it would block); migrate and the rest run for real.
+
+
+@pytest.fixture
+def commands(monkeypatch, settings, tmp_path):
+    """Names of the commands `serve` ran; runserver and collectstatic are only recorded."""
+    settings.STATIC_ROOT = tmp_path / "static"
+    calls = []
+
+    def fake_call_command(name, *args, **options):
+        calls.append((name, args, options))
+        if name not in ("runserver", "collectstatic"):
+            return call_command(name, *args, **options)
+
+    monkeypatch.setattr(serve, "call_command", fake_call_command)
+    monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
+    return calls
+
+
+def run_serve(*args):
+    out, err = io.StringIO(), io.StringIO()
+    call_command("serve", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_serve_prepares_an_empty_database_and_starts_the_server(commands, settings):
+    settings.DEBUG = False
+    out, _ = run_serve()
+
+    assert [name for name, _, _ in commands] == ["migrate", "collectstatic", "runserver"]
+    assert commands[0][2]["interactive"] is False
+    assert commands[-1][1:] == (("127.0.0.1:8000",), {"use_reloader": False})
+    assert Event.objects.count() >= 100
+    assert "Loaded the demo catalog" in out
+    admin = User.objects.get(username="admin")
+    assert admin.role == Role.ADMIN and admin.is_staff and admin.is_superuser
+    password = next(line for line in out.splitlines() if "Password:" in line).split()[-1]
+    assert len(password) >= 16 and admin.check_password(password)
+    assert "http://127.0.0.1:8000/admin/" in out
+    assert "http://127.0.0.1:8000/healthcheck" in out
+
+
+def test_serve_twice_keeps_the_catalog_and_the_admin(commands):
+    run_serve()
+    resources, users = Resource.objects.count(), User.objects.count()
+    out, _ = run_serve()
+
+    assert Resource.objects.count() == resources
+    assert User.objects.count() == users
+    assert "not loading the demo" in out
+    assert "An admin account exists already (admin)" in out
+    assert "uv run manage.py changepassword admin" in out
+    assert "Password:" not in out
+
+
+def test_serve_does_not_load_the_demo_over_an_existing_catalog(commands, admin_user):
+    EventCategoryFactory()
+    out, _ = run_serve()
+    assert Resource.objects.count() == 1
+    assert "not loading the demo" in out
+    assert "An admin account exists already (admin)" in out
+
+
+def test_serve_no_demo(commands):
+    out, _ = run_serve("--no-demo")
+    assert not Resource.objects.exists()
+    assert "--no-demo" in out
+    assert User.objects.filter(role=Role.ADMIN).count() == 1
+
+
+def test_serve_takes_the_admin_password_from_the_environment(commands, monkeypatch):
+    monkeypatch.setenv("ADMIN_PASSWORD", "correct-horse-battery-staple")
+    out, _ = run_serve("--no-demo")
+    assert User.objects.get(username="admin").check_password("correct-horse-battery-staple")
+    assert "correct-horse-battery-staple" not in out
+    assert "ADMIN_PASSWORD" in out
+
+
+def test_serve_refuses_a_weak_admin_password(commands, monkeypatch):
+    monkeypatch.setenv("ADMIN_PASSWORD", "admin")
+    with pytest.raises(CommandError, match="ADMIN_PASSWORD"):
+        run_serve("--no-demo")
+    assert not User.objects.filter(username="admin").exists()
+
+
+def test_serve_counts_a_superuser_as_the_admin(commands):
+    User.objects.create_superuser("root", password="a-long-enough-password")
+    out, _ = run_serve("--no-demo")
+    assert not User.objects.filter(username="admin").exists()
+    assert "changepassword root" in out
+
+
+def test_serve_skips_collectstatic_when_debugging(commands, settings):
+    settings.DEBUG = True
+    run_serve("--no-demo")
+    assert "collectstatic" not in [name for name, _, _ in commands]
+
+
+def test_serve_collects_static_files(monkeypatch, settings, tmp_path):
+    """The one test that really runs collectstatic, into a temporary directory."""
+    settings.DEBUG = False
+    settings.STATIC_ROOT = tmp_path / "static"
+    monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
+    serve.Command(stdout=io.StringIO(), stderr=io.StringIO()).prepare(load_demo=False)
+    assert (tmp_path / "static" / "admin" / "css" / "base.css").exists()
+
+
+@pytest.mark.parametrize(
+    ("addr", "expected"),
+    [
+        ("8001", "127.0.0.1:8001"),
+        ("0.0.0.0:80", "0.0.0.0:80"),
+        ("localhost:9000", "localhost:9000"),
+        ("[::1]:8000", "[::1]:8000"),
+        ("catalog.example.com:8080", "catalog.example.com:8080"),
+    ],
+)
+def test_serve_accepts_addresses(commands, addr, expected):
+    run_serve("--no-demo", "--addr", addr)
+    assert commands[-1][1] == (expected,)
+
+
+@pytest.mark.parametrize(
+    "addr",
+    ["", "abc", "localhost:", ":8000", "127.0.0.1:0", "127.0.0.1:70000", "300.1.1.1:80",
+     "[nope]:80", "bad host:80", "host:80:90", "-8000"],
+)  # fmt: skip
+def test_serve_rejects_bad_addresses_before_touching_anything(commands, addr):
+    with pytest.raises(CommandError, match="Invalid --addr"):
+        run_serve("--addr", addr)
+    assert commands == []
+    assert not User.objects.exists()
+
+
+def test_serve_warns_about_hosts_django_would_refuse(commands, settings):
+    settings.ALLOWED_HOSTS = ["catalog.example.com"]
+    _, err = run_serve("--no-demo", "--addr", "127.0.0.1:8000")
+    assert "not in ALLOWED_HOSTS" in err
+
+
+def test_serve_has_help_on_every_option():
+    parser = serve.Command().create_parser("manage.py", "serve")
+    own = [a for a in parser._actions if {"--addr", "--no-demo"} & set(a.option_strings)]
+    assert len(own) == 2 and all(a.help for a in own)
+
+
+# manage.py create_api_key.
+
+
+def run_create_api_key(*args):
+    out, err = io.StringIO(), io.StringIO()
+    call_command("create_api_key", *args, stdout=out, stderr=err)
+    return out.getvalue().splitlines(), err.getvalue()
+
+
+def test_create_api_key_prints_a_working_key_last(editor):
+    lines, _ = run_create_api_key("--user", "editor", "--name", "CI checks")
+
+    secret = lines[-1]
+    key = api_key_authenticate(secret)
+    assert key is not None and key.user == editor and key.name == "CI checks"
+    assert key.key_hash != secret and secret not in key.key_hash
+    assert not ApiKey.objects.filter(key_hash__contains=secret).exists()
+    assert any("shown" in line or "not shown again" in line for line in lines[:-1])
+
+
+def test_create_api_key_creates_a_user_with_a_role():
+    lines, _ = run_create_api_key(
+        "--user", "ci-bot", "--create-user", "--role", "editor", "--email", "ci@example.com"
+    )
+    user = User.objects.get(username="ci-bot")
+    assert user.role == Role.EDITOR and user.email == "ci@example.com"
+    assert not user.has_usable_password()
+    assert api_key_authenticate(lines[-1]).user == user
+    assert "Created user ci-bot with role editor." in lines
+
+
+def test_create_api_key_creates_viewers_by_default():
+    lines, _ = run_create_api_key("--user", "notebook", "--create-user")
+    user = User.objects.get(username="notebook")
+    assert user.role == Role.VIEWER
+    assert api_key_authenticate(lines[-1]).user == user
+
+
+def test_create_api_key_reuses_an_existing_user_with_create_user(viewer):
+    lines, _ = run_create_api_key("--user", "viewer", "--create-user", "--role", "viewer")
+    assert User.objects.filter(username="viewer").count() == 1
+    assert api_key_authenticate(lines[-1]).user == viewer
+
+
+def test_create_api_key_never_changes_a_role(viewer):
+    with pytest.raises(CommandError, match="exists with role viewer"):
+        run_create_api_key("--user", "viewer", "--create-user", "--role", "admin")
+    viewer.refresh_from_db()
+    assert viewer.role == Role.VIEWER
+    assert not ApiKey.objects.exists()
+
+
+def test_create_api_key_refuses_an_unknown_user():
+    with pytest.raises(CommandError, match=r"No user 'ghost'.*--create-user"):
+        run_create_api_key("--user", "ghost")
+    assert not User.objects.exists() and not ApiKey.objects.exists()
+
+
+def test_create_api_key_refuses_an_inactive_user(editor):
+    editor.is_active = False
+    editor.save()
+    with pytest.raises(CommandError, match="inactive"):
+        run_create_api_key("--user", "editor")
+    assert not ApiKey.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--user", "x", "--create-user", "--role", "owner"], "invalid choice"),
+        (["--user", "x", "--email", "x@example.com"], "only used with --create-user"),
+        (["--user", "bad name!", "--create-user"], "Cannot create user"),
+        (["--user", "x", "--create-user", "--email", "not-an-email"], "Cannot create user"),
+    ],
+)
+def test_create_api_key_explains_bad_input(args, message):
+    with pytest.raises(CommandError, match=message):
+        run_create_api_key(*args)
+    assert not User.objects.exists()
