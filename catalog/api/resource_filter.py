@@ -136,14 +136,15 @@ def _field_condition(node: dict) -> Q:
             f"Operator {operator!r} does not apply to `{name}`; use one of "
             f"{', '.join(field.operators)}."
         )
-    if "value" not in node:
-        raise ResourceQueryError(f"The `{operator}` condition on `{name}` needs a `value`.")
-    value = node["value"]
+    value = node.get("value")
     column = field.column
 
     if operator == "is_set":
+        # Clients send {"operator": "is_set", "field": ..., "value": null} to mean "is set".
+        if value is None:
+            value = True
         if not isinstance(value, bool):
-            raise ResourceQueryError("`is_set` takes true or false.")
+            raise ResourceQueryError("`is_set` takes true, false or null (= true).")
         if field.kind == "m2m":
             condition = _m2m_condition(column, None)
         elif field.kind == "text":
@@ -151,6 +152,9 @@ def _field_condition(node: dict) -> Q:
         else:
             condition = Q(**{f"{column}__isnull": False})
         return condition if value else ~condition
+
+    if "value" not in node:
+        raise ResourceQueryError(f"The `{operator}` condition on `{name}` needs a `value`.")
 
     if operator == "in":
         if not isinstance(value, list) or not value:
@@ -201,31 +205,41 @@ def compile_filter(node: Any, *, depth: int = 0, budget: list[int] | None = None
     )
 
 
+def _sort_column(node: Any, *, default_order: str) -> str:
+    """One sort key: a field name, or {"field": ..., "order": ...}."""
+    if isinstance(node, str):
+        node = {"field": node, "order": default_order}
+    if not isinstance(node, dict):
+        raise ResourceQueryError('A sort key is a field name or {"field", "order"}.')
+    unknown = set(node) - {"field", "order", "tie_breaker"}
+    if unknown:
+        raise ResourceQueryError(f"Unknown sort keys: {', '.join(sorted(unknown))}.")
+    name, order = node.get("field"), node.get("order", default_order)
+    if name not in SORT_FIELDS:
+        raise ResourceQueryError(
+            f"Can't sort by {name!r}. Sortable fields: {', '.join(sorted(SORT_FIELDS))}."
+        )
+    if order not in ("asc", "desc"):
+        raise ResourceQueryError("`order` is asc or desc.")
+    return ("-" if order == "desc" else "") + SORT_FIELDS[name]
+
+
 def compile_sort(node: Any) -> list[str]:
-    """Turn `{"field", "order", "tie_breaker"}` into an order_by list (id breaks ties last)."""
+    """Turn `{"field", "order", "tie_breaker"}` into an order_by list; id breaks ties last.
+
+    `tie_breaker` is a field name (sorted in the main order) or {"field", "order"}.
+    """
     if node is None:
         return ["title", "id"]
     if not isinstance(node, dict):
         raise ResourceQueryError("`sort` is a JSON object with a `field`.")
-    unknown = set(node) - {"field", "order", "tie_breaker"}
-    if unknown:
-        raise ResourceQueryError(f"Unknown sort keys: {', '.join(sorted(unknown))}.")
-    order = node.get("order", "asc")
-    if order not in ("asc", "desc"):
-        raise ResourceQueryError("`order` is asc or desc.")
-    prefix = "-" if order == "desc" else ""
-    columns = []
-    for key in ("field", "tie_breaker"):
-        name = node.get(key)
-        if name is None and key == "tie_breaker":
-            continue
-        if name not in SORT_FIELDS:
-            raise ResourceQueryError(
-                f"Can't sort by {name!r}. Sortable fields: {', '.join(sorted(SORT_FIELDS))}."
-            )
-        columns.append(prefix + SORT_FIELDS[name])
+    main = _sort_column(node, default_order="asc")
+    columns = [main]
+    if node.get("tie_breaker") is not None:
+        order = "desc" if main.startswith("-") else "asc"
+        columns.append(_sort_column(node["tie_breaker"], default_order=order))
     if not any(column.lstrip("-") == "id" for column in columns):
-        columns.append(prefix + "id")
+        columns.append(("-" if main.startswith("-") else "") + "id")
     return columns
 
 

@@ -77,6 +77,13 @@ class ResourceSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         required=False,
         help_text="User ids notified of every change.",
     )
+    owners_groups = serializers.ListField(
+        write_only=True,
+        required=False,
+        max_length=0,
+        error_messages={"max_length": "Groups are not supported; use `teams` and `owners`."},
+        help_text="Accepted (empty) for compatibility with existing clients; use teams.",
+    )
 
     class Meta:
         model = Resource
@@ -94,12 +101,17 @@ class ResourceSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             "integration",
             "parent",
             *M2M_FIELDS,
+            "owners_groups",
         ]
         read_only_fields = ["id", "created_at", "updated_at", "entity_type"]
         list_serializer_class = ResourceListSerializer
         # Unique titles and parent rules are checked by the service (one place for every
         # write path); DRF's own unique validators would also make optional fields required.
         validators = []
+
+    def validate(self, attrs):
+        attrs.pop("owners_groups", None)
+        return attrs
 
     def to_representation(self, instance):
         # Written out by hand: this runs for every row of every list, and the generic
@@ -148,6 +160,7 @@ class EventSerializer(ResourceSerializer):
     integration = _ids(
         Integration.objects.all(),
         required=False,
+        allow_null=True,
         help_text="The UUID of the integration (defaults to the parent's).",
     )
     parent = _ids(Resource.objects.all(), help_text="The UUID of the parent.")

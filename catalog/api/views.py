@@ -98,11 +98,11 @@ class ResourceViewSet(CatalogViewSet):
         return resources_visible_to(self.request.user, self.entity_type).order_by("title", "id")
 
     def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        if data.get("integration", False) is None:
+            del data["integration"]  # null: the parent's integration
         serializer.instance = call_service(
-            resource_create,
-            actor=self.request.user,
-            entity_type=self.entity_type,
-            data=serializer.validated_data,
+            resource_create, actor=self.request.user, entity_type=self.entity_type, data=data
         )
 
     def perform_update(self, serializer):

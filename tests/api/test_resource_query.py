@@ -189,6 +189,19 @@ def test_sort(as_editor, world):
         as_editor, events, {"field": "updated_at", "order": "desc", "tie_breaker": "title"}
     )
     assert newest[0] == "Product Viewed"
+    # The tie breaker may also be an object with its own order.
+    Resource.objects.filter(entity_type="event").update(updated_at=timezone.now())
+    by_title = titles(
+        as_editor,
+        events,
+        {"field": "updated_at", "order": "desc", "tie_breaker": {"field": "title", "order": "asc"}},
+    )
+    assert by_title == ["Order Completed", "Product Viewed", "Signed Up"]
+
+
+def test_is_set_with_a_null_value_means_set(as_editor, world):
+    filter_ = {"operator": "is_set", "field": "description", "value": None}
+    assert titles(as_editor, filter_) == ["Product Viewed"]
 
 
 def test_query_pages_like_every_list(as_editor, world):
@@ -215,13 +228,15 @@ def test_query_pages_like_every_list(as_editor, world):
         ({"operator": "gte", "field": "created_at", "value": "yesterday"}, None, "ISO 8601"),
         ({"operator": "in", "field": "title", "value": "x"}, None, "non-empty list"),
         ({"operator": "in", "field": "title", "value": []}, None, "non-empty list"),
-        ({"operator": "is_set", "field": "title", "value": "yes"}, None, "true or false"),
+        ({"operator": "is_set", "field": "title", "value": "yes"}, None, "true, false or null"),
         ({"operator": "and", "operands": []}, None, "non-empty list"),
         ({"operator": "and"}, None, "non-empty list"),
         ({"operator": "not", "operands": [exact("pii", True)] * 2}, None, "exactly one"),
         (None, {"field": "colour"}, "Can't sort"),
         (None, {"field": "title", "order": "up"}, "asc or desc"),
         (None, {"field": "title", "tie_breaker": "nope"}, "Can't sort"),
+        (None, {"field": "title", "tie_breaker": {"field": "id", "order": "x"}}, "asc or desc"),
+        (None, {"field": "title", "tie_breaker": 5}, "field name"),
         (None, {"field": "title", "direction": "asc"}, "Unknown sort keys"),
         (None, "5", "JSON object"),
     ],

@@ -462,3 +462,31 @@ def test_delete_answers_200_with_a_body(as_editor, prop, kind):
     assert response.json() == {"id": str(obj.pk), "deleted": True}
     assert not Resource.objects.filter(pk=obj.pk).exists()
     assert not EventProperty.objects.filter(pk=prop.pk).exists()  # children go too
+
+
+def test_fields_existing_clients_send_are_accepted(as_editor):
+    """Clients written for the seed send `entity_type`, `owners_groups` and null ids."""
+    category = EventCategoryFactory()
+    response = as_editor.post(
+        ROUTES["event"],
+        {
+            "title": "Clicked",
+            "description": "",
+            "entity_type": "event",
+            "integration": None,
+            "parent": str(category.pk),
+            "owners_groups": [],
+            "teams": [],
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["integration"] == str(category.integration_id)
+    assert "owners_groups" not in response.json()
+    response = as_editor.post(
+        ROUTES["event"],
+        {"title": "Grouped", "parent": str(category.pk), "owners_groups": [str(uuid.uuid4())]},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "not supported" in response.json()["owners_groups"][0]

@@ -1,0 +1,124 @@
+"""Public clients written for the seed's API run unchanged against a live server.
+
+`pysecoda` (a Python wrapper) and `secoda-analysis-mcp` (a read-only MCP server) only get
+their base URL swapped. They talk HTTP to a real server thread, so the data must be committed:
+these tests use `transactional_db`.
+"""
+
+import json
+
+import pytest
+from pysecoda.api_client import APIClient as PySecodaClient
+from pysecoda.endpoints.collections import CollectionsEndpoint
+from pysecoda.endpoints.events import EventsEndpoint
+from pysecoda.endpoints.integrations import IntegrationsEndpoint
+from secoda_analysis_mcp.tools import collections as mcp_collections
+from secoda_analysis_mcp.tools import resources as mcp_resources
+
+from catalog.models import Role
+from catalog.services.keys import api_key_create
+from tests.factories import CollectionFactory, EventPropertyFactory, UserFactory
+
+
+@pytest.fixture
+def server(live_server, transactional_db):
+    editor = UserFactory(username="tooling", role=Role.EDITOR)
+    _, secret = api_key_create(user=editor)
+    prop = EventPropertyFactory(title="revenue", data_type="number")
+    collection = CollectionFactory(title="Checkout funnel")
+    prop.parent.collections.add(collection)
+    return {
+        "base": f"{live_server.url}/api/v1",
+        "key": secret,
+        "prop": prop,
+        "event": prop.parent,
+        "category": prop.parent.parent,
+        "collection": collection,
+    }
+
+
+@pytest.fixture
+def pysecoda(server):
+    return PySecodaClient(server["base"], server["key"])
+
+
+def test_pysecoda_reads_the_catalog(server, pysecoda):
+    events = EventsEndpoint(pysecoda)
+    categories = events.get_event_categories()
+    assert [c["id"] for c in categories] == [str(server["category"].pk)]
+    category = events.get_event_category_by_id(str(server["category"].pk))
+    assert category["title"] == server["category"].title
+    assert [e["id"] for e in events.get_events()] == [str(server["event"].pk)]
+    assert events.get_event_by_id(str(server["event"].pk))[0]["title"] == server["event"].title
+    props = events.get_event_properties()
+    assert [(p["title"], p["data_type"]) for p in props] == [("revenue", "number")]
+
+    integrations = IntegrationsEndpoint(pysecoda).get_integrations()
+    assert [i["id"] for i in integrations] == [str(server["event"].integration_id)]
+    collections = CollectionsEndpoint(pysecoda)
+    assert [c["title"] for c in collections.get_collections()] == ["Checkout funnel"]
+    found = collections.get_collection_by_id(str(server["collection"].pk))
+    assert found["title"] == "Checkout funnel"
+
+
+def test_pysecoda_writes_the_catalog(server, pysecoda):
+    events = EventsEndpoint(pysecoda)
+    category = events.create_event_category(
+        "Landing Page", integration=str(server["event"].integration_id)
+    )
+    event = events.create_event(
+        title="Hero Clicked",
+        description="The hero banner was clicked.",
+        entity_type="event",
+        parent=category["id"],
+        pii=False,
+        verified=True,
+    )
+    assert event["integration"] == str(server["event"].integration_id)
+    # pysecoda defines update_event/delete_event twice; the survivors target properties.
+    prop = events.update_event(str(server["prop"].pk), pii=True, tags=[])
+    assert prop["pii"] is True
+    updated = pysecoda.patch(f"/event/events/{event['id']}", data={"verified": False})
+    assert updated["verified"] is False
+    deleted = pysecoda.delete(f"/event/events/{event['id']}")
+    assert deleted == {"id": event["id"], "deleted": True}
+
+
+def test_mcp_read_tools(server, monkeypatch):
+    for module in (mcp_resources, mcp_collections):
+        monkeypatch.setattr(module, "API_URL", server["base"] + "/")
+        monkeypatch.setattr(module, "API_TOKEN", server["key"])
+
+    listed = json.loads(
+        mcp_resources.list_resources(
+            filter={
+                "operator": "and",
+                "operands": [
+                    {"operator": "exact", "field": "type", "value": "event_property"},
+                    {"operator": "contains", "field": "title", "value": "rev"},
+                    {"operator": "is_set", "field": "parent_id", "value": None},
+                ],
+            },
+            sort={
+                "field": "updated_at",
+                "order": "desc",
+                "tie_breaker": {"field": "created_at", "order": "desc"},
+            },
+        )
+    )
+    assert [r["id"] for r in listed["results"]] == [str(server["prop"].pk)]
+    resource = json.loads(mcp_resources.get_resource(str(server["event"].pk)))
+    assert resource["title"] == server["event"].title
+    missing = json.loads(mcp_resources.get_resource("00000000000000000000000000000000"))
+    assert "not found" in missing["error"]
+    bad = json.loads(
+        mcp_resources.list_resources(
+            filter={"operator": "exact", "field": "native_type", "value": "table"}
+        )
+    )
+    assert "Unknown field" in bad["error"]
+
+    collections = json.loads(mcp_collections.list_collections(title="Checkout funnel"))
+    assert [c["id"] for c in collections["results"]] == [str(server["collection"].pk)]
+    one = json.loads(mcp_collections.get_collection(str(server["collection"].pk)))
+    assert one["title"] == "Checkout funnel"
