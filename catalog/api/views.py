@@ -3,7 +3,6 @@
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -370,6 +369,6 @@ class ApiKeyViewSet(
         return Response(s.NewApiKeySerializer(key).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request, *args, **kwargs):
-        key = get_object_or_404(self.get_queryset(), pk=kwargs["pk"])
+        key = self.get_object()
         keys.api_key_revoke(key=key)
         return deleted(key.pk)

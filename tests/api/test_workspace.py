@@ -1,0 +1,207 @@
+"""Tags, collections, teams, integrations, users and API keys over the API."""
+
+import pytest
+
+from catalog.models import ApiKey, Collection, Integration, Tag, Team
+from catalog.services.keys import api_key_authenticate
+from tests.factories import (
+    CollectionFactory,
+    EventFactory,
+    IntegrationFactory,
+    TagFactory,
+    TeamFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("route", "model", "body", "change"),
+    [
+        ("/api/v1/tag/tags", Tag, {"title": "checkout"}, {"description": "Checkout flow"}),
+        (
+            "/api/v1/collection/collections",
+            Collection,
+            {"title": "Funnel", "description": "Steps"},
+            {"title": "Funnel v2"},
+        ),
+        ("/api/v1/team/teams", Team, {"name": "Growth"}, {"description": "Growth team"}),
+        (
+            "/api/v1/integration/integrations",
+            Integration,
+            {"name": "Web", "type": "segment"},
+            {"description": "The web app"},
+        ),
+    ],
+)
+def test_create_read_update_delete(as_admin, route, model, body, change):
+    created = as_admin.post(route, body, format="json")
+    assert created.status_code == 201, created.json()
+    pk = created.json()["id"]
+    assert as_admin.get(f"{route}/{pk}").json()["id"] == pk
+    assert as_admin.get(route).json()["count"] == 1
+    updated = as_admin.patch(f"{route}/{pk.replace('-', '')}/", change, format="json")
+    assert updated.status_code == 200, updated.json()
+    for field, value in change.items():
+        assert updated.json()[field] == value
+    assert as_admin.delete(f"{route}/{pk}").json() == {"id": pk, "deleted": True}
+    assert not model.objects.exists()
+
+
+def test_duplicate_and_bad_bodies_are_400(as_editor, as_admin):
+    TagFactory(title="checkout")
+    response = as_editor.post("/api/v1/tag/tags", {"title": "checkout"}, format="json")
+    assert response.status_code == 400 and "title" in response.json()
+    response = as_editor.post("/api/v1/tag/tags", {"title": "x", "colour": "red"}, format="json")
+    assert response.status_code == 400 and "colour" in response.json()
+    response = as_admin.post(
+        "/api/v1/integration/integrations", {"name": "X", "type": "carrier-pigeon"}, format="json"
+    )
+    assert response.status_code == 400 and "type" in response.json()
+    response = as_admin.post(
+        "/api/v1/team/teams", {"name": "T", "members": ["not-an-id"]}, format="json"
+    )
+    assert response.status_code == 400 and "members" in response.json()
+
+
+def test_filters(as_viewer):
+    CollectionFactory(title="Checkout funnel")
+    CollectionFactory(title="Onboarding")
+    TeamFactory(name="Growth")
+    IntegrationFactory(name="Web", type="segment")
+    IntegrationFactory(name="iOS", type="amplitude")
+
+    def names(route, key, **params):
+        return [row[key] for row in as_viewer.get(route, params).json()["results"]]
+
+    assert names("/api/v1/collection/collections", "title", title="Onboarding") == ["Onboarding"]
+    assert names("/api/v1/team/teams", "name", name="Growth") == ["Growth"]
+    assert names("/api/v1/integration/integrations", "name", type="amplitude") == ["iOS"]
+    assert names("/api/v1/user/users", "username", role="viewer") == ["viewer"]
+
+
+def test_integration_and_team_relations(as_admin, editor):
+    team = TeamFactory()
+    response = as_admin.post(
+        "/api/v1/integration/integrations",
+        {"name": "Backend", "type": "custom", "teams": [team.pk.hex]},
+        format="json",
+    )
+    assert response.json()["teams"] == [str(team.pk)]
+    response = as_admin.patch(
+        f"/api/v1/team/teams/{team.pk}", {"members": [str(editor.pk)]}, format="json"
+    )
+    assert response.json()["members"] == [str(editor.pk)]
+    me = as_admin.get(f"/api/v1/user/users/{editor.pk}").json()
+    assert me["teams"] == [str(team.pk)]
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        "/api/v1/tag/tags",
+        "/api/v1/collection/collections",
+        "/api/v1/team/teams",
+        "/api/v1/integration/integrations",
+        "/api/v1/user/users",
+    ],
+)
+def test_lists_cost_a_constant_number_of_queries(as_admin, django_assert_max_num_queries, route):
+    team = TeamFactory()
+    for _ in range(30):
+        TagFactory()
+        CollectionFactory()
+        TeamFactory().members.add(UserFactory())
+        IntegrationFactory().teams.add(team)
+    as_admin.get(route)
+    with django_assert_max_num_queries(6):
+        response = as_admin.get(route, {"page_size": 200})
+    assert response.json()["count"] >= 30
+
+
+def test_users_are_read_only_and_inactive_users_are_hidden(as_admin):
+    UserFactory(username="gone", is_active=False)
+    names = [u["username"] for u in as_admin.get("/api/v1/user/users").json()["results"]]
+    assert "gone" not in names
+    assert as_admin.post("/api/v1/user/users", {"username": "x"}, format="json").status_code == 405
+
+
+# --- API keys -------------------------------------------------------------------------------
+
+
+def test_key_lifecycle(as_viewer, viewer):
+    created = as_viewer.post("/api/v1/user/api_keys", {"name": "notebook"}, format="json")
+    assert created.status_code == 201
+    body = created.json()
+    secret = body["key"]
+    assert api_key_authenticate(secret).user == viewer
+    listed = as_viewer.get("/api/v1/user/api_keys").json()["results"]
+    assert "notebook" in [k["name"] for k in listed]
+    assert all("key" not in k and "key_hash" not in k for k in listed)  # shown once only
+    assert as_viewer.get(f"/api/v1/user/api_keys/{body['id']}").json()["prefix"] == body["prefix"]
+    revoked = as_viewer.delete(f"/api/v1/user/api_keys/{body['id']}")
+    assert revoked.json() == {"id": body["id"], "deleted": True}
+    assert api_key_authenticate(secret) is None
+    assert ApiKey.objects.get(pk=body["id"]).revoked_at is not None
+
+
+def test_keys_of_other_users_are_404(as_viewer, editor):
+    from catalog.services.keys import api_key_create
+
+    key, _ = api_key_create(user=editor)
+    assert as_viewer.get(f"/api/v1/user/api_keys/{key.pk}").status_code == 404
+    assert as_viewer.delete(f"/api/v1/user/api_keys/{key.pk}").status_code == 404
+    assert as_viewer.delete("/api/v1/user/api_keys/nonsense").status_code == 404
+
+
+def test_a_key_created_by_a_viewer_stays_a_viewer(as_viewer):
+    secret = as_viewer.post("/api/v1/user/api_keys", {}, format="json").json()["key"]
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    event = EventFactory()
+    assert (
+        client.patch(f"/api/v1/event/events/{event.pk}", {"pii": True}, format="json").status_code
+        == 403
+    )
+
+
+# --- schema and docs ------------------------------------------------------------------------
+
+
+def test_openapi_schema(client):
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    schema = response.json()
+    paths = schema["paths"]
+    for path in [
+        "/api/v1/event/category",
+        "/api/v1/event/category/{id}",
+        "/api/v1/event/events",
+        "/api/v1/event/events/{id}",
+        "/api/v1/event/event_properties",
+        "/api/v1/event/event_properties/{id}",
+        "/api/v1/resource/catalog",
+        "/api/v1/resource/all/{id}",
+        "/api/v1/user/api_keys",
+    ]:
+        assert path in paths, path
+    assert paths["/api/v1/event/events"]["get"]["deprecated"] is True
+    params = {p["name"] for p in paths["/api/v1/event/events"]["get"]["parameters"]}
+    assert {"integration_id", "parent_id", "title", "page", "page_size"} <= params
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            assert operation.get("summary"), f"{method} {path} has no summary"
+            assert "401" in operation["responses"], f"{method} {path} documents no 401"
+    assert "ApiKey" in schema["components"]["securitySchemes"]
+
+
+@pytest.mark.parametrize("page", ["/api/docs/", "/api/redoc/"])
+def test_docs_pages_are_served_offline(client, page):
+    response = client.get(page)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "/static/drf_spectacular_sidecar/" in html
+    assert "cdn" not in html.lower()
