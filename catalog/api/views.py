@@ -149,6 +149,7 @@ def _resource_docs(noun: str, plural: str, serializer, *, deprecated: bool = Fal
 
 
 @_resource_docs("event category", "event categories", s.EventCategorySerializer)
+@extend_schema(tags=["Events"])
 class EventCategoryViewSet(ResourceViewSet):
     entity_type = EntityType.EVENT_CATEGORY
     serializer_class = s.EventCategorySerializer
@@ -162,12 +163,14 @@ EVENTS_DEPRECATED = (
 
 
 @_resource_docs("event", "events", s.EventSerializer, deprecated=True, note=EVENTS_DEPRECATED)
+@extend_schema(tags=["Events"])
 class EventViewSet(ResourceViewSet):
     entity_type = EntityType.EVENT
     serializer_class = s.EventSerializer
 
 
 @_resource_docs("event property", "event properties", s.EventPropertySerializer)
+@extend_schema(tags=["Events"])
 class EventPropertyViewSet(ResourceViewSet):
     entity_type = EntityType.EVENT_PROPERTY
     serializer_class = s.EventPropertySerializer
@@ -194,6 +197,7 @@ class EventPropertyViewSet(ResourceViewSet):
     ],
     responses={200: s.AnyResourceSerializer(many=True), 400: ERRORS[400], **READ_ERRORS},
 )
+@extend_schema(tags=["Resources"])
 class ResourceQueryView(generics.ListAPIView):
     serializer_class = s.AnyResourceSerializer
 
@@ -213,6 +217,7 @@ class ResourceQueryView(generics.ListAPIView):
 @extend_schema(
     summary="Get any resource by id", responses={200: s.AnyResourceSerializer, **ONE_ERRORS}
 )
+@extend_schema(tags=["Resources"])
 class ResourceDetailView(generics.RetrieveAPIView):
     serializer_class = s.AnyResourceSerializer
 
@@ -270,6 +275,7 @@ class WorkspaceViewSet(CatalogViewSet):
 
 
 @_workspace_docs("tag", "tags", s.TagSerializer, write="editor")
+@extend_schema(tags=["Workspace"])
 class TagViewSet(WorkspaceViewSet):
     queryset = Tag.objects.all()
     serializer_class = s.TagSerializer
@@ -278,6 +284,7 @@ class TagViewSet(WorkspaceViewSet):
 
 
 @_workspace_docs("collection", "collections", s.CollectionSerializer, write="editor")
+@extend_schema(tags=["Workspace"])
 class CollectionViewSet(WorkspaceViewSet):
     queryset = Collection.objects.all()
     serializer_class = s.CollectionSerializer
@@ -286,6 +293,7 @@ class CollectionViewSet(WorkspaceViewSet):
 
 
 @_workspace_docs("team", "teams", s.TeamSerializer, write="admin")
+@extend_schema(tags=["Workspace"])
 class TeamViewSet(WorkspaceViewSet):
     queryset = Team.objects.prefetch_related("members")
     serializer_class = s.TeamSerializer
@@ -293,6 +301,7 @@ class TeamViewSet(WorkspaceViewSet):
 
 
 @_workspace_docs("integration", "integrations", s.IntegrationSerializer, write="admin")
+@extend_schema(tags=["Workspace"])
 class IntegrationViewSet(WorkspaceViewSet):
     queryset = Integration.objects.prefetch_related("teams")
     serializer_class = s.IntegrationSerializer
@@ -307,6 +316,7 @@ class IntegrationViewSet(WorkspaceViewSet):
         summary="Get user by id", responses={200: s.UserSerializer, **ONE_ERRORS}
     ),
 )
+@extend_schema(tags=["Users"])
 class UserViewSet(viewsets.ReadOnlyModelViewSet):
     """Users, to find the ids for owners and subscribers. Managed in the admin."""
 
@@ -316,6 +326,7 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema(summary="The current user", responses={200: s.UserSerializer, **READ_ERRORS})
+@extend_schema(tags=["Users"])
 class MeView(generics.GenericAPIView):
     serializer_class = s.UserSerializer
 
@@ -342,6 +353,7 @@ class MeView(generics.GenericAPIView):
         responses={200: s.DeletedSerializer, **DELETE_ERRORS},
     ),
 )
+@extend_schema(tags=["Users"])
 class ApiKeyViewSet(
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
