@@ -12,7 +12,7 @@ from django.db.models import Value
 from django.db.models.fields import CharField
 
 from catalog.models import Resource, User
-from catalog.models.resources import ResourceQuerySet
+from catalog.models.resources import ResourceQuerySet, relation_columns
 from catalog.services.resources import M2M_FIELDS
 
 
@@ -40,10 +40,9 @@ def attach_relation_ids(resources: Sequence[Resource]) -> Sequence[Resource]:
     if pks:
         parts = []
         for field in M2M_FIELDS:
-            m2m = Resource._meta.get_field(field)
-            source, target = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
+            through, source, target = relation_columns(field)
             parts.append(
-                m2m.remote_field.through.objects.filter(**{f"{source}__in": pks}).values_list(
+                through.objects.filter(**{f"{source}__in": pks}).values_list(
                     source, Value(field, output_field=CharField()), target
                 )
             )

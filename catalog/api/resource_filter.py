@@ -16,7 +16,8 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
-from catalog.models import EntityType, Resource
+from catalog.models import EntityType
+from catalog.models.resources import relation_columns
 from catalog.services.resources import M2M_FIELDS
 
 FIELD_OPERATORS = ("exact", "contains", "in", "is_set", "gte", "lte")
@@ -117,9 +118,7 @@ def _value(field_name: str, field: Field, value: Any) -> Any:
 
 def _m2m_condition(name: str, ids: list | None) -> Q:
     """Resources related to any of `ids` (or to anything, when None), without duplicate rows."""
-    m2m = Resource._meta.get_field(name)
-    through = m2m.remote_field.through
-    source, target = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
+    through, source, target = relation_columns(name)
     rows = through.objects.filter(**{source: OuterRef("pk")})
     if ids is not None:
         rows = rows.filter(**{f"{target}__in": ids})

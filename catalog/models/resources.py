@@ -243,6 +243,15 @@ class Resource(models.Model):
                 raise ValidationError({field: 'Enter a JSON list, such as ["a", "b"].'})
 
 
+def relation_columns(field: str) -> tuple[type[models.Model], str, str]:
+    """The through model of a resource's M2M `field`, and its resource and target columns.
+
+    Readers that only need ids (API pages, the resource query) go straight to this table.
+    """
+    m2m = Resource._meta.get_field(field)
+    return m2m.remote_field.through, m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
+
+
 class KindManager(models.Manager.from_queryset(ResourceQuerySet)):
     """The manager of a proxy model: only the resources of its kind."""
 
