@@ -81,6 +81,8 @@ def parse_json(raw: str | None, name: str) -> Any:
         raise ResourceQueryError(
             f"`{name}` is not valid JSON: {error.msg} at {error.pos}."
         ) from error
+    except RecursionError as error:
+        raise ResourceQueryError(f"`{name}` is nested too deeply.") from error
 
 
 def _value(field_name: str, field: Field, value: Any) -> Any:
@@ -104,13 +106,18 @@ def _value(field_name: str, field: Field, value: Any) -> Any:
             f"`{field_name}` must be one of {', '.join(EntityType.values)}, not {value!r}."
         )
     elif kind == "datetime":
-        parsed = parse_datetime(value) if isinstance(value, str) else None
+        try:
+            parsed = parse_datetime(value) if isinstance(value, str) else None
+        except ValueError:  # well-formed but impossible, such as month 13
+            parsed = None
         if parsed is not None:
             return parsed
         raise ResourceQueryError(
             f"`{field_name}` needs an ISO 8601 date and time, such as 2026-01-31T12:00:00Z."
         )
     elif isinstance(value, str):
+        if "\x00" in value:
+            raise ResourceQueryError(f"`{field_name}` can't contain NUL characters.")
         return value
     expected = {"bool": "true or false", "uuid": "an id", "m2m": "an id", "text": "a string"}
     raise ResourceQueryError(f"`{field_name}` needs {expected[kind]}, not {value!r}.")

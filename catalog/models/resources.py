@@ -7,6 +7,7 @@ and the unique (parent, title) rule is a plain database constraint. The columns 
 have are nullable and guarded by check constraints.
 """
 
+import json
 import uuid
 
 from django.conf import settings
@@ -241,6 +242,8 @@ class Resource(models.Model):
             value = getattr(self, field)
             if value is not None and not isinstance(value, list):
                 raise ValidationError({field: 'Enter a JSON list, such as ["a", "b"].'})
+            if value and "\\u0000" in json.dumps(value):  # PostgreSQL's jsonb refuses NUL
+                raise ValidationError({field: "Text can't contain NUL characters."})
 
 
 def relation_columns(field: str) -> tuple[type[models.Model], str, str]:
