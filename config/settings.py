@@ -83,8 +83,14 @@ DATABASES = {
         "DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'event-catalog.sqlite3'}"
     ),
 }
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=0))
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+_sqlite = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+# Keep server connections for a minute (a new PostgreSQL connection costs milliseconds per
+# request), checked before reuse; SQLite connections are free to open.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int(
+    "DATABASE_CONN_MAX_AGE", default=0 if _sqlite else 60
+)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if _sqlite:
     # WAL lets the web server read while a worker writes; IMMEDIATE avoids "database is locked"
     # errors when two writers start a transaction at the same time.
     DATABASES["default"].setdefault("OPTIONS", {}).update(

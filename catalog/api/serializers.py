@@ -45,6 +45,10 @@ def _ids(queryset, **kwargs):
     )
 
 
+#: Formats timestamps in to_representation; one instance, not a field lookup per row.
+TIMESTAMP = serializers.DateTimeField()
+
+
 class ResourceListSerializer(serializers.ListSerializer):
     """Fetches the M2M ids of a whole page in one query before serializing it."""
 
@@ -119,11 +123,10 @@ class ResourceSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         relation_ids = getattr(instance, "relation_ids", None)
         if relation_ids is None:
             relation_ids = attach_relation_ids([instance])[0].relation_ids
-        datetime_field = self.fields["created_at"]
         data = {
             "id": str(instance.pk),
-            "created_at": datetime_field.to_representation(instance.created_at),
-            "updated_at": datetime_field.to_representation(instance.updated_at),
+            "created_at": TIMESTAMP.to_representation(instance.created_at),
+            "updated_at": TIMESTAMP.to_representation(instance.updated_at),
             "entity_type": instance.entity_type,
             "title": instance.title,
             "description": instance.description,

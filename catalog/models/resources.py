@@ -99,7 +99,7 @@ class Resource(models.Model):
     ENTITY_TYPE: str | None = None
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    entity_type = models.CharField(max_length=32, choices=EntityType.choices, db_index=True)
+    entity_type = models.CharField(max_length=32, choices=EntityType.choices)
     title = models.CharField(max_length=255)
     description = models.TextField(blank=True, help_text="A one-line summary.")
     definition = models.TextField(blank=True, help_text="Full documentation, in Markdown.")
@@ -151,7 +151,10 @@ class Resource(models.Model):
     class Meta:
         ordering = ["title", "id"]
         indexes = [
+            # Lists of one kind, in their default order (title, id), and filters on the kind.
             models.Index(fields=["entity_type", "title", "id"], name="resource_type_title_idx"),
+            # The resource query across kinds, in the same order.
+            models.Index(fields=["title", "id"], name="resource_title_id_idx"),
             models.Index(fields=["updated_at"], name="resource_updated_at_idx"),
         ]
         constraints = [

@@ -1,0 +1,1043 @@
+"""Benchmark of the REST API's read endpoints on a catalog of realistic size.
+
+Not a test: it fills a database with 100,000 events and 1,000,000 event properties (times
+`--scale`), sends real requests through Django's test client (middleware, API-key auth, routing,
+filters, pagination, serializers, JSON rendering) and reports, per endpoint, the SQL queries of
+one request and the median and p95 latency, side by side with
+
+* a plain DRF `ModelSerializer` (fields="__all__", no prefetching): what the API would cost
+  without the selectors' constant-query work, and
+* the raw SQL floor: psycopg running the same page directly (count, page columns, M2M ids),
+  which no Python layer can beat.
+
+    uv run python bench/api.py                      # full scale, PostgreSQL, fills on first run
+    uv run python bench/api.py --scale 0.01         # a quick run (1,000 events, 10,000 props)
+    uv run python bench/api.py --write-docs         # also refresh docs/PERFORMANCE.md
+    uv run python bench/api.py --database-url sqlite:///data/bench.sqlite3 --scale 0.01
+
+The fill is reused while the database holds exactly what this version of the script would
+write for the same scale and seed; `--refill` forces a new one. The script refuses to wipe a
+database it did not fill itself.
+"""
+
+import argparse
+import bisect
+import gc
+import json
+import math
+import os
+import platform
+import random
+import re
+import shlex
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+import types
+import uuid
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from itertools import accumulate, islice
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DOCS_PATH = BASE_DIR / "docs" / "PERFORMANCE.md"
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/event_catalog_bench"
+
+#: Bump when the generator changes, so an old fill is not reused for new numbers.
+FILL_VERSION = 1
+SEED = 20260101
+MARKER_INTEGRATION = "bench-segment"
+
+#: Goals of the issue, checked and printed as PASS/FAIL.
+MAX_QUERIES = 8
+MAX_FLOOR_RATIO = 3.0
+
+RESOURCE_TABLE = "catalog_resource"
+RESOURCE_COLUMNS = (
+    "id",
+    "entity_type",
+    "title",
+    "description",
+    "definition",
+    "pii",
+    "verified",
+    "published",
+    "integration_id",
+    "parent_id",
+    "data_type",
+    "required",
+    "allowed_values",
+    "examples",
+    "created_at",
+    "updated_at",
+)
+
+
+def words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+#: M2M field -> (through table, column of the other side). The order is the selectors' order.
+M2M_TABLES = {
+    "owners": ("catalog_resource_owners", "user_id"),
+    "teams": ("catalog_resource_teams", "team_id"),
+    "tags": ("catalog_resource_tags", "tag_id"),
+    "collections": ("catalog_resource_collections", "collection_id"),
+    "subscribers": ("catalog_resource_subscribers", "user_id"),
+}
+#: How many owners / tags / subscribers a resource gets: count -> weight. Teams and
+#: collections stay empty; their (empty) through tables are still read by every list.
+OWNER_COUNTS = {0: 40, 1: 45, 2: 15}
+TAG_COUNTS = {0: 30, 1: 35, 2: 25, 3: 10}
+SUBSCRIBER_COUNTS = {0: 60, 1: 30, 2: 10}
+
+NOUNS = words(
+    "Product Cart Order Checkout Payment Coupon Search Page Screen Video Article Signup Login "
+    "Account Subscription Trial Invite Message Notification Report Dashboard File Comment Review "
+    "Wishlist Shipment Refund Ticket Survey Onboarding"
+)
+VERBS = words(
+    "Viewed Clicked Added Removed Started Completed Failed Updated Shared Opened Closed "
+    "Submitted Cancelled Downloaded Selected"
+)
+PROPERTY_SUBJECTS = words(
+    "product cart order user session page device campaign coupon payment item screen "
+    "search video plan"
+)
+PROPERTY_ATTRIBUTES = words("id name type value count category url source status position")
+TAG_WORDS = words(
+    "checkout growth core marketing mobile web backend deprecated experiment billing "
+    "onboarding search retention activation ads email push partner legal analytics"
+)
+DATA_TYPES = {"string": 50, "number": 12, "integer": 12, "boolean": 10, "datetime": 6}
+DATA_TYPES.update({"object": 4, "array": 5, "null": 1})
+
+
+# --- configuration ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Size:
+    """How much to fill: the issue's numbers times `--scale` (users and tags don't scale)."""
+
+    scale: float
+    integrations: int = 3
+    users: int = 200
+    tags: int = 300
+
+    @property
+    def categories(self) -> int:
+        return max(self.integrations, round(1_000 * self.scale))
+
+    @property
+    def events(self) -> int:
+        return max(1, round(100_000 * self.scale))
+
+    @property
+    def properties(self) -> int:
+        return max(1, round(1_000_000 * self.scale))
+
+    def signature(self) -> str:
+        """What the marker integration remembers, to tell a reusable fill from a stale one."""
+        return json.dumps(
+            {"version": FILL_VERSION, "seed": SEED, "scale": self.scale}, sort_keys=True
+        )
+
+
+def configure_django(database_url: str) -> None:
+    """Set up Django as production would run it (DEBUG off), but answering the test client.
+
+    DEBUG must be off: with DEBUG on, Django records every query and the numbers would
+    include that bookkeeping.
+    """
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["DJANGO_DEBUG"] = "0"
+    os.environ.setdefault("SECRET_KEY", "bench-" + uuid.uuid4().hex)
+    os.environ["ALLOWED_HOSTS"] = "testserver,localhost,127.0.0.1"
+    os.environ["SECURE_SSL_REDIRECT"] = "0"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    sys.path.insert(0, str(BASE_DIR))
+    # WhiteNoise warns that collectstatic never ran; the API serves no static files.
+    warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+    import django
+
+    django.setup()
+
+
+def is_postgres(database_url: str) -> bool:
+    return urlsplit(database_url).scheme in {"postgres", "postgresql", "pgsql", "psql"}
+
+
+def ensure_postgres_database(database_url: str) -> None:
+    """Create the benchmark database if it is missing, so one command is enough."""
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(database_url)
+    name = parts.path.lstrip("/")
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            log(f"creating database {name}")
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def log(message: str) -> None:
+    """Progress goes to stderr, so stdout holds only the report."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# --- filling the database -----------------------------------------------------------------
+
+
+def cumulative(weights: dict) -> tuple[list, list[float]]:
+    """Keys and cumulative weights, for fast weighted picks with `pick`."""
+    keys, running, total = [], [], 0.0
+    for key, weight in weights.items():
+        total += weight
+        keys.append(key)
+        running.append(total)
+    return keys, running
+
+
+def pick(rng: random.Random, table: tuple[list, list[float]]):
+    keys, running = table
+    return keys[bisect.bisect_right(running, rng.random() * running[-1])]
+
+
+def new_uuid(rng: random.Random) -> uuid.UUID:
+    """A version-4 UUID from the seeded generator, so a fill is reproducible."""
+    return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
+def batched(rows: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(rows)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def load_rows(table: str, columns: Iterable[str], rows: Iterable[tuple]) -> int:
+    """Append rows to a table: COPY on PostgreSQL (about 10x faster than INSERTs),
+    executemany on SQLite. Returns the number of rows."""
+    from django.db import connection
+
+    columns = list(columns)
+    count = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    count += 1
+        else:
+            placeholders = ", ".join(["%s"] * len(columns))
+            statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"
+            for batch in batched(rows, 10_000):
+                cursor.executemany(statement, [sqlite_row(row) for row in batch])
+                count += len(batch)
+    return count
+
+
+def sqlite_row(row: tuple) -> tuple:
+    """Values as Django stores them in SQLite: UUIDs as 32 hex digits, datetimes as text."""
+    from django.db import connection
+
+    adapt = connection.ops.adapt_datetimefield_value
+    return tuple(
+        value.hex
+        if isinstance(value, uuid.UUID)
+        else adapt(value)
+        if isinstance(value, datetime)
+        else value
+        for value in row
+    )
+
+
+@dataclass
+class Workspace:
+    """What resources point to, created with the ORM (a few hundred rows)."""
+
+    integrations: list[uuid.UUID]
+    users: list[uuid.UUID]
+    tags: list[uuid.UUID]
+
+
+def create_workspace(size: Size, rng: random.Random) -> Workspace:
+    from catalog.models import Integration, IntegrationType, Tag, User
+
+    kinds = [IntegrationType.SEGMENT, IntegrationType.AMPLITUDE, IntegrationType.CUSTOM]
+    integrations = [
+        Integration(
+            id=new_uuid(rng),
+            name=MARKER_INTEGRATION if i == 0 else f"bench-{kinds[i % 3]}-{i}",
+            type=kinds[i % 3],
+            # Written last, once the fill is complete: see `fill`.
+            description="",
+        )
+        for i in range(size.integrations)
+    ]
+    Integration.objects.bulk_create(integrations)
+    users = [
+        User(
+            id=new_uuid(rng),
+            username=f"bench-user-{i:03d}",
+            email=f"bench-user-{i:03d}@example.com",
+            password="!",  # unusable: these accounts only own and subscribe
+        )
+        for i in range(size.users)
+    ]
+    User.objects.bulk_create(users)
+    tags = [
+        Tag(id=new_uuid(rng), title=TAG_WORDS[i % len(TAG_WORDS)] + f"-{i // len(TAG_WORDS)}")
+        for i in range(size.tags)
+    ]
+    Tag.objects.bulk_create(tags)
+    return Workspace(
+        integrations=[i.id for i in integrations],
+        users=[u.id for u in users],
+        tags=[t.id for t in tags],
+    )
+
+
+@dataclass
+class Timestamps:
+    """Creation dates over two years, updates up to six months later."""
+
+    start: datetime = datetime(2024, 1, 1, tzinfo=UTC)
+
+    def pick(self, rng: random.Random) -> tuple[datetime, datetime]:
+        created = self.start + timedelta(seconds=rng.randrange(2 * 365 * 86_400))
+        return created, created + timedelta(seconds=rng.randrange(180 * 86_400))
+
+
+def definition_text(rng: random.Random, title: str) -> str:
+    """A markdown definition on 30% of resources, about 300 characters: payloads look real."""
+    if rng.random() >= 0.3:
+        return ""
+    return (
+        f"## {title}\n\nSent when the user reaches this step of the flow. "
+        "Use it to measure conversion between steps; do **not** use it for billing.\n\n"
+        "- Owner: see the owners field\n- Since: v2.4 of the web and mobile apps\n"
+        "- Sampling: none"
+    )
+
+
+def resource_rows(size: Size, workspace: Workspace, rng: random.Random, ids: list) -> Iterator:
+    """Every resource row, categories first, then events, then properties grouped by event
+    (the order a catalog grows in). Appends each id to `ids` for the M2M fill."""
+    stamps = Timestamps()
+    data_types = cumulative(DATA_TYPES)
+    integration_of: dict[uuid.UUID, uuid.UUID] = {}
+
+    categories = []
+    for i in range(size.categories):
+        pk, integration = new_uuid(rng), workspace.integrations[i % size.integrations]
+        title = f"{NOUNS[i % len(NOUNS)]} {i // len(NOUNS) + 1}"
+        categories.append(pk)
+        integration_of[pk] = integration
+        ids.append(pk)
+        yield (
+            pk, "event_category", title, f"Events about {title.lower()}.",
+            definition_text(rng, title), False, rng.random() < 0.4, rng.random() < 0.7,
+            integration, None, None, None, None, None, *stamps.pick(rng),
+        )  # fmt: skip
+
+    events = []
+    for i in range(size.events):
+        pk, parent = new_uuid(rng), categories[rng.randrange(len(categories))]
+        title = f"{rng.choice(NOUNS)} {rng.choice(VERBS)} {i}"
+        events.append(pk)
+        integration_of[pk] = integration_of[parent]
+        ids.append(pk)
+        yield (
+            pk, "event", title, f"Sent when a user's {title.lower()}.",
+            definition_text(rng, title), rng.random() < 0.02, rng.random() < 0.4,
+            rng.random() < 0.7, integration_of[parent], parent, None, None, None, None,
+            *stamps.pick(rng),
+        )  # fmt: skip
+
+    names = [f"{s}_{a}" for s in PROPERTY_SUBJECTS for a in PROPERTY_ATTRIBUTES]
+    per_event = [0] * len(events)
+    for _ in range(size.properties):
+        per_event[rng.randrange(len(events))] += 1
+    for parent, count in zip(events, per_event, strict=True):
+        titles = rng.sample(names, count) if count <= len(names) else names + [
+            f"extra_{n}" for n in range(count - len(names))
+        ]  # fmt: skip
+        for title in titles:
+            pk = new_uuid(rng)
+            ids.append(pk)
+            allowed = json.dumps(["web", "ios", "android"]) if rng.random() < 0.1 else None
+            examples = json.dumps([f"{title}-1", f"{title}-2"]) if rng.random() < 0.3 else None
+            yield (
+                pk, "event_property", title, f"The {title.replace('_', ' ')} of the event.",
+                definition_text(rng, title), rng.random() < 0.05, rng.random() < 0.4,
+                rng.random() < 0.7, integration_of[parent], parent, pick(rng, data_types),
+                rng.random() < 0.3, allowed, examples, *stamps.pick(rng),
+            )  # fmt: skip
+
+
+def m2m_rows(
+    ids: list, targets: list, counts: dict, rng: random.Random, weights: list | None = None
+) -> Iterator[tuple]:
+    """(resource id, target id) pairs: each resource gets a weighted number of distinct
+    targets, picked uniformly or by `weights` (tags: a few labels are on many resources)."""
+    how_many = cumulative(counts)
+    cum = list(accumulate(weights)) if weights else None
+    for resource in ids:
+        count = pick(rng, how_many)
+        if not count:
+            continue
+        if cum is None:
+            chosen = rng.sample(targets, count)
+        else:
+            chosen = set()
+            while len(chosen) < count:
+                chosen.add(targets[bisect.bisect_right(cum, rng.random() * cum[-1])])
+        for target in chosen:
+            yield resource, target
+
+
+def fill_state(size: Size) -> str:
+    """'ready' (reuse it), 'stale' (ours, refill it) or 'empty'; raises on a foreign database
+    so the script never wipes a catalog it did not create."""
+    from django.db.models import Count
+
+    from catalog.models import Integration, Resource, Tag
+
+    marker = Integration.objects.filter(name=MARKER_INTEGRATION).first()
+    if marker is None:
+        if Resource.objects.exists() or Tag.objects.exists() or Integration.objects.exists():
+            raise SystemExit(
+                "The database holds a catalog this script did not fill; use a dedicated "
+                "database (--database-url)."
+            )
+        return "empty"
+    counts = dict(Resource.objects.values_list("entity_type").annotate(n=Count("id")).order_by())
+    expected = {
+        "event_category": size.categories,
+        "event": size.events,
+        "event_property": size.properties,
+    }
+    return "ready" if marker.description == size.signature() and counts == expected else "stale"
+
+
+def wipe() -> None:
+    """Empty the tables this script fills (only called on a database it filled)."""
+    from django.db import connection
+
+    from catalog.models import User
+
+    tables = [table for table, _ in M2M_TABLES.values()]
+    tables += [RESOURCE_TABLE, "catalog_tag", "catalog_integration_teams", "catalog_integration"]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
+        else:
+            for table in tables:
+                cursor.execute(f"DELETE FROM {table}")
+    User.objects.filter(username__startswith="bench-user-").delete()
+
+
+def fill(size: Size) -> None:
+    """Write the whole catalog in one transaction, then VACUUM ANALYZE it, so the planner has
+    statistics and index-only scans work, as on a database that has been running a while."""
+    from django.db import connection, transaction
+
+    from catalog.models import Integration
+
+    rng = random.Random(SEED)
+    started = time.perf_counter()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Foreign keys are DEFERRABLE INITIALLY DEFERRED: each of the ~3.7 million rows would
+            # queue a check for the commit. The generator writes every parent before its
+            # children, so skip them (superuser only); check constraints still apply.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+                if cursor.fetchone()[0]:
+                    cursor.execute("SET LOCAL session_replication_role = replica")
+        workspace = create_workspace(size, rng)
+        ids: list[uuid.UUID] = []
+        n = load_rows(RESOURCE_TABLE, RESOURCE_COLUMNS, resource_rows(size, workspace, rng, ids))
+        log(f"  {n:,} resources in {time.perf_counter() - started:.0f}s")
+        zipf = [1 / (rank + 1) for rank in range(len(workspace.tags))]
+        for name, targets, counts, weights in (
+            ("owners", workspace.users, OWNER_COUNTS, None),
+            ("tags", workspace.tags, TAG_COUNTS, zipf),
+            ("subscribers", workspace.users, SUBSCRIBER_COUNTS, None),
+        ):
+            table, column = M2M_TABLES[name]
+            rows = m2m_rows(ids, targets, counts, rng, weights)
+            n = load_rows(table, ("resource_id", column), rows)
+            log(f"  {n:,} {name} in {time.perf_counter() - started:.0f}s")
+        Integration.objects.filter(name=MARKER_INTEGRATION).update(description=size.signature())
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for table in [RESOURCE_TABLE, *(t for t, _ in M2M_TABLES.values())]:
+                cursor.execute(f"VACUUM ANALYZE {table}")
+        else:
+            cursor.execute("ANALYZE")
+    log(f"  filled and analyzed in {time.perf_counter() - started:.0f}s")
+
+
+def ensure_filled(size: Size, refill: bool) -> None:
+    """Migrate, then fill unless the database already holds this exact fill."""
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    state = fill_state(size)
+    if state == "ready" and not refill:
+        log("reusing the filled database (--refill to rebuild it)")
+        return
+    if state != "empty":
+        log("wiping the previous fill")
+        wipe()
+    log(
+        f"filling {size.categories:,} categories, {size.events:,} events, "
+        f"{size.properties:,} properties"
+    )
+    fill(size)
+
+
+# --- what is measured ---------------------------------------------------------------------
+
+
+@dataclass
+class Scenario:
+    """One endpoint call, plus what the baseline and the SQL floor must do for the same page.
+
+    `where` is the SQL condition on `catalog_resource r` with %s placeholders, `baseline` the
+    ORM filter of the plain DRF view.
+    """
+
+    name: str
+    url: str
+    where: str
+    params: list
+    baseline: dict
+    page_size: int = 200
+    page: int = 1
+    detail: bool = False
+    #: One of the "same list, growing page size" rows the constant-queries goal compares.
+    size_series: bool = False
+
+    @property
+    def slug(self) -> str:
+        return re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-")
+
+
+@dataclass(frozen=True)
+class Samples:
+    ids: dict  # event, property, tag (UUIDs)
+
+
+def query_json(node: dict) -> str:
+    return quote(json.dumps(node, separators=(",", ":")))
+
+
+def scenarios(samples: Samples) -> list[Scenario]:
+    """The endpoints of the issue: list properties by page size, filtered by event, events,
+    a detail, two resource queries and deep pages."""
+    event, prop, tag = samples.ids["event"], samples.ids["property"], samples.ids["tag"]
+    props = "/api/v1/event/event_properties"
+    is_prop = "r.entity_type = 'event_property'"
+    prop_filter = {"entity_type": "event_property"}
+    list_props = [
+        Scenario(f"properties, page_size={n}", f"{props}?page_size={n}", is_prop, [],
+                 prop_filter, page_size=n, size_series=True)
+        for n in (1, 50, 200)
+    ]  # fmt: skip
+    type_event_pii = {
+        "operator": "and",
+        "operands": [
+            {"operator": "exact", "field": "type", "value": "event"},
+            {"operator": "exact", "field": "pii", "value": True},
+        ],
+    }
+    has_tag = {"operator": "contains", "field": "tags", "value": str(tag)}
+    type_prop = {"operator": "exact", "field": "type", "value": "event_property"}
+    catalog = "/api/v1/resource/catalog?page_size=200&filter="
+    tag_exists = (
+        "EXISTS (SELECT 1 FROM catalog_resource_tags t WHERE t.resource_id = r.id "
+        "AND t.tag_id = %s)"
+    )
+    return [
+        *list_props,
+        Scenario(
+            "properties of one event",
+            f"{props}?page_size=200&parent_id={event}",
+            f"{is_prop} AND r.parent_id = %s",
+            [event],
+            {**prop_filter, "parent_id": event},
+        ),
+        Scenario(
+            "events, page_size=200",
+            "/api/v1/event/events?page_size=200",
+            "r.entity_type = 'event'",
+            [],
+            {"entity_type": "event"},
+        ),
+        Scenario(
+            "property detail",
+            f"{props}/{prop}",
+            f"{is_prop} AND r.id = %s",
+            [prop],
+            {**prop_filter, "pk": prop},
+            page_size=1,
+            detail=True,
+        ),
+        Scenario(
+            "query: type=event and pii",
+            catalog + query_json(type_event_pii),
+            "r.entity_type = 'event' AND r.pii",
+            [],
+            {"entity_type": "event", "pii": True},
+        ),
+        Scenario(
+            "query: tags contains top tag",
+            catalog + query_json(has_tag),
+            tag_exists,
+            [tag],
+            {"tags": tag},
+        ),
+        Scenario(
+            "properties, page 50 (rows 9,801-10,000)",
+            f"{props}?page_size=200&page=50",
+            is_prop,
+            [],
+            prop_filter,
+            page=50,
+        ),
+        Scenario(
+            "query: type=event_property, page 50",
+            catalog + query_json(type_prop) + "&page=50",
+            is_prop,
+            [],
+            prop_filter,
+            page=50,
+        ),
+    ]
+
+
+def pick_samples(floor: "SqlFloor") -> Samples:
+    """The ids the scenarios use: the event with the most properties (the largest filtered
+    page), a property with owners and tags, and the most used tag (the heaviest tag query)."""
+    event = floor.scalar(
+        "SELECT parent_id FROM catalog_resource WHERE entity_type = 'event_property' "
+        "GROUP BY parent_id ORDER BY count(*) DESC, parent_id LIMIT 1"
+    )
+    prop = floor.scalar(
+        "SELECT r.id FROM catalog_resource r WHERE r.entity_type = 'event_property' "
+        "AND EXISTS (SELECT 1 FROM catalog_resource_tags t WHERE t.resource_id = r.id) "
+        "AND EXISTS (SELECT 1 FROM catalog_resource_owners o WHERE o.resource_id = r.id) "
+        "ORDER BY r.id LIMIT 1"
+    )
+    tag = floor.scalar(
+        "SELECT tag_id FROM catalog_resource_tags GROUP BY tag_id "
+        "ORDER BY count(*) DESC, tag_id LIMIT 1"
+    )
+    return Samples({"event": as_uuid(event), "property": as_uuid(prop), "tag": as_uuid(tag)})
+
+
+def as_uuid(value) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+class SqlFloor:
+    """The same page straight from the database on its own DB-API connection: the count, the
+    page's columns, the M2M ids of the page in one UNION. The cost any API must pay at least.
+
+    Statement preparation is off, as in Django: each request parses and plans its SQL.
+    """
+
+    def __init__(self, database_url: str):
+        self.postgres = is_postgres(database_url)
+        if self.postgres:
+            import psycopg
+
+            self.conn = psycopg.connect(database_url, autocommit=True, prepare_threshold=None)
+        else:
+            from django.conf import settings
+
+            self.conn = sqlite3.connect(settings.DATABASES["default"]["NAME"])
+
+    def _sql(self, statement: str) -> str:
+        return statement if self.postgres else statement.replace("%s", "?")
+
+    def _param(self, value):
+        return value.hex if isinstance(value, uuid.UUID) and not self.postgres else value
+
+    def execute(self, statement: str, params: Iterable = ()):
+        cursor = self.conn.cursor()
+        cursor.execute(self._sql(statement), [self._param(p) for p in params])
+        return cursor
+
+    def scalar(self, statement: str, params: Iterable = ()):
+        return self.execute(statement, params).fetchone()[0]
+
+    def request(self, scenario: Scenario) -> tuple[int, list[uuid.UUID]]:
+        """Run the scenario's queries; returns (statements run, ids of the page)."""
+        statements = 0
+        if not scenario.detail:
+            self.execute(
+                f"SELECT count(*) FROM catalog_resource r WHERE {scenario.where}", scenario.params
+            ).fetchone()
+            statements += 1
+        columns = ", ".join(f"r.{c}" for c in RESOURCE_COLUMNS)
+        offset = (scenario.page - 1) * scenario.page_size
+        rows = self.execute(
+            f"SELECT {columns} FROM catalog_resource r WHERE {scenario.where} "
+            "ORDER BY r.title, r.id LIMIT %s OFFSET %s",
+            [*scenario.params, scenario.page_size, offset],
+        ).fetchall()
+        statements += 1
+        ids = [row[0] for row in rows]
+        if ids:
+            marks = ", ".join(["%s"] * len(ids))
+            union = " UNION ALL ".join(
+                f"SELECT resource_id, '{name}', {column} FROM {table} "
+                f"WHERE resource_id IN ({marks})"
+                for name, (table, column) in M2M_TABLES.items()
+            )
+            self.execute(union, ids * len(M2M_TABLES)).fetchall()
+            statements += 1
+        return statements, [as_uuid(pk) for pk in ids]
+
+
+def baseline_urlconf(cases: list[Scenario]) -> str:
+    """A URLconf with the app's routes plus one plain-DRF route per scenario, so the baseline
+    goes through the same middleware and API-key auth as the app. Returns its module name."""
+    from django.urls import path
+    from rest_framework import generics, pagination, serializers
+
+    from catalog.models import Resource
+    from config import urls
+
+    class PlainResourceSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = Resource
+            fields = "__all__"
+
+    class PlainPagination(pagination.PageNumberPagination):
+        page_size_query_param = "page_size"
+        max_page_size = 200
+
+    def view_for(case: Scenario):
+        queryset = Resource.objects.filter(**case.baseline)
+        if case.detail:
+            return generics.RetrieveAPIView.as_view(
+                queryset=queryset, serializer_class=PlainResourceSerializer, filter_backends=[]
+            )
+        return generics.ListAPIView.as_view(
+            queryset=queryset.order_by("title", "id"),
+            serializer_class=PlainResourceSerializer,
+            pagination_class=PlainPagination,
+            filter_backends=[],
+        )
+
+    module = types.ModuleType("bench_urlconf")
+    module.urlpatterns = [
+        path(f"bench/baseline/{c.slug}" + ("/<uuid:pk>" if c.detail else ""), view_for(c))
+        for c in cases
+    ]
+    module.urlpatterns += urls.urlpatterns
+    sys.modules[module.__name__] = module
+    return module.__name__
+
+
+def baseline_url(case: Scenario) -> str:
+    if case.detail:
+        return f"/bench/baseline/{case.slug}/{case.baseline['pk']}"
+    return f"/bench/baseline/{case.slug}?page_size={case.page_size}&page={case.page}"
+
+
+# --- measuring ----------------------------------------------------------------------------
+
+
+@dataclass
+class Measure:
+    queries: int
+    times: list[float]
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.times) * 1000
+
+    @property
+    def p95(self) -> float:
+        """Nearest-rank 95th percentile, in milliseconds."""
+        ordered = sorted(self.times)
+        return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)] * 1000
+
+
+def time_calls(call: Callable[[], object], runs: int, warmups: int) -> list[float]:
+    """Seconds per call after warm-ups (caches, plans, lazy imports): the steady state."""
+    for _ in range(warmups):
+        call()
+    gc.collect()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def measure_http(client, url: str, runs: int, warmups: int) -> tuple[Measure, list[uuid.UUID]]:
+    """Latency of a GET through the whole stack; queries counted on one extra request so the
+    counting doesn't slow the timed ones."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def get():
+        response = client.get(url)
+        if response.status_code != 200:
+            raise SystemExit(f"GET {url} -> {response.status_code}: {response.content[:500]!r}")
+        return response
+
+    times = time_calls(get, runs, warmups)
+    counts = []
+    for _ in range(2):  # the fewer of two: an API key's first use in a minute adds an UPDATE
+        with CaptureQueriesContext(connection) as queries:
+            body = get().json()
+        counts.append(len(queries))
+    rows = body.get("results", [body])
+    return Measure(min(counts), times), [uuid.UUID(row["id"]) for row in rows]
+
+
+def measure_floor(floor: SqlFloor, case: Scenario, runs: int, warmups: int):
+    times = time_calls(lambda: floor.request(case), runs, warmups)
+    statements, ids = floor.request(case)
+    return Measure(statements, times), ids
+
+
+@dataclass
+class Row:
+    case: Scenario
+    app: Measure
+    baseline: Measure
+    floor: Measure
+    rows: int
+
+    @property
+    def ratio(self) -> float:
+        return self.app.p50 / self.floor.p50
+
+
+def run_benchmark(database_url: str, runs: int, warmups: int) -> list[Row]:
+    """Measure every scenario three ways; checks that the three return the same page."""
+    from django.test import Client, override_settings
+
+    from catalog.models import Role, User
+    from catalog.services.keys import api_key_create
+    from catalog.services.workspace import user_create
+
+    editor = User.objects.filter(username="bench-editor").first() or user_create(
+        username="bench-editor", role=Role.EDITOR
+    )
+    _, secret = api_key_create(user=editor, name="bench")
+    client = Client(headers={"authorization": f"Bearer {secret}", "accept": "application/json"})
+    floor = SqlFloor(database_url)
+    cases = scenarios(pick_samples(floor))
+    rows = []
+    with override_settings(ROOT_URLCONF=baseline_urlconf(cases)):
+        for case in cases:
+            log(f"measuring {case.name}")
+            app, app_ids = measure_http(client, case.url, runs, warmups)
+            base, base_ids = measure_http(client, baseline_url(case), runs, warmups)
+            sql, sql_ids = measure_floor(floor, case, runs, warmups)
+            if not app_ids == base_ids == sql_ids:
+                raise SystemExit(f"{case.name}: the app, baseline and SQL pages differ")
+            rows.append(Row(case, app, base, sql, len(app_ids)))
+    return rows
+
+
+# --- reporting ----------------------------------------------------------------------------
+
+
+def markdown_table(rows: list[Row]) -> str:
+    head = (
+        "| endpoint | rows | app queries | app p50 ms | app p95 ms | DRF queries | DRF p50 ms "
+        "| DRF p95 ms | SQL queries | SQL p50 ms | SQL p95 ms | app / SQL p50 |\n"
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    )
+    lines = [head]
+    for row in rows:
+        a, b, f = row.app, row.baseline, row.floor
+        lines.append(
+            f"| {row.case.name} | {row.rows} "
+            f"| {a.queries} | {a.p50:.1f} | {a.p95:.1f} "
+            f"| {b.queries} | {b.p50:.1f} | {b.p95:.1f} "
+            f"| {f.queries} | {f.p50:.1f} | {f.p95:.1f} | {row.ratio:.2f}x |"
+        )
+    return "\n".join(lines)
+
+
+def goals(rows: list[Row]) -> list[tuple[str, bool, str]]:
+    """The issue's goals: (goal, passed, evidence)."""
+    by_size = {r.case.page_size: r.app.queries for r in rows if r.case.size_series}
+    worst = max(rows, key=lambda r: r.app.queries)
+    constant = len(set(by_size.values())) == 1 and worst.app.queries <= MAX_QUERIES
+    lists = [r for r in rows if not r.case.detail]
+    slow = [r for r in lists if r.ratio > MAX_FLOOR_RATIO]
+    slowest = max(lists, key=lambda r: r.ratio)
+    sizes = ", ".join(f"page_size={n}: {q}" for n, q in by_size.items())
+    return [
+        (
+            f"Constant number of queries, at most {MAX_QUERIES}",
+            constant,
+            f"properties list {sizes}; most on any endpoint: {worst.app.queries} "
+            f"({worst.case.name})",
+        ),
+        (
+            f"List p50 within {MAX_FLOOR_RATIO:g}x the SQL floor",
+            not slow,
+            "over: " + "; ".join(f"{r.case.name} {ratio_text(r)}" for r in slow)
+            if slow
+            else f"worst: {slowest.case.name} {ratio_text(slowest)}",
+        ),
+    ]
+
+
+def ratio_text(row: Row) -> str:
+    return f"at {row.ratio:.2f}x ({row.app.p50:.1f} ms vs {row.floor.p50:.1f} ms)"
+
+
+def goals_text(rows: list[Row]) -> str:
+    return "\n".join(
+        f"- **{'PASS' if ok else 'FAIL'}** {goal}: {evidence}."
+        for goal, ok, evidence in goals(rows)
+    )
+
+
+def environment(database_url: str, size: Size) -> dict[str, str]:
+    """What the numbers depend on, for the docs: machine, versions, data sizes."""
+    import django
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT version()")
+            database = cursor.fetchone()[0].split(" on ")[0]
+            cursor.execute("SHOW shared_buffers")
+            database += f" (shared_buffers {cursor.fetchone()[0]}"
+            cursor.execute("SELECT pg_size_pretty(pg_total_relation_size('catalog_resource'))")
+            database += f"; catalog_resource with indexes: {cursor.fetchone()[0]})"
+        else:
+            database = f"SQLite {sqlite3.sqlite_version}"
+        m2m = {}
+        for name, (table, _) in M2M_TABLES.items():
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            m2m[name] = cursor.fetchone()[0]
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory = subprocess.run(["free", "-h"], capture_output=True, text=True).stdout.split()
+    total = memory[memory.index("Mem:") + 1] if "Mem:" in memory else "?"
+    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+    links = ", ".join(f"{n:,} {name}" for name, n in m2m.items() if n)
+    return {
+        "Command": "`" + shlex.join(["uv", "run", "python", "bench/api.py", *sys.argv[1:]]) + "`",
+        "Date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "Machine": f"{nproc} cores (`nproc`), {total} RAM (`free -h`), {cpu}",
+        "Software": (
+            f"Python {platform.python_version()}, Django {django.get_version()}, "
+            f"{platform.system()} {platform.release()}"
+        ),
+        "Database": database,
+        "Data": (
+            f"{size.integrations} integrations, {size.categories:,} categories, "
+            f"{size.events:,} events, {size.properties:,} event properties; {links} links; "
+            f"{size.users} users, {size.tags} tags"
+        ),
+    }
+
+
+DOC_START = "<!-- bench:results:start -->"
+DOC_END = "<!-- bench:results:end -->"
+DOC_SKELETON = f"""# Performance
+
+How fast the REST API reads the catalog, measured by `bench/api.py`.
+
+## How to read this
+
+Each row is one GET request, timed `--runs` times (30 by default) after `--warmups` warm-ups
+(3) through Django's test client in one process: middleware, API-key authentication, routing,
+filters, pagination, serializers and JSON rendering, but no network and no WSGI server.
+*Queries* are the SQL statements of one request. *p50* is the median latency, *p95* the latency
+95% of requests beat. *DRF* is a plain `ModelSerializer` (`fields = "__all__"`, no prefetching)
+behind the same middleware and authentication. *SQL* is the floor: the same count, page and M2M
+ids fetched with psycopg directly. *app / SQL* is how many times the floor the API takes.
+
+{DOC_START}
+{DOC_END}
+"""
+
+
+def results_section(rows: list[Row], env: dict[str, str], runs: int, warmups: int) -> str:
+    facts = "\n".join(f"- {key}: {value}" for key, value in env.items())
+    return (
+        f"## Results\n\n{facts}\n- Runs: {runs} timed requests after {warmups} warm-ups per "
+        f"row\n\n{markdown_table(rows)}\n\nGoals:\n\n{goals_text(rows)}\n"
+    )
+
+
+def write_docs(section: str) -> None:
+    """Replace the results between the markers, keeping the hand-written rest of the page."""
+    text = DOCS_PATH.read_text() if DOCS_PATH.exists() else DOC_SKELETON
+    if DOC_START not in text or DOC_END not in text:
+        text = text.rstrip() + f"\n\n{DOC_START}\n{DOC_END}\n"
+    before, rest = text.split(DOC_START, 1)
+    after = rest.split(DOC_END, 1)[1]
+    DOCS_PATH.parent.mkdir(parents=True, exist_ok=True)
+    DOCS_PATH.write_text(f"{before}{DOC_START}\n{section}{DOC_END}{after}")
+    log(f"wrote {DOCS_PATH.relative_to(BASE_DIR)}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="1.0 = 100,000 events, 1,000,000 properties"
+    )
+    parser.add_argument("--refill", action="store_true", help="rebuild the data even if present")
+    parser.add_argument("--runs", type=int, default=30, help="timed requests per measurement")
+    parser.add_argument("--warmups", type=int, default=3, help="untimed requests first")
+    parser.add_argument(
+        "--write-docs", action="store_true", help="refresh the results in docs/PERFORMANCE.md"
+    )
+    args = parser.parse_args(argv)
+    if args.scale <= 0 or args.runs < 1 or args.warmups < 0:
+        parser.error("--scale and --runs must be positive, --warmups not negative")
+
+    if is_postgres(args.database_url):
+        ensure_postgres_database(args.database_url)
+    configure_django(args.database_url)
+    size = Size(args.scale)
+    ensure_filled(size, args.refill)
+    rows = run_benchmark(args.database_url, args.runs, args.warmups)
+    env = environment(args.database_url, size)
+    section = results_section(rows, env, args.runs, args.warmups)
+    print(section)
+    if args.write_docs:
+        write_docs(section)
+    if not all(ok for _, ok, _ in goals(rows)):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
