@@ -153,6 +153,8 @@ class Resource(models.Model):
         indexes = [
             # Lists of one kind, in their default order (title, id), and filters on the kind.
             models.Index(fields=["entity_type", "title", "id"], name="resource_type_title_idx"),
+            # Counting one kind (every list's `count`) scans this narrow index only.
+            models.Index(fields=["entity_type"], name="resource_entity_type_idx"),
             # The resource query across kinds, in the same order.
             models.Index(fields=["title", "id"], name="resource_title_id_idx"),
             models.Index(fields=["updated_at"], name="resource_updated_at_idx"),
