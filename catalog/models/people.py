@@ -116,8 +116,8 @@ class ApiKey(models.Model):
         return f"{self.prefix}… ({self.user})"
 
     @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
 
     def revoke(self) -> None:
         self.revoked_at = timezone.now()

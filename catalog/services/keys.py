@@ -40,5 +40,5 @@ def api_key_authenticate(secret: str) -> ApiKey | None:
 
 
 def api_key_revoke(*, key: ApiKey) -> None:
-    if key.revoked_at is None:
+    if not key.is_revoked:
         key.revoke()
