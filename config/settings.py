@@ -195,6 +195,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "catalog.api.exceptions.api_exception_handler",
     "PAGE_SIZE": 50,
 }
 

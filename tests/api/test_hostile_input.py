@@ -77,3 +77,13 @@ def test_odd_property_values(as_editor):
         format="json",
     )
     assert response.status_code == 400
+
+
+def test_a_body_over_the_upload_limit_is_413_with_json(as_editor, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    event = EventFactory()
+    response = as_editor.patch(
+        f"/api/v1/event/events/{event.pk}", {"description": "a" * 20_000}, format="json"
+    )
+    assert response.status_code == 413
+    assert "at most 10,000 bytes" in response.json()["detail"]
