@@ -71,11 +71,8 @@ class WorkspaceAdmin(RoleAdminMixin, admin.ModelAdmin):
     """Saves tags, collections, teams and integrations through the workspace service."""
 
     def save_model(self, request, obj, form, change):
-        m2m = {
-            name: form.cleaned_data[name]
-            for name in form.cleaned_data
-            if name in {f.name for f in obj._meta.many_to_many}
-        }
+        many = {field.name for field in obj._meta.many_to_many}
+        m2m = {name: value for name, value in form.cleaned_data.items() if name in many}
         workspace_object_save(actor=request.user, obj=obj, m2m=m2m)
 
     def save_related(self, request, form, formsets, change):
