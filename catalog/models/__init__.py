@@ -1,8 +1,12 @@
 """Event Catalog's models, one module per part of the domain."""
 
+from .history import ChangeAction, ChangeSet, ChangeSource, Notification, ResourceChange
 from .integrations import Integration, IntegrationType
-from .people import ApiKey, Role, Team, User
+from .people import ApiKey, EmailFrequency, Role, Team, User
 from .resources import (
+    EDITABLE_FIELDS,
+    M2M_FIELDS,
+    PROPERTY_ONLY_FIELDS,
     Collection,
     DataType,
     EntityType,
@@ -14,16 +18,25 @@ from .resources import (
 )
 
 __all__ = [
+    "EDITABLE_FIELDS",
+    "M2M_FIELDS",
+    "PROPERTY_ONLY_FIELDS",
     "ApiKey",
+    "ChangeAction",
+    "ChangeSet",
+    "ChangeSource",
     "Collection",
     "DataType",
+    "EmailFrequency",
     "EntityType",
     "Event",
     "EventCategory",
     "EventProperty",
     "Integration",
     "IntegrationType",
+    "Notification",
     "Resource",
+    "ResourceChange",
     "Role",
     "Tag",
     "Team",

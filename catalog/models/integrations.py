@@ -19,6 +19,8 @@ class IntegrationType(models.TextChoices):
 class Integration(models.Model):
     """A source of events; every catalog resource belongs to exactly one integration."""
 
+    EDITABLE_FIELDS = ("name", "type", "description", "teams")
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200, unique=True)
     type = models.CharField(max_length=32, choices=IntegrationType.choices)

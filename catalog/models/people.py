@@ -6,13 +6,18 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils import timezone
 
-__all__ = ["ApiKey", "Role", "Team", "User"]
+__all__ = ["ApiKey", "EmailFrequency", "Role", "Team", "User"]
 
 
 class Role(models.TextChoices):
     ADMIN = "admin", "Admin"
     EDITOR = "editor", "Editor"
     VIEWER = "viewer", "Viewer"
+
+
+class EmailFrequency(models.TextChoices):
+    IMMEDIATE = "immediate", "An email per change"
+    DAILY = "daily", "A daily digest"
 
 
 class CatalogUserManager(UserManager):
@@ -37,6 +42,24 @@ class User(AbstractUser):
         help_text="Admins manage the workspace, editors edit the catalog, viewers only read.",
     )
 
+    email_frequency = models.CharField(
+        max_length=16,
+        choices=EmailFrequency.choices,
+        default=EmailFrequency.IMMEDIATE,
+        help_text="How changes to subscribed resources are emailed.",
+    )
+
+    EDITABLE_FIELDS = (
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "role",
+        "is_active",
+        "is_staff",
+        "email_frequency",
+    )
+
     objects = CatalogUserManager()
 
     class Meta:
@@ -50,13 +73,23 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.get_full_name() or self.username
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        user = super().from_db(db, field_names, values)
+        user._loaded_role = user.__dict__.get("role")
+        return user
+
     def save(self, *args, **kwargs) -> None:
         # The role is the one source of truth: admins are superusers (and lose it with the
-        # role), editors and admins may work in the Django admin.
+        # role), editors and admins may work in the Django admin, and a user moved to the
+        # viewer role loses admin access (a viewer is staff only when explicitly made so).
         self.is_superuser = self.role == Role.ADMIN
         if self.role in (Role.ADMIN, Role.EDITOR):
             self.is_staff = True
+        elif getattr(self, "_loaded_role", Role.VIEWER) != Role.VIEWER:
+            self.is_staff = False
         super().save(*args, **kwargs)
+        self._loaded_role = self.role
 
     @property
     def is_catalog_admin(self) -> bool:
@@ -69,6 +102,8 @@ class User(AbstractUser):
 
 class Team(models.Model):
     """A named group of users; resources and integrations can belong to teams."""
+
+    EDITABLE_FIELDS = ("name", "description", "members")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200, unique=True)

@@ -16,6 +16,9 @@ from django.db import models
 from django.db.models import Q
 
 __all__ = [
+    "EDITABLE_FIELDS",
+    "M2M_FIELDS",
+    "PROPERTY_ONLY_FIELDS",
     "Collection",
     "DataType",
     "EntityType",
@@ -25,6 +28,31 @@ __all__ = [
     "Resource",
     "Tag",
 ]
+
+
+class TitleField(models.CharField):
+    """A title with a byte-wise collation, so lists sort the same on SQLite and PostgreSQL.
+
+    PostgreSQL's default collation follows the server's locale (and differs between servers);
+    "C" and SQLite's BINARY both compare code points.
+    """
+
+    COLLATIONS = {"postgresql": "C", "sqlite": "BINARY"}
+
+    def db_parameters(self, connection):
+        params = super().db_parameters(connection)
+        params["collation"] = self.db_collation or self.COLLATIONS.get(connection.vendor)
+        return params
+
+
+def validate_json_list(value) -> None:
+    """Allowed values and examples are JSON lists, without NUL (PostgreSQL's jsonb refuses it)."""
+    if value is None:
+        return
+    if not isinstance(value, list):
+        raise ValidationError('Enter a JSON list, such as ["a", "b"].')
+    if value and "\\u0000" in json.dumps(value):
+        raise ValidationError("Text can't contain NUL characters.")
 
 
 class EntityType(models.TextChoices):
@@ -52,11 +80,29 @@ class DataType(models.TextChoices):
     NULL = "null", "Null"
 
 
+#: Many-to-many fields of every resource; a list given to a service replaces the whole set.
+M2M_FIELDS = ("owners", "teams", "tags", "collections", "subscribers")
+#: Columns only event properties have.
+PROPERTY_ONLY_FIELDS = ("data_type", "required", "allowed_values", "examples")
+_COMMON_FIELDS = ("title", "description", "definition", "pii", "verified", "published")
+
+#: What a caller may change on each kind, declared once: the services accept exactly these,
+#: and the serializers, the admin forms and the change history read them from here. A
+#: resource's `integration` is set when it is created and never changes.
+EDITABLE_FIELDS: dict[str, tuple[str, ...]] = {
+    EntityType.EVENT_CATEGORY: (*_COMMON_FIELDS, *M2M_FIELDS),
+    EntityType.EVENT: ("parent", *_COMMON_FIELDS, *M2M_FIELDS),
+    EntityType.EVENT_PROPERTY: ("parent", *_COMMON_FIELDS, *PROPERTY_ONLY_FIELDS, *M2M_FIELDS),
+}
+
+
 class Tag(models.Model):
     """A free label on resources, such as "checkout" or "deprecated"."""
 
+    EDITABLE_FIELDS = ("title", "description")
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    title = models.CharField(max_length=100, unique=True)
+    title = TitleField(max_length=100, unique=True)
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -71,8 +117,10 @@ class Tag(models.Model):
 class Collection(models.Model):
     """A curated group of resources, such as "Checkout funnel"."""
 
+    EDITABLE_FIELDS = ("title", "description")
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    title = models.CharField(max_length=200, unique=True)
+    title = TitleField(max_length=200, unique=True)
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -100,7 +148,7 @@ class Resource(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     entity_type = models.CharField(max_length=32, choices=EntityType.choices)
-    title = models.CharField(max_length=255)
+    title = TitleField(max_length=255)
     description = models.TextField(blank=True, help_text="A one-line summary.")
     definition = models.TextField(blank=True, help_text="Full documentation, in Markdown.")
     pii = models.BooleanField(
@@ -139,9 +187,17 @@ class Resource(models.Model):
     )
     required = models.BooleanField(null=True, blank=True)
     allowed_values = models.JSONField(
-        null=True, blank=True, help_text="The only values the property may take (a JSON list)."
+        null=True,
+        blank=True,
+        validators=[validate_json_list],
+        help_text="The only values the property may take (a JSON list).",
     )
-    examples = models.JSONField(null=True, blank=True, help_text="Example values (a JSON list).")
+    examples = models.JSONField(
+        null=True,
+        blank=True,
+        validators=[validate_json_list],
+        help_text="Example values (a JSON list).",
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -243,12 +299,6 @@ class Resource(models.Model):
             )
         if self.integration_id and parent.integration_id != self.integration_id:
             raise ValidationError({"parent": "The parent belongs to another integration."})
-        for field in ("allowed_values", "examples"):
-            value = getattr(self, field)
-            if value is not None and not isinstance(value, list):
-                raise ValidationError({field: 'Enter a JSON list, such as ["a", "b"].'})
-            if value and "\\u0000" in json.dumps(value):  # PostgreSQL's jsonb refuses NUL
-                raise ValidationError({field: "Text can't contain NUL characters."})
 
 
 def relation_columns(field: str) -> tuple[type[models.Model], str, str]:

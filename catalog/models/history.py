@@ -1,0 +1,143 @@
+"""Who changed what, and who must hear of it: change sets, resource changes, the email outbox.
+
+Every write of the catalog goes through `catalog.services`, which records one `ChangeSet` per
+call, one `ResourceChange` per resource it touched, and one `Notification` per recipient, all in
+the write's own transaction. Readers of history and the email sender only read these rows.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from .resources import EntityType
+
+__all__ = ["ChangeAction", "ChangeSet", "ChangeSource", "Notification", "ResourceChange"]
+
+
+class ChangeSource(models.TextChoices):
+    API = "api", "REST API"
+    ADMIN = "admin", "Admin"
+    WEB = "web", "Catalog pages"
+    INGEST = "ingest", "Ingestion"
+    COMMAND = "command", "Command"
+    EMAIL = "email", "Email link"
+
+
+class ChangeAction(models.TextChoices):
+    CREATE = "create", "Created"
+    UPDATE = "update", "Changed"
+    DELETE = "delete", "Deleted"
+
+
+class ChangeSet(models.Model):
+    """What one call changed, and who made it; the actor's name is kept as it was then."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    source = models.CharField(max_length=16, choices=ChangeSource.choices)
+    request_id = models.CharField(max_length=64, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="change_sets",
+    )
+    actor_name = models.CharField(
+        max_length=255, help_text="The actor as it was named at the time of the change."
+    )
+    api_key = models.ForeignKey(
+        "catalog.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    api_key_name = models.CharField(max_length=255, blank=True)
+    integration = models.ForeignKey(
+        "catalog.Integration",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The integration whose write key made the change (ingestion).",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "change set"
+
+    def __str__(self) -> str:
+        when = f"{self.created_at:%Y-%m-%d %H:%M}" if self.created_at else "now"
+        return f"{self.actor_name} via {self.get_source_display()} at {when}"
+
+
+class ResourceChange(models.Model):
+    """One resource's create, update or delete within a change set.
+
+    `resource_id` is a plain column, not a foreign key, and the kind and title are copied, so
+    the history of a deleted resource stays readable. `diff` maps each changed field to
+    `[old, new]`; many-to-many fields hold lists of `{"id", "label"}`.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    change_set = models.ForeignKey(ChangeSet, on_delete=models.CASCADE, related_name="changes")
+    resource_id = models.UUIDField()
+    entity_type = models.CharField(max_length=32, choices=EntityType.choices)
+    title = models.CharField(max_length=255)
+    action = models.CharField(max_length=8, choices=ChangeAction.choices)
+    diff = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["resource_id", "-id"], name="change_resource_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.get_entity_type_display()} {self.title!r}"
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class Notification(models.Model):
+    """The outbox: one email to one recipient about one change set.
+
+    Written in the change's transaction; the task queue only wakes the sender, this row is the
+    truth (attempts, when to try next, the last error), so nothing is lost when a worker or
+    the mail server is down.
+    """
+
+    Status = NotificationStatus
+
+    id = models.BigAutoField(primary_key=True)
+    change_set = models.ForeignKey(
+        ChangeSet, on_delete=models.CASCADE, related_name="notifications"
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    digest = models.BooleanField(
+        default=False, help_text="Sent in the recipient's daily digest, not on its own."
+    )
+    status = models.CharField(
+        max_length=8, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(help_text="Not sent before this time.")
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["change_set", "recipient"], name="notification_once_per_recipient"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="notification_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"To {self.recipient_id} about {self.change_set_id} ({self.status})"

@@ -1,0 +1,128 @@
+"""Who may do what, and which resources an actor sees: the one policy every layer asks.
+
+The API, the admin, the catalog pages and the services all ask these functions, so a rule is
+written once. Roles: admins manage everything; editors change catalog resources, tags and
+collections; viewers read published resources only. An API key acts with its user's role but
+can't mint API keys; the system (a command run by an operator) may do anything.
+"""
+
+from enum import StrEnum
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, Q
+
+from catalog.models import (
+    ApiKey,
+    ChangeSet,
+    Collection,
+    Integration,
+    Notification,
+    Resource,
+    ResourceChange,
+    Tag,
+    Team,
+    User,
+)
+from catalog.models.resources import ResourceQuerySet
+
+
+class Action(StrEnum):
+    VIEW = "view"
+    ADD = "add"
+    CHANGE = "change"
+    DELETE = "delete"
+    #: Follow or stop following a resource oneself.
+    SUBSCRIBE = "subscribe"
+
+
+#: Models any editor may write; everything else not listed below needs an admin.
+EDITOR_MODELS = (Resource, Tag, Collection)
+#: Models every active user may read.
+READABLE_MODELS = (Resource, Tag, Collection, Team, Integration, User, ResourceChange)
+
+
+def _model(target) -> type[Model]:
+    model = target if isinstance(target, type) else type(target)
+    return model._meta.concrete_model
+
+
+def _active(user: User | None) -> bool:
+    return user is not None and user.is_active
+
+
+def may(
+    user: User | None, action: Action, target, *, api_key: ApiKey | None = None, system=False
+) -> bool:
+    """May `user` (through `api_key`, if any) do `action` on `target` (an object or a model)?"""
+    if system:
+        return True
+    if not _active(user):
+        return False
+    model = _model(target)
+    instance = None if isinstance(target, type) else target
+    if model is ApiKey:
+        if action == Action.ADD:
+            # A leaked key must not be able to mint new ones: keys are made in a logged-in
+            # session, the admin or a command.
+            return api_key is None
+        if instance is not None and instance.user_id != user.pk:
+            return user.is_catalog_admin
+        return True
+    if action == Action.VIEW:
+        if model is Resource and instance is not None:
+            return resources_visible_to(user).filter(pk=instance.pk).exists()
+        return model in READABLE_MODELS or user.is_catalog_admin
+    if action == Action.SUBSCRIBE:
+        return model is Resource
+    if model in EDITOR_MODELS:
+        return user.can_edit_catalog
+    return user.is_catalog_admin
+
+
+def ensure(
+    user: User | None, action: Action, target, *, api_key: ApiKey | None = None, system=False
+) -> None:
+    """Raise PermissionDenied with a message a person understands unless `may` allows it."""
+    if may(user, action, target, api_key=api_key, system=system):
+        return
+    model = _model(target)
+    if model is ApiKey and action == Action.ADD:
+        raise PermissionDenied(
+            "An API key can't create API keys; create them while logged in, in the admin or "
+            "with `manage.py create_api_key`."
+        )
+    if model is ApiKey:
+        raise PermissionDenied("Only admins can manage other people's API keys.")
+    if model in EDITOR_MODELS:
+        raise PermissionDenied("Only editors and admins can change the catalog.")
+    if model in (ChangeSet, Notification):
+        raise PermissionDenied("Only admins can do this.")
+    raise PermissionDenied("Only admins can manage the workspace.")
+
+
+def ensure_for(ctx, action: Action, target) -> None:
+    """`ensure` for a service's change context (see `catalog.services.context`)."""
+    ensure(ctx.user, action, target, api_key=ctx.api_key, system=ctx.is_system)
+
+
+def resources_visible_to(user: User | None, entity_type: str | None = None) -> ResourceQuerySet:
+    """Every resource `user` may read: all for editors and admins; for viewers, a resource
+    only when it and every ancestor (an event's category, a property's event and category)
+    are published."""
+    queryset = Resource.objects.all()
+    if entity_type is not None:
+        queryset = queryset.of_type(entity_type)
+    if user is None or not user.is_active:
+        return queryset.none()
+    if not user.can_edit_catalog:
+        queryset = queryset.filter(
+            Q(published=True),
+            Q(parent__isnull=True) | Q(parent__published=True),
+            Q(parent__parent__isnull=True) | Q(parent__parent__published=True),
+        )
+    return queryset
+
+
+def may_see_email(viewer: User | None, user: User) -> bool:
+    """Email addresses are for editors, admins and their owners, not for every viewer."""
+    return _active(viewer) and (viewer.can_edit_catalog or viewer.pk == user.pk)
