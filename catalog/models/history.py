@@ -116,6 +116,12 @@ class Notification(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
+    followed = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Ids of the resources the recipient follows that this change concerns; the "
+        "email's unsubscribe link stops following these.",
+    )
     digest = models.BooleanField(
         default=False, help_text="Sent in the recipient's daily digest, not on its own."
     )
