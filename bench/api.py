@@ -838,13 +838,14 @@ def run_benchmark(database_url: str, runs: int, warmups: int) -> list[Row]:
     from django.test import Client, override_settings
 
     from catalog.models import Role, User
+    from catalog.services.context import ChangeContext
     from catalog.services.keys import api_key_create
     from catalog.services.workspace import user_create
 
     editor = User.objects.filter(username="bench-editor").first() or user_create(
-        username="bench-editor", role=Role.EDITOR
+        ctx=ChangeContext.for_system(), username="bench-editor", role=Role.EDITOR
     )
-    _, secret = api_key_create(user=editor, name="bench")
+    _, secret = api_key_create(ctx=ChangeContext.for_system(), user=editor, name="bench")
     client = Client(headers={"authorization": f"Bearer {secret}", "accept": "application/json"})
     floor = SqlFloor(database_url)
     cases = scenarios(pick_samples(floor))

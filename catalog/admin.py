@@ -1,18 +1,30 @@
 """The Django admin, set up for data stewards.
 
-Every save and delete goes through `catalog.services`, so the admin obeys the same rules
-(roles, parent kinds, unique titles) as the API and, later, records history the same way.
+Every add, change, delete and bulk action goes through `catalog.services` with a change
+context (source "admin"), so the admin obeys the same rules as the API and its changes appear
+in the same history; what a user may see and do is asked of `catalog.policy`.
 """
+
+import contextvars
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from catalog.models import (
+    EDITABLE_FIELDS,
+    M2M_FIELDS,
     ApiKey,
+    ChangeSource,
     Collection,
     EntityType,
     Event,
@@ -25,67 +37,85 @@ from catalog.models import (
     User,
 )
 from catalog.models.resources import PARENT_TYPE
+from catalog.policy import Action, may, resources_visible_to
+from catalog.selectors import resource_history
 from catalog.services import keys
+from catalog.services.context import ChangeContext
+from catalog.services.errors import InUse
 from catalog.services.resources import (
-    M2M_FIELDS,
-    SCALAR_FIELDS,
     resource_create,
-    resource_delete,
     resource_update,
+    resources_bulk_delete,
     resources_bulk_update,
 )
-from catalog.services.workspace import workspace_object_delete, workspace_object_save
+from catalog.services.workspace import (
+    user_create,
+    user_set_password,
+    workspace_object_create,
+    workspace_object_delete,
+    workspace_object_update,
+)
 
 
-class RoleAdminMixin:
-    """Admin permissions from the workspace role instead of per-model permission rows.
+def change_context(request) -> ChangeContext:
+    return ChangeContext.for_request(request, ChangeSource.ADMIN)
 
-    Every staff user can look; editors change catalog objects; admins change everything.
+
+class PolicyAdminMixin:
+    """Admin permissions from the one policy instead of Django's per-model permission rows.
+
+    Every staff user can look; what they may add, change and delete is the policy's answer
+    for the model (editors: catalog resources, tags, collections; admins: everything).
     """
 
-    editors_may_write = False
-
-    def _may_write(self, request) -> bool:
+    def _may(self, request, action, obj=None) -> bool:
         user = request.user
-        return user.is_active and (
-            user.is_catalog_admin or (self.editors_may_write and user.can_edit_catalog)
-        )
+        return user.is_active and user.is_staff and may(user, action, obj or self.model)
 
     def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
+        return self._may(request, Action.VIEW)
 
     def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
+        return self._may(request, Action.VIEW, obj)
 
     def has_add_permission(self, request, *args):
-        return self._may_write(request)
+        return self._may(request, Action.ADD)
 
     def has_change_permission(self, request, obj=None):
-        return self._may_write(request)
+        return self._may(request, Action.CHANGE, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return self._may_write(request)
+        return self._may(request, Action.DELETE, obj)
 
 
-class WorkspaceAdmin(RoleAdminMixin, admin.ModelAdmin):
+class WorkspaceAdmin(PolicyAdminMixin, admin.ModelAdmin):
     """Saves tags, collections, teams and integrations through the workspace service."""
 
     def save_model(self, request, obj, form, change):
-        many = {field.name for field in obj._meta.many_to_many}
-        m2m = {name: value for name, value in form.cleaned_data.items() if name in many}
-        workspace_object_save(actor=request.user, obj=obj, m2m=m2m)
+        editable = type(obj).EDITABLE_FIELDS
+        if change:
+            data = {k: form.cleaned_data[k] for k in form.changed_data if k in editable}
+            workspace_object_update(ctx=change_context(request), obj=obj, data=data)
+        else:
+            data = {k: v for k, v in form.cleaned_data.items() if k in editable}
+            created = workspace_object_create(
+                ctx=change_context(request), model=type(obj), data=data
+            )
+            obj.pk = created.pk
+            obj._state.adding = False
 
     def save_related(self, request, form, formsets, change):
-        # The service already set the M2M fields; only inlines are left.
-        for formset in formsets:
-            self.save_formset(request, form, formset, change=change)
+        """The service set the M2M fields already."""
 
     def delete_model(self, request, obj):
-        workspace_object_delete(actor=request.user, obj=obj)
+        try:
+            workspace_object_delete(ctx=change_context(request), obj=obj)
+        except InUse as error:
+            raise PermissionDenied(str(error)) from error
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:
-            workspace_object_delete(actor=request.user, obj=obj)
+            self.delete_model(request, obj)
 
 
 # --- Catalog resources -------------------------------------------------------------------
@@ -100,28 +130,6 @@ class PropertyFieldsMixin:
                 required=False, label="Required", help_text="Every event must send it."
             )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
-
-
-class ResourceChildInline(PropertyFieldsMixin, RoleAdminMixin, admin.TabularInline):
-    """Children of a resource, edited in place; saved by ResourceAdminBase.save_formset."""
-
-    model = Resource
-    fk_name = "parent"
-    extra = 0
-    show_change_link = True
-    editors_may_write = True
-    fields = ["title", "description", "pii", "verified", "published"]
-
-
-class EventInline(ResourceChildInline):
-    model = Event
-    verbose_name_plural = "events in this category"
-
-
-class EventPropertyInline(ResourceChildInline):
-    model = EventProperty
-    fields = ["title", "data_type", "required", "description", "pii", "verified", "published"]
-    verbose_name_plural = "properties of this event"
 
 
 @admin.action(description="Mark selected as verified")
@@ -139,10 +147,52 @@ def unpublish(modeladmin, request, queryset):
     modeladmin.bulk_update(request, queryset, published=False)
 
 
-class ResourceAdminBase(PropertyFieldsMixin, RoleAdminMixin, admin.ModelAdmin):
+#: The admin URL name of each kind.
+ADMIN_MODEL_NAME = {
+    EntityType.EVENT_CATEGORY: "eventcategory",
+    EntityType.EVENT: "event",
+    EntityType.EVENT_PROPERTY: "eventproperty",
+}
+#: The kind of each kind's children, and how the list of them is titled.
+CHILD_KIND = {
+    EntityType.EVENT_CATEGORY: (EntityType.EVENT, "Events in this category"),
+    EntityType.EVENT: (EntityType.EVENT_PROPERTY, "Properties of this event"),
+}
+#: How many children a resource's page lists before linking to the full, paginated list.
+CHILDREN_SHOWN = 25
+
+
+class ResourceHistoryMixin:
+    """The admin's "History" page of a resource, built from the catalog's own change rows
+    (the same the API serves), not from Django's LogEntry."""
+
+    history_per_page = 50
+
+    def history_view(self, request, object_id, extra_context=None):
+        resource = self.get_object(request, object_id)
+        if resource is None or not self.has_view_permission(request, resource):
+            raise PermissionDenied
+        paginator = Paginator(resource_history(resource.pk), self.history_per_page)
+        page = paginator.get_page(request.GET.get("p"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"History: {resource}",
+            "subtitle": None,
+            "object": resource,
+            "opts": self.opts,
+            "page": page,
+            "changes": page.object_list,
+            **(extra_context or {}),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/catalog/resource_history.html", context)
+
+
+class ResourceAdminBase(
+    ResourceHistoryMixin, PropertyFieldsMixin, PolicyAdminMixin, admin.ModelAdmin
+):
     """What the three resource kinds share in the admin."""
 
-    editors_may_write = True
     entity_type: str = ""
     list_display = ["title", "integration", "pii", "verified", "published", "updated_at"]
     list_filter = [
@@ -156,7 +206,7 @@ class ResourceAdminBase(PropertyFieldsMixin, RoleAdminMixin, admin.ModelAdmin):
     list_select_related = ["integration"]
     search_fields = ["title", "description"]
     autocomplete_fields = ["integration", *M2M_FIELDS]
-    readonly_fields = ["id", "created_at", "updated_at"]
+    readonly_fields = ["id", "created_at", "updated_at", "children"]
     actions = [mark_verified, publish, unpublish]
     list_per_page = 50
     show_full_result_count = False
@@ -167,11 +217,61 @@ class ResourceAdminBase(PropertyFieldsMixin, RoleAdminMixin, admin.ModelAdmin):
         ("Record", {"fields": ["id", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
+    def get_queryset(self, request):
+        # The same resources the API shows this user (viewers: published ones only).
+        return resources_visible_to(request.user, self.entity_type).select_related(
+            *self.list_select_related
+        )
+
     def get_readonly_fields(self, request, obj=None):
         # A resource never changes integration once created (its children follow it).
         if obj is not None:
             return [*self.readonly_fields, "integration"]
         return self.readonly_fields
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None and obj.entity_type in CHILD_KIND:
+            fieldsets.insert(1, (CHILD_KIND[obj.entity_type][1], {"fields": ["children"]}))
+        return fieldsets
+
+    def get_changeform_initial_data(self, request):
+        # "Add property" on an event's page links here with ?parent=<id>.
+        initial = super().get_changeform_initial_data(request)
+        parent = Resource.objects.filter(pk=initial.get("parent") or None).first()
+        if parent is not None:
+            initial["integration"] = parent.integration_id
+        return initial
+
+    @admin.display(description="")
+    def children(self, obj):
+        """Links to the first children and to the full, paginated list (no inline forms: a
+        category with hundreds of events must still open and save)."""
+        if obj is None or obj.pk is None or obj.entity_type not in CHILD_KIND:
+            return "—"
+        kind, _ = CHILD_KIND[obj.entity_type]
+        name = ADMIN_MODEL_NAME[kind]
+        children = obj.children.order_by("title", "id")
+        total = children.count()
+        shown = children[:CHILDREN_SHOWN]
+        links = format_html_join(
+            "",
+            '<li><a href="{}">{}</a></li>',
+            ((reverse(f"admin:catalog_{name}_change", args=[c.pk]), c.title) for c in shown),
+        )
+        full_list = reverse(f"admin:catalog_{name}_changelist") + f"?parent__id__exact={obj.pk}"
+        add = reverse(f"admin:catalog_{name}_add") + f"?parent={obj.pk}"
+        noun = EntityType(kind).label.lower()
+        return format_html(
+            '<ul class="catalog-children">{}</ul><p>{} in all. <a href="{}">See all {}</a>'
+            ' · <a href="{}">Add {}</a></p>',
+            links or mark_safe("<li>None yet.</li>"),
+            total,
+            full_list,
+            f"{noun}s" if not noun.endswith("y") else f"{noun[:-1]}ies",
+            add,
+            noun,
+        )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "parent":
@@ -179,50 +279,42 @@ class ResourceAdminBase(PropertyFieldsMixin, RoleAdminMixin, admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        writable = {*SCALAR_FIELDS, "parent", *M2M_FIELDS}
+        editable = set(EDITABLE_FIELDS[self.entity_type])
         if change:
-            data = {name: form.cleaned_data[name] for name in form.changed_data if name in writable}
-            resource_update(resource=obj, actor=request.user, data=data)
+            data = {k: form.cleaned_data[k] for k in form.changed_data if k in editable}
+            resource_update(ctx=change_context(request), resource=obj, data=data)
         else:
-            writable.add("integration")
-            data = {name: value for name, value in form.cleaned_data.items() if name in writable}
-            created = resource_create(actor=request.user, entity_type=self.entity_type, data=data)
-            # The admin goes on with `obj` (messages, redirect, inlines): make it the saved row.
+            editable.add("integration")
+            data = {k: v for k, v in form.cleaned_data.items() if k in editable}
+            created = resource_create(
+                ctx=change_context(request), entity_type=self.entity_type, data=data
+            )
+            # The admin goes on with `obj` (messages, redirect): make it the saved row.
             obj.pk = created.pk
             obj._state.adding = False
 
     def save_related(self, request, form, formsets, change):
-        # The service set the M2M fields already; save the inline children through it too.
-        for formset in formsets:
-            self.save_formset(request, form, formset, change=change)
-
-    def save_formset(self, request, form, formset, change):
-        children = formset.save(commit=False)
-        for child in formset.deleted_objects:
-            resource_delete(resource=child, actor=request.user)
-        for child in children:
-            fields = {name: getattr(child, name) for name in formset.form.base_fields}
-            if child._state.adding:
-                resource_create(
-                    actor=request.user,
-                    entity_type=child.ENTITY_TYPE,
-                    data={**fields, "parent": form.instance},
-                )
-            else:
-                resource_update(resource=child, actor=request.user, data=fields)
+        """The service set the M2M fields already."""
 
     def delete_model(self, request, obj):
-        resource_delete(resource=obj, actor=request.user)
+        resources_bulk_delete(ctx=change_context(request), resources=[obj])
 
     def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            resource_delete(resource=obj, actor=request.user)
+        resources_bulk_delete(ctx=change_context(request), resources=queryset)
 
     def bulk_update(self, request, queryset, **data):
-        if not self._may_write(request):
+        if not self.has_change_permission(request):
             raise PermissionDenied
-        changed = resources_bulk_update(resources=queryset, actor=request.user, data=data)
+        changed = resources_bulk_update(ctx=change_context(request), resources=queryset, data=data)
         self.message_user(request, f"{changed} of {queryset.count()} updated.", messages.SUCCESS)
+
+    def _changeform_view(self, request, object_id, form_url, extra_context):
+        # Service refusals (a duplicate title, a parent of the wrong kind) show on the form.
+        try:
+            return super()._changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return redirect(request.get_full_path())
 
 
 @admin.register(EventCategory)
@@ -230,7 +322,6 @@ class EventCategoryAdmin(ResourceAdminBase):
     entity_type = EntityType.EVENT_CATEGORY
     list_display = ["title", "integration", "event_count", "verified", "published", "updated_at"]
     fieldsets = [(None, {"fields": ["title", "integration"]}), *ResourceAdminBase.common_fieldsets]
-    inlines = [EventInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(event_count=Count("children"))
@@ -258,7 +349,6 @@ class EventAdmin(ResourceAdminBase):
         *ResourceAdminBase.common_fieldsets,
     ]
     autocomplete_fields = [*ResourceAdminBase.autocomplete_fields, "parent"]
-    inlines = [EventPropertyInline]
 
     @admin.display(description="category", ordering="parent__title")
     def category(self, obj):
@@ -300,7 +390,7 @@ PARENT_KIND_BY_MODEL = {
 
 
 @admin.register(Resource)
-class ResourceAdmin(RoleAdminMixin, admin.ModelAdmin):
+class ResourceAdmin(ResourceHistoryMixin, PolicyAdminMixin, admin.ModelAdmin):
     """All resources in one list (search across kinds); editing happens in each kind's admin.
 
     It also answers the `parent` autocomplete of events and properties, offering only parents
@@ -319,20 +409,21 @@ class ResourceAdmin(RoleAdminMixin, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):
-        # Deleting a category or event lists its children as plain resources; editors may.
-        return request.user.is_active and request.user.can_edit_catalog
+    def get_queryset(self, request):
+        return resources_visible_to(request.user).select_related(*self.list_select_related)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         resource = self.get_object(request, object_id)
         if resource is None:
             return super().change_view(request, object_id, form_url, extra_context)
-        model_name = {
-            EntityType.EVENT_CATEGORY: "eventcategory",
-            EntityType.EVENT: "event",
-            EntityType.EVENT_PROPERTY: "eventproperty",
-        }[resource.entity_type]
+        model_name = ADMIN_MODEL_NAME[resource.entity_type]
         return redirect(f"admin:catalog_{model_name}_change", resource.pk)
+
+    def delete_model(self, request, obj):
+        resources_bulk_delete(ctx=change_context(request), resources=[obj])
+
+    def delete_queryset(self, request, queryset):
+        resources_bulk_delete(ctx=change_context(request), resources=queryset)
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
@@ -348,14 +439,12 @@ class ResourceAdmin(RoleAdminMixin, admin.ModelAdmin):
 
 @admin.register(Tag)
 class TagAdmin(WorkspaceAdmin):
-    editors_may_write = True
     list_display = ["title", "description"]
     search_fields = ["title"]
 
 
 @admin.register(Collection)
 class CollectionAdmin(WorkspaceAdmin):
-    editors_may_write = True
     list_display = ["title", "description"]
     search_fields = ["title", "description"]
 
@@ -375,8 +464,55 @@ class IntegrationAdmin(WorkspaceAdmin):
     autocomplete_fields = ["teams"]
 
 
+#: The request of the admin view being served; lets the password form reach the service with
+#: a change context (Django builds that form without the request). Per thread and task.
+_current_request: contextvars.ContextVar = contextvars.ContextVar("admin_request")
+
+
+class PasswordChangeThroughService(AdminPasswordChangeForm):
+    """The admin's "change password" form, saved by the user service."""
+
+    def save(self, commit=True):
+        password = (
+            self.cleaned_data["password1"]
+            if self.cleaned_data.get("set_usable_password", True)
+            else None
+        )
+        request = _current_request.get()
+        self.user = user_set_password(
+            ctx=change_context(request), user=self.user, password=password
+        )
+        return self.user
+
+
+class UserCreationThroughService(forms.ModelForm):
+    """Add a user: username, email, role and a password, saved by the user service."""
+
+    password1 = forms.CharField(label="Password", widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(
+        label="Password confirmation", widget=forms.PasswordInput, strip=False
+    )
+
+    class Meta:
+        model = User
+        fields = ["username", "email", "role"]
+
+    def clean_password2(self):
+        first, second = self.cleaned_data.get("password1"), self.cleaned_data.get("password2")
+        if first and second and first != second:
+            raise ValidationError("The two password fields didn't match.")
+        from django.contrib.auth.password_validation import validate_password
+
+        validate_password(second, User(username=self.cleaned_data.get("username", "")))
+        return second
+
+
 @admin.register(User)
-class UserAdmin(RoleAdminMixin, BaseUserAdmin):
+class UserAdmin(PolicyAdminMixin, BaseUserAdmin):
+    """Users, saved through the user services; the role decides what each may do."""
+
+    add_form = UserCreationThroughService
+    change_password_form = PasswordChangeThroughService
     list_display = ["username", "email", "first_name", "last_name", "role", "is_active"]
     list_filter = ["role", "is_active", "is_staff"]
     fieldsets = [
@@ -385,9 +521,10 @@ class UserAdmin(RoleAdminMixin, BaseUserAdmin):
         (
             "Workspace",
             {
-                "fields": ["role", "is_active", "is_staff"],
+                "fields": ["role", "is_active", "is_staff", "email_frequency"],
                 "description": "The role decides what the user may do everywhere. Editors "
-                "and admins always have admin access; tick staff to let a viewer look.",
+                "and admins always have admin access; tick staff to let a viewer look. "
+                "A user moved to the viewer role loses admin access.",
             },
         ),
         ("Important dates", {"fields": ["last_login", "date_joined"]}),
@@ -401,25 +538,84 @@ class UserAdmin(RoleAdminMixin, BaseUserAdmin):
             },
         ),
     ]
+    readonly_fields = ["last_login", "date_joined"]
+
+    def save_model(self, request, obj, form, change):
+        ctx = change_context(request)
+        if change:
+            data = {k: form.cleaned_data[k] for k in form.changed_data if k in User.EDITABLE_FIELDS}
+            workspace_object_update(ctx=ctx, obj=obj, data=data)
+            return
+        created = user_create(
+            ctx=ctx,
+            username=form.cleaned_data["username"],
+            email=form.cleaned_data.get("email", ""),
+            role=form.cleaned_data["role"],
+            password=form.cleaned_data["password2"],
+        )
+        obj.pk = created.pk
+        obj._state.adding = False
+
+    def save_related(self, request, form, formsets, change):
+        """Users have no M2M fields on these forms."""
+
+    def delete_model(self, request, obj):
+        workspace_object_delete(ctx=change_context(request), obj=obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+    def user_change_password(self, request, id, form_url=""):
+        token = _current_request.set(request)
+        try:
+            return super().user_change_password(request, id, form_url)
+        finally:
+            _current_request.reset(token)
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(RoleAdminMixin, admin.ModelAdmin):
-    """Keys are created with `manage.py create_api_key` or the API; here they are revoked."""
+class ApiKeyAdmin(PolicyAdminMixin, admin.ModelAdmin):
+    """Keys are created with `manage.py create_api_key` or the API; here they are revoked.
+
+    Admins see every key; others see and revoke only their own.
+    """
 
     list_display = ["prefix", "user", "name", "created_at", "last_used_at", "revoked_at"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["prefix", "name", "user__username"]
     list_select_related = ["user"]
-    readonly_fields = ["user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["user", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
     fields = ["user", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if not request.user.is_catalog_admin:
+            queryset = queryset.filter(user=request.user)
+        return queryset
 
     def has_add_permission(self, request, *args):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        # Django offers actions only to those with a change or delete permission; revoking is
+        # neither, and every staff user may revoke their own keys.
+        return {"revoke": (ApiKeyAdmin.revoke, "revoke", ApiKeyAdmin.revoke.short_description)}
+
     @admin.action(description="Revoke selected keys")
     def revoke(self, request, queryset):
+        ctx = change_context(request)
+        revoked = 0
         for key in queryset:
-            keys.api_key_revoke(key=key)
-        self.message_user(request, "Keys revoked.", messages.SUCCESS)
+            if not may(request.user, Action.DELETE, key):
+                raise PermissionDenied("Only admins can revoke other people's keys.")
+            keys.api_key_revoke(ctx=ctx, key=key)
+            revoked += 1
+        self.message_user(request, f"{revoked} keys revoked.", messages.SUCCESS)

@@ -13,8 +13,8 @@ service would check still holds: every row passes `clean_fields()` and `clean()`
 lengths, the parent's kind and integration, JSON lists) before the insert, and the database's
 constraints check the rest (foreign keys, unique titles). No ResourceChange or Notification
 rows are created. Users go through `catalog.services.workspace.user_create` like every other
-account; teams, tags, collections and integrations are fetched or created directly as well
-(`workspace_object_save` needs an acting admin, and a fresh database has none yet).
+account (with the system's change context: a fresh database has no admin yet); teams, tags,
+collections and integrations are fetched or created directly as well.
 
 The content is fixed and the choices (flags, owners, tags...) come from a seeded
 `random.Random`, so two loads into empty databases give the same catalog (ids aside).
@@ -42,6 +42,7 @@ from catalog.models import (
     Team,
     User,
 )
+from catalog.services.context import ChangeContext
 from catalog.services.workspace import user_create
 
 __all__ = ["DemoCatalogError", "load_demo_catalog"]
@@ -766,7 +767,12 @@ def _users(teams: dict[str, Team]) -> dict[str, User]:
     for username, first, last, role, team_names in USERS:
         user = User.objects.filter(username=username).first()
         if user is None:
-            user = user_create(username=username, role=role, email=f"{username}@example.com")
+            user = user_create(
+                ctx=ChangeContext.for_system(),
+                username=username,
+                role=role,
+                email=f"{username}@example.com",
+            )
             user.first_name, user.last_name = first, last
             user.save(update_fields=["first_name", "last_name"])
         users[username] = user

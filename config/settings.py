@@ -186,7 +186,7 @@ REST_FRAMEWORK = {
         "catalog.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["catalog.api.permissions.RolePermission"],
+    "DEFAULT_PERMISSION_CLASSES": ["catalog.api.permissions.PolicyPermission"],
     "DEFAULT_PAGINATION_CLASS": "catalog.api.pagination.CatalogPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -15,6 +15,7 @@ from catalog.models import (
     Team,
     User,
 )
+from catalog.services.context import ChangeContext
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -88,3 +89,7 @@ class EventPropertyFactory(factory.django.DjangoModelFactory):
     data_type = DataType.STRING
     required = False
     published = True
+
+
+#: The change context of an operator's command: for set-up steps that aren't under test.
+SYSTEM = ChangeContext.for_system()

@@ -95,16 +95,34 @@ def test_add_an_event_through_the_admin(client, editor):
             "tags": [tag.pk],
             "teams": [team.pk],
             "owners": [editor.pk],
-            "children-TOTAL_FORMS": "1",
-            "children-INITIAL_FORMS": "0",
-            "children-0-title": "cart_value",
-            "children-0-data_type": "number",
-            "children-0-required": "on",
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     event = Event.objects.get(title="Checkout Started")
     assert event.pii and list(event.tags.all()) == [tag] and list(event.owners.all()) == [editor]
+    # A new owner follows the event (and may unsubscribe).
+    assert list(event.subscribers.all()) == [editor]
+
+
+def test_add_a_property_from_its_events_page(client, editor):
+    event = EventFactory()
+    client.force_login(editor)
+    page = client.get(reverse("admin:catalog_event_change", args=[event.pk])).content.decode()
+    add_url = reverse("admin:catalog_eventproperty_add") + f"?parent={event.pk}"
+    assert add_url in page
+    form = client.get(add_url).content.decode()
+    assert f'value="{event.integration_id}" selected' in form
+    response = client.post(
+        add_url,
+        {
+            "title": "cart_value",
+            "parent": event.pk,
+            "integration": event.integration_id,
+            "data_type": "number",
+            "required": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
     prop = EventProperty.objects.get(parent=event)
     assert (prop.title, prop.data_type, prop.required) == ("cart_value", "number", True)
 
@@ -127,7 +145,7 @@ def test_admin_shows_model_errors(client, editor):
     assert not Event.objects.filter(title="Wrong parent").exists()
 
 
-def test_edit_an_event_and_its_properties(client, editor):
+def test_edit_an_event(client, editor):
     prop = EventPropertyFactory(title="plan")
     event = prop.parent
     client.force_login(editor)
@@ -138,20 +156,38 @@ def test_edit_an_event_and_its_properties(client, editor):
             "parent": event.parent.pk,
             "description": "Updated",
             "verified": "on",
-            "children-TOTAL_FORMS": "1",
-            "children-INITIAL_FORMS": "1",
-            "children-0-id": prop.pk,
-            "children-0-parent": event.pk,
-            "children-0-title": "plan_name",
-            "children-0-data_type": "string",
-            "children-0-DELETE": "",
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     event.refresh_from_db()
-    prop.refresh_from_db()
     assert event.description == "Updated" and event.verified
-    assert prop.title == "plan_name"
+    assert Resource.objects.filter(pk=prop.pk, title="plan").exists()  # children untouched
+
+
+def test_a_category_with_hundreds_of_events_opens_and_saves(client, editor):
+    """Children are links, not inline forms: no TooManyFieldsSent however many there are."""
+    category = EventCategoryFactory(title="Checkout")
+    events = Event.objects.bulk_create(
+        Event(title=f"Event {n:03}", parent=category, integration=category.integration)
+        for n in range(300)
+    )
+    client.force_login(editor)
+    url = reverse("admin:catalog_eventcategory_change", args=[category.pk])
+    page = client.get(url).content.decode()
+    assert "Events in this category" in page
+    assert "Event 000" in page and "Event 024" in page and "Event 025" not in page
+    assert "300 in all" in page
+    full_list = reverse("admin:catalog_event_changelist") + f"?parent__id__exact={category.pk}"
+    assert full_list in page
+    listed = client.get(full_list).content.decode()
+    assert "Event 000" in listed and "300 events" in listed
+    response = client.post(
+        url, {"title": "Checkout", "description": "Buying things", "published": "on"}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    category.refresh_from_db()
+    assert category.description == "Buying things"
+    assert Event.objects.filter(parent=category).count() == len(events)
 
 
 @pytest.mark.parametrize(

@@ -4,13 +4,18 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from catalog.models import EntityType, Resource, Tag, Team
+from catalog.services.context import ChangeContext
 from catalog.services.resources import (
     resource_create,
     resource_delete,
     resource_update,
     resources_bulk_update,
 )
-from catalog.services.workspace import user_create, workspace_object_delete, workspace_object_save
+from catalog.services.workspace import (
+    user_create,
+    workspace_object_create,
+    workspace_object_delete,
+)
 from tests.factories import (
     EventCategoryFactory,
     EventFactory,
@@ -23,11 +28,15 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
+def acting(user) -> ChangeContext:
+    return ChangeContext(source="command", user=user)
+
+
 def test_create_event_with_m2m(editor):
     category = EventCategoryFactory()
     tag = TagFactory()
     event = resource_create(
-        actor=editor,
+        ctx=acting(editor),
         entity_type=EntityType.EVENT,
         data={"title": "Order Completed", "parent": category, "tags": [tag], "owners": [editor]},
     )
@@ -39,7 +48,7 @@ def test_create_event_with_m2m(editor):
 def test_create_property_with_its_own_fields(editor):
     event = EventFactory()
     prop = resource_create(
-        actor=editor,
+        ctx=acting(editor),
         entity_type=EntityType.EVENT_PROPERTY,
         data={
             "title": "plan",
@@ -57,7 +66,7 @@ def test_create_refuses_a_parent_of_the_wrong_kind(editor):
     event = EventFactory()
     with pytest.raises(ValidationError) as error:
         resource_create(
-            actor=editor, entity_type=EntityType.EVENT, data={"title": "x", "parent": event}
+            ctx=acting(editor), entity_type=EntityType.EVENT, data={"title": "x", "parent": event}
         )
     assert "parent" in error.value.message_dict
 
@@ -66,7 +75,7 @@ def test_create_refuses_a_parent_in_another_integration(editor):
     category = EventCategoryFactory()
     with pytest.raises(ValidationError, match="another integration"):
         resource_create(
-            actor=editor,
+            ctx=acting(editor),
             entity_type=EntityType.EVENT,
             data={"title": "x", "parent": category, "integration": IntegrationFactory()},
         )
@@ -76,7 +85,7 @@ def test_create_refuses_a_duplicate_title(editor):
     event = EventFactory(title="Signed Up")
     with pytest.raises(ValidationError, match="already has a child"):
         resource_create(
-            actor=editor,
+            ctx=acting(editor),
             entity_type=EntityType.EVENT,
             data={"title": "Signed Up", "parent": event.parent},
         )
@@ -85,7 +94,7 @@ def test_create_refuses_a_duplicate_title(editor):
 def test_create_refuses_property_fields_on_an_event(editor):
     with pytest.raises(ValidationError) as error:
         resource_create(
-            actor=editor,
+            ctx=acting(editor),
             entity_type=EntityType.EVENT,
             data={"title": "x", "parent": EventCategoryFactory(), "data_type": "string"},
         )
@@ -95,10 +104,10 @@ def test_create_refuses_property_fields_on_an_event(editor):
 def test_create_refuses_unknown_kinds_and_fields(editor):
     category = EventCategoryFactory()
     with pytest.raises(ValidationError):
-        resource_create(actor=editor, entity_type="table", data={"title": "x"})
-    with pytest.raises(TypeError, match="colour"):
+        resource_create(ctx=acting(editor), entity_type="table", data={"title": "x"})
+    with pytest.raises(ValidationError, match="colour"):
         resource_create(
-            actor=editor,
+            ctx=acting(editor),
             entity_type=EntityType.EVENT,
             data={"title": "x", "parent": category, "colour": "red"},
         )
@@ -107,12 +116,14 @@ def test_create_refuses_unknown_kinds_and_fields(editor):
 def test_viewers_cannot_write(viewer):
     event = EventFactory()
     with pytest.raises(PermissionDenied):
-        resource_update(resource=event, actor=viewer, data={"verified": True})
+        resource_update(resource=event, ctx=acting(viewer), data={"verified": True})
     with pytest.raises(PermissionDenied):
-        resource_delete(resource=event, actor=viewer)
+        resource_delete(resource=event, ctx=acting(viewer))
     with pytest.raises(PermissionDenied):
         resource_create(
-            actor=viewer, entity_type=EntityType.EVENT, data={"title": "x", "parent": event.parent}
+            ctx=acting(viewer),
+            entity_type=EntityType.EVENT,
+            data={"title": "x", "parent": event.parent},
         )
 
 
@@ -122,7 +133,7 @@ def test_update_sets_fields_and_replaces_m2m_sets(editor):
     event.tags.add(old)
     resource_update(
         resource=event,
-        actor=editor,
+        ctx=acting(editor),
         data={"description": "When an order is paid", "pii": True, "tags": [new]},
     )
     event.refresh_from_db()
@@ -134,17 +145,19 @@ def test_update_sets_fields_and_replaces_m2m_sets(editor):
 def test_update_can_move_an_event_within_its_integration(editor):
     event = EventFactory()
     other = EventCategoryFactory(integration=event.integration)
-    resource_update(resource=event, actor=editor, data={"parent": other})
+    resource_update(resource=event, ctx=acting(editor), data={"parent": other})
     event.refresh_from_db()
     assert event.parent == other
     with pytest.raises(ValidationError, match="another integration"):
-        resource_update(resource=event, actor=editor, data={"parent": EventCategoryFactory()})
+        resource_update(resource=event, ctx=acting(editor), data={"parent": EventCategoryFactory()})
 
 
 def test_update_refuses_the_integration(editor):
     event = EventFactory()
-    with pytest.raises(TypeError, match="integration"):
-        resource_update(resource=event, actor=editor, data={"integration": IntegrationFactory()})
+    with pytest.raises(ValidationError, match="another integration"):
+        resource_update(
+            resource=event, ctx=acting(editor), data={"integration": IntegrationFactory()}
+        )
 
 
 def test_failed_update_leaves_nothing_behind(editor):
@@ -152,7 +165,7 @@ def test_failed_update_leaves_nothing_behind(editor):
     EventFactory(title="B", parent=event.parent)
     tag = TagFactory()
     with pytest.raises(ValidationError):
-        resource_update(resource=event, actor=editor, data={"title": "B", "tags": [tag]})
+        resource_update(resource=event, ctx=acting(editor), data={"title": "B", "tags": [tag]})
     assert not event.tags.exists()
 
 
@@ -161,7 +174,7 @@ def test_bulk_update_counts_only_changed_rows(editor):
     todo = EventFactory(verified=False)
     changed = resources_bulk_update(
         resources=Resource.objects.filter(pk__in=[done.pk, todo.pk]),
-        actor=editor,
+        ctx=acting(editor),
         data={"verified": True},
     )
     assert changed == 1
@@ -171,41 +184,42 @@ def test_bulk_update_counts_only_changed_rows(editor):
 
 def test_delete_removes_children(editor):
     prop = EventPropertyFactory()
-    resource_delete(resource=prop.parent, actor=editor)
+    resource_delete(resource=prop.parent, ctx=acting(editor))
     assert not Resource.objects.filter(pk=prop.pk).exists()
 
 
 def test_editors_manage_tags_but_not_teams(editor, admin_user):
-    tag = workspace_object_save(actor=editor, obj=Tag(title="checkout"))
+    tag = workspace_object_create(ctx=acting(editor), model=Tag, data={"title": "checkout"})
     assert Tag.objects.filter(pk=tag.pk).exists()
     with pytest.raises(PermissionDenied):
-        workspace_object_save(actor=editor, obj=Team(name="Growth"))
-    team = workspace_object_save(
-        actor=admin_user, obj=Team(name="Growth"), m2m={"members": [editor]}
+        workspace_object_create(ctx=acting(editor), model=Team, data={"name": "Growth"})
+    team = workspace_object_create(
+        ctx=acting(admin_user), model=Team, data={"name": "Growth", "members": [editor]}
     )
     assert list(team.members.all()) == [editor]
-    workspace_object_delete(actor=editor, obj=tag)
+    workspace_object_delete(ctx=acting(editor), obj=tag)
     assert not Tag.objects.exists()
 
 
 def test_workspace_objects_are_validated(editor):
     TagFactory(title="pii")
     with pytest.raises(ValidationError):
-        workspace_object_save(actor=editor, obj=Tag(title="pii"))
+        workspace_object_create(ctx=acting(editor), model=Tag, data={"title": "pii"})
 
 
 def test_user_create_gives_staff_to_editors_and_admins():
-    editor = user_create(username="ed", role="editor")
-    viewer = user_create(username="vi", role="viewer")
-    admin = user_create(username="ad", role="admin", password="s3cret-pass-word")
+    system = ChangeContext.for_system()
+    editor = user_create(ctx=system, username="ed", role="editor")
+    viewer = user_create(ctx=system, username="vi", role="viewer")
+    admin = user_create(ctx=system, username="ad", role="admin", password="s3cret-pass-word")
     assert editor.is_staff and not editor.is_superuser and not editor.has_usable_password()
     assert not viewer.is_staff
     assert admin.is_superuser and admin.check_password("s3cret-pass-word")
     with pytest.raises(ValidationError):
-        user_create(username="bad", role="owner")
+        user_create(ctx=system, username="bad", role="owner")
 
 
 def test_inactive_editor_cannot_write():
     user = UserFactory(role="editor", is_active=False)
     with pytest.raises(PermissionDenied):
-        resource_update(resource=EventFactory(), actor=user, data={"pii": True})
+        resource_update(resource=EventFactory(), ctx=acting(user), data={"pii": True})

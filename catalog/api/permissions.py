@@ -1,16 +1,17 @@
-"""Role rules for the API: who may read and who may write each kind of object."""
+"""The API's permission check: every write asks the one policy (`catalog.policy`)."""
 
-from rest_framework import permissions
+from django.core.exceptions import PermissionDenied
+from rest_framework import exceptions, permissions
+
+from catalog.models import ApiKey
+from catalog.policy import Action, ensure
+
+METHOD_ACTIONS = {"POST": Action.ADD, "PATCH": Action.CHANGE, "DELETE": Action.DELETE}
 
 
-class RolePermission(permissions.BasePermission):
-    """Reads for every authenticated user; writes for the role the view names.
-
-    A view sets `write_role` to "editor" (catalog resources, tags, collections) or "admin"
-    (integrations, teams, users). The services check the same rule again on every write.
-    """
-
-    message = "Your role may not do this."
+class PolicyPermission(permissions.BasePermission):
+    """Reads for every authenticated user (the querysets limit what each sees); writes as the
+    policy allows for the view's model. The services ask the policy again on every write."""
 
     def has_permission(self, request, view):
         user = request.user
@@ -18,9 +19,15 @@ class RolePermission(permissions.BasePermission):
             return False
         if request.method in permissions.SAFE_METHODS:
             return True
-        write_role = getattr(view, "write_role", "admin")
-        if write_role == "any":
-            return True
-        if write_role == "editor":
-            return user.can_edit_catalog
-        return user.is_catalog_admin
+        if getattr(view, request.method.lower(), None) is None:
+            return True  # the view doesn't take this method: Django answers 405
+        model = getattr(view, "policy_model", None)
+        if model is None:
+            return False
+        try:
+            action = METHOD_ACTIONS.get(request.method, Action.CHANGE)
+            api_key = request.auth if isinstance(request.auth, ApiKey) else None
+            ensure(user, action, model, api_key=api_key)
+        except PermissionDenied as error:
+            raise exceptions.PermissionDenied(str(error)) from error
+        return True

@@ -5,18 +5,21 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import (
+    EDITABLE_FIELDS,
+    M2M_FIELDS,
     ApiKey,
     Collection,
     DataType,
     EntityType,
     Integration,
     Resource,
+    ResourceChange,
     Tag,
     Team,
     User,
 )
+from catalog.policy import may_see_email
 from catalog.selectors import attach_relation_ids
-from catalog.services.resources import M2M_FIELDS, PROPERTY_ONLY_FIELDS
 
 
 class StrictFieldsMixin:
@@ -91,20 +94,15 @@ class ResourceSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Resource
+        # What a client may write is the model's declaration (EDITABLE_FIELDS); an event
+        # property's own fields are added by its serializer.
         fields = [
             "id",
             "created_at",
             "updated_at",
             "entity_type",
-            "title",
-            "description",
-            "definition",
-            "pii",
-            "verified",
-            "published",
             "integration",
-            "parent",
-            *M2M_FIELDS,
+            *EDITABLE_FIELDS[EntityType.EVENT],
             "owners_groups",
         ]
         read_only_fields = ["id", "created_at", "updated_at", "entity_type"]
@@ -153,7 +151,15 @@ class EventCategorySerializer(ResourceSerializer):
     """Categories have no parent; `integration` is required on create."""
 
     class Meta(ResourceSerializer.Meta):
-        fields = [f for f in ResourceSerializer.Meta.fields if f != "parent"]
+        fields = [
+            "id",
+            "created_at",
+            "updated_at",
+            "entity_type",
+            "integration",
+            *EDITABLE_FIELDS[EntityType.EVENT_CATEGORY],
+            "owners_groups",
+        ]
 
 
 class EventSerializer(ResourceSerializer):
@@ -180,7 +186,15 @@ class EventPropertySerializer(EventSerializer):
     examples = serializers.ListField(child=serializers.JSONField(), allow_null=True, required=False)
 
     class Meta(EventSerializer.Meta):
-        fields = [*EventSerializer.Meta.fields, *sorted(PROPERTY_ONLY_FIELDS)]
+        fields = [
+            "id",
+            "created_at",
+            "updated_at",
+            "entity_type",
+            "integration",
+            *EDITABLE_FIELDS[EntityType.EVENT_PROPERTY],
+            "owners_groups",
+        ]
 
 
 @extend_schema_field(EventPropertySerializer)
@@ -217,7 +231,19 @@ class IntegrationSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
 
 class UserSerializer(serializers.ModelSerializer):
+    """A user as others see them; the email address only for editors, admins and oneself."""
+
     teams = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    email = serializers.EmailField(
+        read_only=True, allow_null=True, help_text="Null unless you may see it."
+    )
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if not may_see_email(getattr(request, "user", None), instance):
+            data["email"] = None
+        return data
 
     class Meta:
         model = User
@@ -249,6 +275,56 @@ class NewApiKeySerializer(ApiKeySerializer):
     class Meta(ApiKeySerializer.Meta):
         fields = [*ApiKeySerializer.Meta.fields, "key"]
         read_only_fields = [*ApiKeySerializer.Meta.read_only_fields, "key"]
+
+
+class ChangeActorSerializer(serializers.Serializer):
+    id = serializers.UUIDField(allow_null=True, help_text="Null for the system or a deleted user.")
+    name = serializers.CharField(help_text="The actor's name at the time of the change.")
+    api_key = serializers.CharField(allow_null=True, help_text="The name of the API key used.")
+    integration = serializers.UUIDField(
+        allow_null=True, help_text="The integration whose write key made the change."
+    )
+
+
+class ResourceChangeSerializer(serializers.ModelSerializer):
+    """One change of a resource, as its history shows it."""
+
+    created_at = serializers.DateTimeField(source="change_set.created_at")
+    change_set = serializers.UUIDField(source="change_set_id")
+    source = serializers.CharField(source="change_set.source")
+    request_id = serializers.CharField(source="change_set.request_id")
+    actor = serializers.SerializerMethodField()
+    resource = serializers.UUIDField(source="resource_id")
+    diff = serializers.DictField(
+        child=serializers.ListField(),
+        help_text="Each changed field: [old, new]; M2M fields as lists of {id, label}.",
+    )
+
+    class Meta:
+        model = ResourceChange
+        fields = [
+            "id",
+            "created_at",
+            "change_set",
+            "action",
+            "resource",
+            "entity_type",
+            "title",
+            "actor",
+            "source",
+            "request_id",
+            "diff",
+        ]
+
+    @extend_schema_field(ChangeActorSerializer)
+    def get_actor(self, change):
+        change_set = change.change_set
+        return {
+            "id": str(change_set.actor_id) if change_set.actor_id else None,
+            "name": change_set.actor_name,
+            "api_key": change_set.api_key_name or None,
+            "integration": str(change_set.integration_id) if change_set.integration_id else None,
+        }
 
 
 class DeletedSerializer(serializers.Serializer):

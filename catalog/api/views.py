@@ -1,8 +1,7 @@
 """API views: a few declarations each; the work happens in selectors and services."""
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import ProtectedError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -10,7 +9,8 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import generics, mixins, status, viewsets
+from rest_framework import exceptions, generics, mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -18,9 +18,11 @@ from rest_framework.settings import api_settings
 
 from catalog.api import serializers as s
 from catalog.api.filters import EventCategoryFilter, ResourceFilter
+from catalog.api.pagination import CatalogPagination
 from catalog.api.resource_filter import ResourceQueryError, apply_resource_query
 from catalog.models import (
     ApiKey,
+    ChangeSource,
     Collection,
     EntityType,
     Integration,
@@ -29,26 +31,44 @@ from catalog.models import (
     Team,
     User,
 )
-from catalog.selectors import resources_visible_to
+from catalog.selectors import resource_history, resources_visible_to
 from catalog.services import keys
+from catalog.services.context import ChangeContext
+from catalog.services.errors import InUse
 from catalog.services.resources import resource_create, resource_delete, resource_update
-from catalog.services.workspace import workspace_object_delete, workspace_object_save
+from catalog.services.workspace import (
+    workspace_object_create,
+    workspace_object_delete,
+    workspace_object_update,
+)
 
 ERRORS = {
     400: OpenApiResponse(description="The request is invalid; the body says which field."),
     401: OpenApiResponse(s.ErrorSerializer, description="No API key, or a wrong one."),
     403: OpenApiResponse(s.ErrorSerializer, description="Your role may not do this."),
     404: OpenApiResponse(s.ErrorSerializer, description="No such object (or not visible)."),
+    409: OpenApiResponse(s.ErrorSerializer, description="Still in use; nothing was deleted."),
 }
 READ_ERRORS = {401: ERRORS[401]}
 ONE_ERRORS = {401: ERRORS[401], 404: ERRORS[404]}
 WRITE_ERRORS = {code: ERRORS[code] for code in (400, 401, 403)}
 CHANGE_ERRORS = ERRORS
-DELETE_ERRORS = {code: ERRORS[code] for code in (401, 403, 404)}
+DELETE_ERRORS = {code: ERRORS[code] for code in (401, 403, 404, 409)}
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The object is still in use."
+    default_code = "conflict"
+
+
+def change_context(request) -> ChangeContext:
+    return ChangeContext.for_request(request, ChangeSource.API)
 
 
 def call_service(function, **kwargs):
-    """Run a service; its validation errors become 400 responses with field messages."""
+    """Run a service; its refusals become answers: 400 with field messages, 403 with the
+    policy's reason, 404 for a row that vanished meanwhile, 409 for one still in use."""
     try:
         return function(**kwargs)
     except DjangoValidationError as error:
@@ -56,10 +76,12 @@ def call_service(function, **kwargs):
         if NON_FIELD_ERRORS in detail:
             detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
         raise ValidationError(detail) from error
-    except ProtectedError as error:
-        raise ValidationError(
-            {"detail": "Still in use by catalog resources; delete or move those first."}
-        ) from error
+    except PermissionDenied as error:
+        raise exceptions.PermissionDenied(str(error)) from error
+    except ObjectDoesNotExist as error:
+        raise exceptions.NotFound() from error
+    except InUse as error:
+        raise Conflict(str(error)) from error
 
 
 def deleted(pk) -> Response:
@@ -88,7 +110,7 @@ class ResourceViewSet(CatalogViewSet):
     """Categories, events or properties, depending on `entity_type`."""
 
     entity_type: str = ""
-    write_role = "editor"
+    policy_model = Resource
     filterset_class = ResourceFilter
 
     def get_queryset(self):
@@ -101,20 +123,36 @@ class ResourceViewSet(CatalogViewSet):
         if data.get("integration", False) is None:
             del data["integration"]  # null: the parent's integration
         serializer.instance = call_service(
-            resource_create, actor=self.request.user, entity_type=self.entity_type, data=data
+            resource_create,
+            ctx=change_context(self.request),
+            entity_type=self.entity_type,
+            data=data,
         )
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
-        integration = data.pop("integration", None)
-        if integration is not None and integration.pk != serializer.instance.integration_id:
-            raise ValidationError({"integration": "A resource can't move to another integration."})
+        integration = data.get("integration", False)
+        if (
+            integration is None
+            or getattr(integration, "pk", None) == serializer.instance.integration_id
+        ):
+            del data["integration"]  # the same integration (or null, "keep it"): no change
         serializer.instance = call_service(
-            resource_update, resource=serializer.instance, actor=self.request.user, data=data
+            resource_update,
+            ctx=change_context(self.request),
+            resource=serializer.instance,
+            data=data,
         )
 
     def perform_destroy(self, instance):
-        call_service(resource_delete, resource=instance, actor=self.request.user)
+        call_service(resource_delete, ctx=change_context(self.request), resource=instance)
+
+    @action(detail=True, methods=["get"], pagination_class=CatalogPagination, filterset_class=None)
+    def history(self, request, *args, **kwargs):
+        """Who changed this resource, when, through what, and each field's old and new value."""
+        resource = self.get_object()
+        page = self.paginate_queryset(resource_history(resource.pk))
+        return self.get_paginated_response(s.ResourceChangeSerializer(page, many=True).data)
 
 
 def _resource_docs(noun: str, plural: str, serializer, *, deprecated: bool = False, note=""):
@@ -144,6 +182,16 @@ def _resource_docs(noun: str, plural: str, serializer, *, deprecated: bool = Fal
             summary=f"Delete {noun}",
             description=f"Delete the {noun} and everything under it.",
             responses={200: s.DeletedSerializer, **DELETE_ERRORS},
+        ),
+        history=extend_schema(
+            summary=f"History of {noun}",
+            description=(
+                f"Every change of the {noun}, newest first: who, when, through what (API, "
+                "admin, pages, ingestion, a command) and each changed field's `[old, new]` "
+                "value; many-to-many fields as lists of `{id, label}`."
+            ),
+            filters=False,
+            responses={200: s.ResourceChangeSerializer(many=True), **ONE_ERRORS},
         ),
     )
 
@@ -256,22 +304,28 @@ def _workspace_docs(noun: str, plural: str, serializer, *, write: str):
 class WorkspaceViewSet(CatalogViewSet):
     """Tags, collections, teams and integrations, written through the workspace service."""
 
-    def _save(self, obj, data):
-        many = {f.name for f in obj._meta.many_to_many}
-        m2m = {name: value for name, value in data.items() if name in many}
-        for name, value in data.items():
-            if name not in many:
-                setattr(obj, name, value)
-        return call_service(workspace_object_save, actor=self.request.user, obj=obj, m2m=m2m)
+    @property
+    def policy_model(self):
+        return self.queryset.model
 
     def perform_create(self, serializer):
-        serializer.instance = self._save(self.get_queryset().model(), serializer.validated_data)
+        serializer.instance = call_service(
+            workspace_object_create,
+            ctx=change_context(self.request),
+            model=self.queryset.model,
+            data=serializer.validated_data,
+        )
 
     def perform_update(self, serializer):
-        serializer.instance = self._save(serializer.instance, serializer.validated_data)
+        serializer.instance = call_service(
+            workspace_object_update,
+            ctx=change_context(self.request),
+            obj=serializer.instance,
+            data=serializer.validated_data,
+        )
 
     def perform_destroy(self, instance):
-        call_service(workspace_object_delete, actor=self.request.user, obj=instance)
+        call_service(workspace_object_delete, ctx=change_context(self.request), obj=instance)
 
 
 @_workspace_docs("tag", "tags", s.TagSerializer, write="editor")
@@ -280,7 +334,6 @@ class TagViewSet(WorkspaceViewSet):
     queryset = Tag.objects.all()
     serializer_class = s.TagSerializer
     filterset_fields = {"title": ["exact"]}
-    write_role = "editor"
 
 
 @_workspace_docs("collection", "collections", s.CollectionSerializer, write="editor")
@@ -289,7 +342,6 @@ class CollectionViewSet(WorkspaceViewSet):
     queryset = Collection.objects.all()
     serializer_class = s.CollectionSerializer
     filterset_fields = {"title": ["exact"]}
-    write_role = "editor"
 
 
 @_workspace_docs("team", "teams", s.TeamSerializer, write="admin")
@@ -340,7 +392,10 @@ class MeView(generics.GenericAPIView):
     ),
     create=extend_schema(
         summary="Create an API key",
-        description="The secret (`key`) is in this response only; store it now.",
+        description=(
+            "The secret (`key`) is in this response only; store it now. Only in a logged-in "
+            "browser session: a request authenticated with an API key gets 403."
+        ),
         request=s.ApiKeySerializer,
         responses={201: s.NewApiKeySerializer, **WRITE_ERRORS},
     ),
@@ -364,7 +419,7 @@ class ApiKeyViewSet(
     """Your own API keys. Every role may manage its own; a key acts with its user's role."""
 
     serializer_class = s.ApiKeySerializer
-    write_role = "any"
+    policy_model = ApiKey
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -374,13 +429,16 @@ class ApiKeyViewSet(
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        key, secret = keys.api_key_create(
-            user=request.user, name=serializer.validated_data.get("name", "")
+        key, secret = call_service(
+            keys.api_key_create,
+            ctx=change_context(request),
+            user=request.user,
+            name=serializer.validated_data.get("name", ""),
         )
         key.key = secret
         return Response(s.NewApiKeySerializer(key).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request, *args, **kwargs):
         key = self.get_object()
-        keys.api_key_revoke(key=key)
+        call_service(keys.api_key_revoke, ctx=change_context(request), key=key)
         return deleted(key.pk)

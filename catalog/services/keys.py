@@ -4,9 +4,12 @@ import hashlib
 import hmac
 import secrets
 
+from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import ApiKey, User
+from catalog.policy import Action, ensure_for
+from catalog.services.context import ChangeContext
 
 KEY_PREFIX = "ec"
 
@@ -15,8 +18,15 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def api_key_create(*, user: User, name: str = "") -> tuple[ApiKey, str]:
-    """Create a key for `user`; returns the row and the secret, which is never stored."""
+def api_key_create(*, ctx: ChangeContext, user: User, name: str = "") -> tuple[ApiKey, str]:
+    """Create a key for `user`; returns the row and the secret, which is never stored.
+
+    Refused when the caller authenticated with an API key (a leaked key must not mint new
+    ones) and, for someone else's key, unless the caller is an admin or the system.
+    """
+    ensure_for(ctx, Action.ADD, ApiKey)
+    if not ctx.is_system and ctx.user is not None and ctx.user.pk != user.pk:
+        ensure_for(ctx, Action.CHANGE, user)
     lookup = secrets.token_hex(6)
     secret = f"{KEY_PREFIX}_{lookup}_{secrets.token_urlsafe(32)}"
     key = ApiKey.objects.create(user=user, name=name, prefix=lookup, key_hash=_hash(secret))
@@ -39,6 +49,10 @@ def api_key_authenticate(secret: str) -> ApiKey | None:
     return key
 
 
-def api_key_revoke(*, key: ApiKey) -> None:
-    if not key.is_revoked:
-        key.revoke()
+def api_key_revoke(*, ctx: ChangeContext, key: ApiKey) -> ApiKey:
+    """Revoke `key` at once: its owner or an admin may. Revoking twice changes nothing."""
+    ensure_for(ctx, Action.DELETE, key)
+    with transaction.atomic():
+        ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    key.refresh_from_db(fields=["revoked_at"])
+    return key

@@ -1,119 +1,341 @@
 """Create, update and delete catalog resources (categories, events, properties).
 
-Every write path calls these functions, so validation, permissions and (later) history and
-notifications happen once, in one transaction, whoever writes.
+The one write path for resources: the API, the admin, the pages, commands and ingestion call
+these functions with a change context and the changes as data. Each call, in one
+transaction, asks the policy, locks the rows, takes a snapshot, validates once, saves, and
+records the diff, the history rows and the notification outbox (`catalog.services.changes`).
+Bulk variants do the same for many resources in a constant number of queries.
 """
 
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 
-from catalog.models import EntityType, Resource, User
-from catalog.services.permissions import ensure_can_edit_catalog
-
-#: Plain columns a caller may set; `integration` and `parent` are handled on their own.
-SCALAR_FIELDS = frozenset(
-    {
-        "title",
-        "description",
-        "definition",
-        "pii",
-        "verified",
-        "published",
-        "data_type",
-        "required",
-        "allowed_values",
-        "examples",
-    }
+from catalog.models import (
+    EDITABLE_FIELDS,
+    M2M_FIELDS,
+    PROPERTY_ONLY_FIELDS,
+    EntityType,
+    Resource,
 )
-#: Many-to-many fields; a given list replaces the whole set.
-M2M_FIELDS = ("owners", "teams", "tags", "collections", "subscribers")
-PROPERTY_ONLY_FIELDS = frozenset({"data_type", "required", "allowed_values", "examples"})
+from catalog.models.resources import relation_columns
+from catalog.policy import Action, ensure_for
+from catalog.selectors import relation_ids_of
+from catalog.services.changes import Change, diff, record_changes, snapshot
+from catalog.services.context import ChangeContext
+from catalog.services.errors import integrity_error_as_validation
+
+__all__ = [
+    "M2M_FIELDS",
+    "PROPERTY_ONLY_FIELDS",
+    "resource_create",
+    "resource_delete",
+    "resource_update",
+    "resources_bulk_delete",
+    "resources_bulk_update",
+]
+
+#: Fields a bulk action may set on resources of every kind.
+BULK_FIELDS = frozenset({"pii", "verified", "published"})
 
 
-def _split(data: Mapping[str, Any], *, allowed: frozenset[str]) -> tuple[dict, dict]:
-    unknown = set(data) - allowed - set(M2M_FIELDS)
-    if unknown:
-        raise TypeError(f"Unknown resource fields: {', '.join(sorted(unknown))}")
-    scalars = {k: v for k, v in data.items() if k not in M2M_FIELDS}
-    m2m = {k: v for k, v in data.items() if k in M2M_FIELDS}
-    return scalars, m2m
+def _check_fields(entity_type: str, data: Mapping[str, Any], *, creating: bool) -> None:
+    allowed = set(EDITABLE_FIELDS[entity_type]) | ({"integration"} if creating else set())
+    unknown = sorted(set(data) - allowed)
+    if not unknown:
+        return
+    errors = {}
+    for name in unknown:
+        if name in PROPERTY_ONLY_FIELDS:
+            errors[name] = "Only event properties have this field."
+        elif name == "integration":
+            errors[name] = "A resource can't move to another integration."
+        elif name == "parent":
+            errors[name] = "An event category has no parent."
+        else:
+            errors[name] = "Unknown field."
+    raise ValidationError(errors)
 
 
-def _check_kind_fields(entity_type: str, scalars: Mapping[str, Any]) -> None:
-    if entity_type != EntityType.EVENT_PROPERTY:
-        misplaced = sorted(PROPERTY_ONLY_FIELDS & set(scalars))
-        if misplaced:
-            raise ValidationError(
-                {field: "Only event properties have this field." for field in misplaced}
-            )
+def _pks(values: Iterable) -> list[str]:
+    return sorted({str(getattr(value, "pk", value)) for value in values or ()})
 
 
-def _save(resource: Resource, m2m: Mapping[str, Iterable]) -> Resource:
-    resource.full_clean()
-    resource.save()
-    for field, values in m2m.items():
-        getattr(resource, field).set(values)
-    return resource
+def _locked(pks: Iterable) -> list[Resource]:
+    """The rows, locked until the transaction ends, with their parents (not locked)."""
+    return list(
+        Resource.objects.select_for_update(of=("self",))
+        .select_related("parent")
+        .filter(pk__in=list(pks))
+        .order_by("pk")
+    )
 
 
-@transaction.atomic
-def resource_create(*, actor: User, entity_type: str, data: Mapping[str, Any]) -> Resource:
+def _ancestors(resource: Resource) -> list:
+    """The ids of the parent and grandparent (`parent` must be loaded)."""
+    if not resource.parent_id:
+        return []
+    parent = resource.parent
+    return [parent.pk, parent.parent_id] if parent.parent_id else [parent.pk]
+
+
+def _validate(resource: Resource, changed: Iterable[str], *, relations_checked: bool) -> None:
+    """Validate the changed columns in Python, without queries.
+
+    Foreign keys come as objects from the serializer or form, so they exist; the parent's kind
+    and integration are checked only when the parent changed; unique titles and check
+    constraints are left to the database, whose refusal becomes a ValidationError.
+    """
+    changed = set(changed)
+    names = {f.name for f in resource._meta.concrete_fields}
+    resource.clean_fields(exclude=list(names - changed | {"parent", "integration"}))
+    if not relations_checked:
+        resource.clean()
+
+
+def _write_m2m(resource_pk, field: str, old: Iterable[str], new: Iterable[str]) -> None:
+    through, source, target = relation_columns(field)
+    old, new = set(old), set(new)
+    if removed := old - new:
+        through.objects.filter(**{source: resource_pk, f"{target}__in": removed}).delete()
+    if added := new - old:
+        through.objects.bulk_create(
+            through(**{f"{source}_id": resource_pk, f"{target}_id": pk}) for pk in added
+        )
+
+
+def _atomic_write(function):
+    """Run a write in its own transaction (a savepoint inside another) and turn the database's
+    refusal into a ValidationError; the caller's transaction stays usable."""
+
+    def wrapper(*args, **kwargs):
+        try:
+            with transaction.atomic():
+                return function(*args, **kwargs)
+        except IntegrityError as error:
+            raise integrity_error_as_validation(error) from error
+
+    wrapper.__name__ = function.__name__
+    wrapper.__doc__ = function.__doc__
+    wrapper.__wrapped__ = function
+    return wrapper
+
+
+def _m2m_after(data: Mapping[str, Any], before: Mapping[str, list]) -> dict[str, list[str]]:
+    """The M2M sets after the change; owners who are new become subscribers (they may
+    unsubscribe later)."""
+    after = {name: _pks(data[name]) if name in data else before[name] for name in M2M_FIELDS}
+    new_owners = set(after["owners"]) - set(before["owners"])
+    if new_owners:
+        after["subscribers"] = sorted(set(after["subscribers"]) | new_owners)
+    return after
+
+
+@_atomic_write
+def resource_create(*, ctx: ChangeContext, entity_type: str, data: Mapping[str, Any]) -> Resource:
     """Create a resource of `entity_type` from `data` (integration, parent, fields, M2M sets).
 
     Raises ValidationError when the data breaks a rule of the catalog (wrong parent kind,
     duplicate title, ...) and PermissionDenied when the actor may not edit the catalog.
     """
-    ensure_can_edit_catalog(actor)
+    ensure_for(ctx, Action.ADD, Resource)
     if entity_type not in EntityType.values:
         raise ValidationError({"entity_type": f"Unknown entity type {entity_type!r}."})
-    scalars, m2m = _split(data, allowed=SCALAR_FIELDS | {"integration", "parent"})
-    _check_kind_fields(entity_type, scalars)
+    _check_fields(entity_type, data, creating=True)
+    scalars = {k: v for k, v in data.items() if k not in M2M_FIELDS}
     parent = scalars.get("parent")
-    if "integration" not in scalars and parent is not None:
+    if scalars.get("integration") is None and parent is not None:
         # A child belongs to its parent's integration unless told otherwise.
         scalars["integration"] = parent.integration
+    if scalars.get("integration") is None:
+        raise ValidationError({"integration": "A category needs an integration."})
     resource = Resource(entity_type=entity_type, **scalars)
-    return _save(resource, m2m)
+    _validate(resource, [f.name for f in Resource._meta.concrete_fields], relations_checked=False)
+    resource.save(force_insert=True)
+
+    empty = {name: [] for name in M2M_FIELDS}
+    m2m = _m2m_after(data, empty)
+    for name, pks in m2m.items():
+        _write_m2m(resource.pk, name, (), pks)
+    resource.relation_ids = {name: list(pks) for name, pks in m2m.items()}
+
+    ancestors = _ancestors(resource) if parent is not None else []
+    subscribers = relation_ids_of(ancestors)
+    subscribers = {pk: rel["subscribers"] for pk, rel in subscribers.items()}
+    subscribers[resource.pk] = m2m["subscribers"]
+    record_changes(
+        ctx,
+        [
+            Change(
+                resource.pk,
+                entity_type,
+                resource.title,
+                "create",
+                diff({}, snapshot(resource, m2m)),
+                concerns=[resource.pk, *ancestors],
+            )
+        ],
+        subscribers=subscribers,
+    )
+    return resource
 
 
-@transaction.atomic
-def resource_update(*, resource: Resource, actor: User, data: Mapping[str, Any]) -> Resource:
+@_atomic_write
+def resource_update(*, ctx: ChangeContext, resource: Resource, data: Mapping[str, Any]) -> Resource:
     """Change the given fields of `resource`; lists of M2M values replace the current sets.
 
-    A resource's kind and integration never change; an event may move to another category of
-    its integration, and a property to another event.
+    Only `resource`'s id is used: the row is read again, locked, so a caller can't smuggle in
+    changes made to its instance. A resource's kind and integration never change; an event may
+    move to another category of its integration, and a property to another event.
     """
-    ensure_can_edit_catalog(actor)
-    scalars, m2m = _split(data, allowed=SCALAR_FIELDS | {"parent"})
-    _check_kind_fields(resource.entity_type, scalars)
-    for field, value in scalars.items():
-        setattr(resource, field, value)
-    return _save(resource, m2m)
+    ensure_for(ctx, Action.CHANGE, Resource)
+    rows = _locked([resource.pk])
+    if not rows:
+        raise Resource.DoesNotExist("The resource no longer exists.")
+    current = rows[0]
+    _check_fields(current.entity_type, data, creating=False)
+    ancestors = _ancestors(current)
+    relations = relation_ids_of([current.pk, *ancestors])
+    before = snapshot(current, relations[current.pk])
+
+    scalars = {k: v for k, v in data.items() if k not in M2M_FIELDS}
+    for name, value in scalars.items():
+        setattr(current, name, value)
+    m2m_before = {name: before[name] for name in M2M_FIELDS}
+    m2m = _m2m_after(data, m2m_before)
+    after = snapshot(current, m2m)
+    changes = diff(before, after)
+    if not changes:
+        current.relation_ids = relations[current.pk]
+        return current
+
+    changed_columns = [name for name in scalars if name in changes]
+    _validate(current, changed_columns, relations_checked="parent" not in changes)
+    current.updated_at = timezone.now()
+    current.save(update_fields=[*changed_columns, "updated_at"])
+    for name in M2M_FIELDS:
+        if name in changes:
+            _write_m2m(current.pk, name, m2m_before[name], m2m[name])
+    current.relation_ids = m2m
+
+    if "parent" in changes:
+        # Subscribers of the new parent and its category hear of the move too.
+        new_ancestors = _ancestors(Resource.objects.select_related("parent").get(pk=current.pk))
+        relations.update(relation_ids_of(set(new_ancestors) - set(relations)))
+        ancestors = list(dict.fromkeys([*ancestors, *new_ancestors]))
+    subscribers = {pk: rel["subscribers"] for pk, rel in relations.items()}
+    subscribers[current.pk] = m2m["subscribers"]
+    record_changes(
+        ctx,
+        [
+            Change(
+                current.pk,
+                current.entity_type,
+                current.title,
+                "update",
+                changes,
+                concerns=[current.pk, *ancestors],
+            )
+        ],
+        subscribers=subscribers,
+    )
+    return current
 
 
-@transaction.atomic
+@_atomic_write
 def resources_bulk_update(
-    *, resources: Iterable[Resource], actor: User, data: Mapping[str, Any]
+    *, ctx: ChangeContext, resources: Iterable, data: Mapping[str, Any]
 ) -> int:
-    """Apply the same change to many resources (admin bulk actions); returns how many changed.
+    """Set the same plain fields (`verified`, `published`, `pii`) on many resources at once.
 
-    Each resource goes through `resource_update`, so every one is validated on its own. Only
-    plain fields (`verified`, `published`, ...) can be changed in bulk.
+    For admin bulk actions: a constant number of queries however many rows, one change set
+    for all of them. Returns how many resources changed.
     """
-    ensure_can_edit_catalog(actor)
-    count = 0
-    for resource in resources:
-        if any(getattr(resource, field) != value for field, value in data.items()):
-            resource_update(resource=resource, actor=actor, data=data)
-            count += 1
-    return count
+    ensure_for(ctx, Action.CHANGE, Resource)
+    unknown = sorted(set(data) - BULK_FIELDS)
+    if unknown:
+        raise ValidationError({name: "Can't be changed in bulk." for name in unknown})
+    rows = _locked(_pks(resources))
+    changed = [r for r in rows if any(getattr(r, k) != v for k, v in data.items())]
+    if not changed:
+        return 0
+    ancestors = {r.pk: _ancestors(r) for r in changed}
+    relations = relation_ids_of(
+        [*(r.pk for r in changed), *(pk for ids in ancestors.values() for pk in ids)]
+    )
+    changes = []
+    for resource in changed:
+        before = {k: getattr(resource, k) for k in data}
+        for name, value in data.items():
+            setattr(resource, name, value)
+        _validate(resource, data, relations_checked=True)
+        changes.append(
+            Change(
+                resource.pk,
+                resource.entity_type,
+                resource.title,
+                "update",
+                diff(before, data),
+                concerns=[resource.pk, *ancestors[resource.pk]],
+            )
+        )
+    Resource.objects.filter(pk__in=[r.pk for r in changed]).update(
+        **data, updated_at=timezone.now()
+    )
+    record_changes(
+        ctx,
+        changes,
+        subscribers={pk: rel["subscribers"] for pk, rel in relations.items()},
+    )
+    return len(changed)
 
 
-@transaction.atomic
-def resource_delete(*, resource: Resource, actor: User) -> None:
+@_atomic_write
+def resources_bulk_delete(*, ctx: ChangeContext, resources: Iterable) -> int:
+    """Delete resources and everything under them, in one change set.
+
+    The history keeps a delete for each removed resource (descendants included), and the
+    subscribers of each, and of the ancestors, are told once.
+    """
+    ensure_for(ctx, Action.DELETE, Resource)
+    rows = _locked(_pks(resources))
+    if not rows:
+        return 0
+    pks = [r.pk for r in rows]
+    descendants = list(
+        Resource.objects.filter(Q(parent_id__in=pks) | Q(parent__parent_id__in=pks))
+        .exclude(pk__in=pks)
+        .select_related("parent")
+    )
+    removed = [*rows, *descendants]
+    ancestors = {r.pk: _ancestors(r) for r in removed}
+    relations = relation_ids_of(
+        [*(r.pk for r in removed), *(pk for ids in ancestors.values() for pk in ids)]
+    )
+    changes = [
+        Change(
+            r.pk,
+            r.entity_type,
+            r.title,
+            "delete",
+            diff(snapshot(r, relations[r.pk]), {}),
+            concerns=[r.pk, *ancestors[r.pk]],
+        )
+        for r in removed
+    ]
+    Resource.objects.filter(pk__in=pks).delete()
+    record_changes(
+        ctx,
+        changes,
+        subscribers={pk: rel["subscribers"] for pk, rel in relations.items()},
+    )
+    return len(rows)
+
+
+def resource_delete(*, ctx: ChangeContext, resource: Resource) -> None:
     """Delete `resource` and everything under it (a category's events, an event's properties)."""
-    ensure_can_edit_catalog(actor)
-    resource.delete()
+    resources_bulk_delete(ctx=ctx, resources=[resource])

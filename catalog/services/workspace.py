@@ -1,55 +1,118 @@
 """Writes to the objects around the catalog: tags, collections, teams, integrations, users.
 
-They have no workflow of their own, so one pair of functions serves them all; the permission
-rule per model lives in `catalog.services.permissions`.
+They have no workflow of their own, so one set of functions serves them all. Like the resource
+services they take a change context and the changes as data (never an instance the caller has
+already changed), ask the policy, lock the row, and validate once; what each model lets a
+caller change is its `EDITABLE_FIELDS`.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from django.db import models, transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import ProtectedError
 
 from catalog.models import Role, User
-from catalog.services.permissions import ensure_can_write
+from catalog.policy import Action, ensure_for
+from catalog.services.context import ChangeContext
+from catalog.services.errors import InUse, integrity_error_as_validation
+
+T = models.Model
 
 
-@transaction.atomic
-def workspace_object_save(
-    *, actor: User, obj: models.Model, m2m: Mapping[str, Iterable] | None = None
-) -> models.Model:
-    """Validate and save a tag, collection, team, integration or user, then set its M2M lists."""
-    ensure_can_write(actor, type(obj))
-    obj.full_clean()
-    obj.save()
-    for field, values in (m2m or {}).items():
-        getattr(obj, field).set(values)
-    return obj
+def _apply(obj: models.Model, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Set the plain fields on `obj`; return the M2M ones, to set after saving."""
+    allowed = type(obj).EDITABLE_FIELDS
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise ValidationError({name: "Unknown field." for name in unknown})
+    many = {field.name for field in obj._meta.many_to_many}
+    for name, value in data.items():
+        if name not in many:
+            setattr(obj, name, value)
+    return {name: value for name, value in data.items() if name in many}
 
 
-@transaction.atomic
-def workspace_object_delete(*, actor: User, obj: models.Model) -> None:
-    ensure_can_write(actor, type(obj))
-    obj.delete()
+def _save(obj: models.Model, data: Mapping[str, Any], **clean_kwargs) -> models.Model:
+    try:
+        with transaction.atomic():
+            m2m = _apply(obj, data)
+            obj.full_clean(**clean_kwargs)
+            obj.save()
+            for name, values in m2m.items():
+                getattr(obj, name).set(values)
+            return obj
+    except IntegrityError as error:
+        raise integrity_error_as_validation(error) from error
 
 
-@transaction.atomic
+def workspace_object_create(*, ctx: ChangeContext, model: type[T], data: Mapping[str, Any]) -> T:
+    """Create a tag, collection, team or integration from `data`."""
+    ensure_for(ctx, Action.ADD, model)
+    return _save(model(), data)
+
+
+def workspace_object_update(*, ctx: ChangeContext, obj: T, data: Mapping[str, Any]) -> T:
+    """Change the given fields of a tag, collection, team, integration or user.
+
+    Only `obj`'s id is used: the row is read again and locked.
+    """
+    ensure_for(ctx, Action.CHANGE, obj)
+    with transaction.atomic():
+        current = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
+        exclude = ["password"] if isinstance(current, User) else None
+        return _save(current, data, exclude=exclude)
+
+
+def workspace_object_delete(*, ctx: ChangeContext, obj: models.Model) -> None:
+    """Delete a tag, collection, team, integration or user; refused (InUse) while catalog
+    resources still depend on it."""
+    ensure_for(ctx, Action.DELETE, obj)
+    try:
+        with transaction.atomic():
+            type(obj)._default_manager.filter(pk=obj.pk).delete()
+    except ProtectedError as error:
+        raise InUse(
+            f"The {obj._meta.verbose_name} {obj} is still used by catalog resources; delete "
+            "or move those first."
+        ) from error
+
+
 def user_create(
     *,
+    ctx: ChangeContext,
     username: str,
     role: str = Role.VIEWER,
     email: str = "",
     password: str | None = None,
     is_staff: bool | None = None,
+    **data: Any,
 ) -> User:
     """Create a user; without a password the account can only use API keys.
 
     Editors and admins are always staff (see `User.save`); `is_staff` lets a viewer look
     around the Django admin too.
     """
+    ensure_for(ctx, Action.ADD, User)
     user = User(username=username, email=email, role=role, is_staff=bool(is_staff))
     if password:
         user.set_password(password)
     else:
         user.set_unusable_password()
-    user.full_clean(exclude=["password"])
-    user.save()
-    return user
+    return _save(user, data, exclude=["password"])
+
+
+def user_set_password(*, ctx: ChangeContext, user: User, password: str | None) -> User:
+    """Set (or, with None, disable) a user's password: admins for anyone, users for
+    themselves."""
+    if ctx.user is None or ctx.user.pk != user.pk:
+        ensure_for(ctx, Action.CHANGE, user)
+    with transaction.atomic():
+        current = User.objects.select_for_update().get(pk=user.pk)
+        if password:
+            current.set_password(password)
+        else:
+            current.set_unusable_password()
+        current.save(update_fields=["password"])
+    return current

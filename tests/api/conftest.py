@@ -2,10 +2,11 @@ import pytest
 from rest_framework.test import APIClient
 
 from catalog.services.keys import api_key_create
+from tests.factories import SYSTEM
 
 
 def _client_for(user) -> APIClient:
-    _, secret = api_key_create(user=user)
+    _, secret = api_key_create(ctx=SYSTEM, user=user)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
     return client

@@ -6,7 +6,13 @@ import pytest
 from rest_framework.test import APIClient
 
 from catalog.services.keys import api_key_create, api_key_revoke
-from tests.factories import EventCategoryFactory, EventFactory, EventPropertyFactory, TagFactory
+from tests.factories import (
+    SYSTEM,
+    EventCategoryFactory,
+    EventFactory,
+    EventPropertyFactory,
+    TagFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -43,11 +49,11 @@ def test_a_wrong_key_is_401(db, header):
 
 
 def test_a_revoked_key_is_401(editor):
-    key, secret = api_key_create(user=editor)
+    key, secret = api_key_create(ctx=SYSTEM, user=editor)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert client.get("/api/v1/event/events").status_code == 200
-    api_key_revoke(key=key)
+    api_key_revoke(ctx=SYSTEM, key=key)
     assert client.get("/api/v1/event/events").status_code == 401
 
 
@@ -109,8 +115,11 @@ def test_editors_cannot_change_integrations(as_editor, as_admin):
     assert as_admin.patch(url, {"description": "x"}, format="json").status_code == 200
     # An integration with resources can't go; the answer says why.
     response = as_admin.delete(url)
-    assert response.status_code == 400
-    assert "in use" in response.json()["detail"]
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": f"The integration {event.integration.name} is still used by catalog "
+        "resources; delete or move those first."
+    }
 
 
 # --- viewers never see unpublished resources -----------------------------------------------

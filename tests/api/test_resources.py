@@ -342,7 +342,7 @@ def test_create_a_property(as_editor, prop):
         ("event", {"title": "x", "parent": "{category}", "tags": ["{event}"]}, "tags"),
         ("event", {"title": "x", "parent": "{category}", "owners": "{event}"}, "owners"),
         ("event", {"title": "x", "parent": "{category}", "data_type": "string"}, "data_type"),
-        ("event", {"title": "Existing", "parent": "{category}"}, "__all__"),
+        ("event", {"title": "Existing", "parent": "{category}"}, "title"),
         ("property", {"title": "p", "parent": "{category}"}, "parent"),
         ("property", {"title": "p", "parent": "{event}", "data_type": "colour"}, "data_type"),
         ("property", {"title": "p", "parent": "{event}", "allowed_values": "a"}, "allowed_values"),

@@ -17,13 +17,13 @@ from secoda_analysis_mcp.tools import resources as mcp_resources
 
 from catalog.models import Role
 from catalog.services.keys import api_key_create
-from tests.factories import CollectionFactory, EventPropertyFactory, UserFactory
+from tests.factories import SYSTEM, CollectionFactory, EventPropertyFactory, UserFactory
 
 
 @pytest.fixture
 def server(live_server, transactional_db):
     editor = UserFactory(username="tooling", role=Role.EDITOR)
-    _, secret = api_key_create(user=editor)
+    _, secret = api_key_create(ctx=SYSTEM, user=editor)
     prop = EventPropertyFactory(title="revenue", data_type="number")
     collection = CollectionFactory(title="Checkout funnel")
     prop.parent.collections.add(collection)

@@ -1,10 +1,12 @@
 """Tags, collections, teams, integrations, users and API keys over the API."""
 
 import pytest
+from rest_framework.test import APIClient
 
 from catalog.models import ApiKey, Collection, Integration, Tag, Team
 from catalog.services.keys import api_key_authenticate
 from tests.factories import (
+    SYSTEM,
     CollectionFactory,
     EventFactory,
     IntegrationFactory,
@@ -130,7 +132,16 @@ def test_users_are_read_only_and_inactive_users_are_hidden(as_admin):
 # --- API keys -------------------------------------------------------------------------------
 
 
-def test_key_lifecycle(as_viewer, viewer):
+@pytest.fixture
+def viewer_session(viewer):
+    """A viewer logged in with a browser session: keys are made there, not with a key."""
+    client = APIClient()
+    client.force_login(viewer)
+    return client
+
+
+def test_key_lifecycle(viewer_session, viewer):
+    as_viewer = viewer_session
     created = as_viewer.post("/api/v1/user/api_keys", {"name": "notebook"}, format="json")
     assert created.status_code == 201
     body = created.json()
@@ -149,16 +160,24 @@ def test_key_lifecycle(as_viewer, viewer):
 def test_keys_of_other_users_are_404(as_viewer, editor):
     from catalog.services.keys import api_key_create
 
-    key, _ = api_key_create(user=editor)
+    key, _ = api_key_create(ctx=SYSTEM, user=editor)
     assert as_viewer.get(f"/api/v1/user/api_keys/{key.pk}").status_code == 404
     assert as_viewer.delete(f"/api/v1/user/api_keys/{key.pk}").status_code == 404
     assert as_viewer.delete("/api/v1/user/api_keys/nonsense").status_code == 404
 
 
-def test_a_key_created_by_a_viewer_stays_a_viewer(as_viewer):
-    secret = as_viewer.post("/api/v1/user/api_keys", {}, format="json").json()["key"]
-    from rest_framework.test import APIClient
+def test_an_api_key_cannot_create_api_keys(as_editor, editor):
+    response = as_editor.post("/api/v1/user/api_keys", {"name": "leaked"}, format="json")
+    assert response.status_code == 403
+    assert response.json() == {
+        "detail": "An API key can't create API keys; create them while logged in, in the "
+        "admin or with `manage.py create_api_key`."
+    }
+    assert not editor.api_keys.filter(name="leaked").exists()
 
+
+def test_a_key_created_by_a_viewer_stays_a_viewer(viewer_session):
+    secret = viewer_session.post("/api/v1/user/api_keys", {}, format="json").json()["key"]
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
     event = EventFactory()

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from catalog.models import Role, User
+from catalog.services.context import ChangeContext
 from catalog.services.keys import api_key_create
 from catalog.services.workspace import user_create
 
@@ -73,7 +74,10 @@ class Command(BaseCommand):
                     )
                 try:
                     user = user_create(
-                        username=username, role=role or Role.VIEWER, email=options["email"]
+                        ctx=ChangeContext.for_system(),
+                        username=username,
+                        role=role or Role.VIEWER,
+                        email=options["email"],
                     )
                 except ValidationError as error:  # A malformed username or email address.
                     raise CommandError(
@@ -100,7 +104,9 @@ class Command(BaseCommand):
                             f"--email ignored: {user.username} exists already with its own address."
                         )
                     )
-            key, secret = api_key_create(user=user, name=options["name"])
+            key, secret = api_key_create(
+                ctx=ChangeContext.for_system(), user=user, name=options["name"]
+            )
 
         label = f" {key.name!r}" if key.name else ""
         self.stdout.write(

@@ -20,6 +20,7 @@ from django.http.request import validate_host
 
 from catalog.demo import load_demo_catalog
 from catalog.models import Resource, Role, User
+from catalog.services.context import ChangeContext
 from catalog.services.workspace import user_create
 
 DEFAULT_HOST = "127.0.0.1"
@@ -150,7 +151,12 @@ class Command(BaseCommand):
                 ) from None
         else:
             password = secrets.token_urlsafe(12)
-        user_create(username=ADMIN_USERNAME, role=Role.ADMIN, password=password)
+        user_create(
+            ctx=ChangeContext.for_system(),
+            username=ADMIN_USERNAME,
+            role=Role.ADMIN,
+            password=password,
+        )
         self.stdout.write(self.style.SUCCESS("Created an admin account."))
         self.stdout.write(f"  Username: {ADMIN_USERNAME}")
         if from_env:

@@ -1,0 +1,200 @@
+"""What every write records: snapshots, diffs, history rows and the notification outbox.
+
+The resource services call these inside their transaction. A change set is written only when
+something really changed; its notifications go to the subscribers of each changed resource and
+of its ancestors (and, for a delete, of what the delete removed), once per person, never to the
+actor, and delivery is queued only after the transaction commits.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+
+from django.db import transaction
+from django.utils import timezone
+
+from catalog.models import (
+    EDITABLE_FIELDS,
+    M2M_FIELDS,
+    ChangeSet,
+    Collection,
+    EmailFrequency,
+    Notification,
+    Resource,
+    ResourceChange,
+    Tag,
+    Team,
+    User,
+)
+from catalog.services.context import ChangeContext
+
+#: The model behind each many-to-many field, and how its rows are labelled in a diff.
+_M2M_MODELS = {
+    "owners": User,
+    "subscribers": User,
+    "teams": Team,
+    "tags": Tag,
+    "collections": Collection,
+}
+#: Changes of these fields alone are history, not news: nobody is emailed about them.
+QUIET_FIELDS = frozenset({"subscribers"})
+
+
+def snapshot(resource: Resource, relation_ids: Mapping[str, list]) -> dict:
+    """The editable state of `resource` as JSON-ready values: ids for the parent and M2M."""
+    state = {}
+    for name in EDITABLE_FIELDS[resource.entity_type]:
+        if name == "parent":
+            state[name] = str(resource.parent_id) if resource.parent_id else None
+        elif name in M2M_FIELDS:
+            state[name] = sorted(str(pk) for pk in relation_ids.get(name, ()))
+        else:
+            state[name] = getattr(resource, name)
+    return state
+
+
+def diff(before: Mapping, after: Mapping) -> dict:
+    """`{field: [old, new]}` for each field whose value differs; missing means empty."""
+    changed = {}
+    for name in after.keys() | before.keys():
+        old, new = before.get(name), after.get(name)
+        if old != new and not (_empty(old) and _empty(new)):
+            changed[name] = [old, new]
+    return changed
+
+
+def _empty(value) -> bool:
+    return value is None or value == "" or value == []
+
+
+@dataclass
+class Change:
+    """One resource's part of a change set, before it becomes a `ResourceChange` row."""
+
+    resource_id: object
+    entity_type: str
+    title: str
+    action: str
+    diff: dict
+    #: The resource itself and the ones whose subscribers hear of the change (its ancestors).
+    concerns: list = field(default_factory=list)
+
+
+def _labels(changes: Iterable[Change]) -> None:
+    """Replace the ids in each diff's parent and M2M values by `{"id", "label"}` pairs.
+
+    One query per kind of related object that appears, whatever the number of changes.
+    """
+    wanted: dict[type, set] = defaultdict(set)
+    for change in changes:
+        for name, values in change.diff.items():
+            if name == "parent":
+                wanted[Resource].update(v for v in values if v)
+            elif name in _M2M_MODELS:
+                for value in values:
+                    wanted[_M2M_MODELS[name]].update(value or ())
+    labels: dict[str, str] = {}
+    for model, ids in wanted.items():
+        if not ids:
+            continue
+        if model is User:
+            rows = model.objects.filter(pk__in=ids).only("username", "first_name", "last_name")
+            labels.update((str(row.pk), str(row)) for row in rows)
+        else:
+            label = "name" if model is Team else "title"
+            labels.update(
+                (str(pk), text)
+                for pk, text in model.objects.filter(pk__in=ids).values_list("pk", label)
+            )
+
+    def pair(pk):
+        return {"id": pk, "label": labels.get(pk, pk)} if pk else None
+
+    for change in changes:
+        for name, values in change.diff.items():
+            if name == "parent":
+                change.diff[name] = [pair(v) for v in values]
+            elif name in _M2M_MODELS:
+                change.diff[name] = [[pair(pk) for pk in value or ()] for value in values]
+
+
+def record_changes(
+    ctx: ChangeContext,
+    changes: list[Change],
+    *,
+    subscribers: Mapping[object, Iterable],
+) -> ChangeSet | None:
+    """Write the change set, its resource changes and its outbox rows; queue delivery.
+
+    `subscribers` maps each resource id named in a change's `concerns` to its subscribers'
+    ids. Returns None (and writes nothing) when no change holds a difference.
+    """
+    changes = [c for c in changes if c.diff or c.action != "update"]
+    if not changes:
+        return None
+    _labels(changes)
+    change_set = ChangeSet.objects.create(
+        source=ctx.source,
+        request_id=ctx.request_id,
+        actor=ctx.user,
+        actor_name=ctx.actor_name[:255],
+        api_key=ctx.api_key,
+        api_key_name=(ctx.api_key.name if ctx.api_key else "")[:255],
+        integration=ctx.integration,
+    )
+    ResourceChange.objects.bulk_create(
+        ResourceChange(
+            change_set=change_set,
+            resource_id=c.resource_id,
+            entity_type=c.entity_type,
+            title=c.title[:255],
+            action=c.action,
+            diff=c.diff,
+        )
+        for c in changes
+    )
+    if ctx.notify:
+        _write_outbox(ctx, change_set, changes, subscribers)
+    return change_set
+
+
+def _write_outbox(ctx, change_set, changes, subscribers) -> None:
+    followed: dict = defaultdict(set)
+    for change in changes:
+        if change.action == "update" and set(change.diff) <= QUIET_FIELDS:
+            continue
+        for resource_id in change.concerns:
+            for user_id in subscribers.get(resource_id, ()):
+                followed[user_id].add(str(resource_id))
+    if ctx.user is not None:
+        followed.pop(ctx.user.pk, None)
+    if not followed:
+        return
+    recipients = (
+        User.objects.filter(pk__in=followed, is_active=True)
+        .exclude(email="")
+        .values_list("pk", "email_frequency")
+    )
+    now = timezone.now()
+    rows = [
+        Notification(
+            change_set=change_set,
+            recipient_id=pk,
+            followed=sorted(followed[pk]),
+            digest=frequency == EmailFrequency.DAILY,
+            next_attempt_at=now,
+        )
+        for pk, frequency in recipients
+    ]
+    Notification.objects.bulk_create(rows)
+    if any(not row.digest for row in rows):
+        transaction.on_commit(partial(_enqueue_delivery, str(change_set.pk)))
+
+
+def _enqueue_delivery(change_set_id: str) -> None:
+    # Imported here: the task module imports the email templates' machinery, which the write
+    # path only needs once something is to be sent.
+    from catalog.notifications.tasks import deliver_notifications
+
+    deliver_notifications.enqueue(change_set_id=change_set_id)

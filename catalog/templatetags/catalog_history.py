@@ -1,0 +1,38 @@
+"""Template filters that show a change's diff the way a person reads it."""
+
+from django import template
+
+from catalog.models import Resource
+
+register = template.Library()
+
+
+def _field_label(name: str) -> str:
+    try:
+        return str(Resource._meta.get_field(name).verbose_name).capitalize()
+    except Exception:  # a field that no longer exists still has a readable name
+        return name.replace("_", " ").capitalize()
+
+
+@register.filter
+def change_value(value) -> str:
+    """A diff value as text: Yes/No, labels of related objects, "—" for nothing."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, dict) and "label" in value:
+        return str(value["label"])
+    if isinstance(value, list):
+        return ", ".join(change_value(item) for item in value)
+    return str(value)
+
+
+@register.filter
+def change_rows(diff: dict) -> list[tuple[str, str, str]]:
+    """(field label, old, new) for each changed field, in the order of the model's fields."""
+    order = {f.name: i for i, f in enumerate(Resource._meta.get_fields())}
+    return [
+        (_field_label(name), change_value(old), change_value(new))
+        for name, (old, new) in sorted(diff.items(), key=lambda item: order.get(item[0], 99))
+    ]
