@@ -1,10 +1,14 @@
 """The Django admin as a data steward uses it."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from catalog.models import Event, EventProperty, Resource, Tag
+from catalog.models import Event, EventProperty, Resource, ResourceChange, Tag, User
+from catalog.services.keys import api_key_create
 from tests.factories import (
+    SYSTEM,
     CollectionFactory,
     EventCategoryFactory,
     EventFactory,
@@ -12,6 +16,7 @@ from tests.factories import (
     IntegrationFactory,
     TagFactory,
     TeamFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -295,3 +300,165 @@ def test_collections_page(client, editor):
     CollectionFactory(title="Checkout funnel")
     client.force_login(editor)
     assert b"Checkout funnel" in client.get(reverse("admin:catalog_collection_changelist")).content
+
+
+# --- history, through the admin ----------------------------------------------------------
+
+
+def _changes(resource_id):
+    return list(ResourceChange.objects.filter(resource_id=resource_id).select_related("change_set"))
+
+
+def test_admin_add_change_delete_and_bulk_are_recorded(client, editor):
+    category = EventCategoryFactory()
+    client.force_login(editor)
+    client.post(
+        reverse("admin:catalog_event_add"),
+        {"title": "Signed Up", "parent": category.pk, "integration": category.integration.pk},
+    )
+    event = Event.objects.get(title="Signed Up")
+    client.post(
+        reverse("admin:catalog_event_change", args=[event.pk]),
+        {"title": "Signed Up", "parent": category.pk, "description": "A new account"},
+    )
+    client.post(
+        reverse("admin:catalog_event_changelist"),
+        {"action": "mark_verified", "_selected_action": [event.pk]},
+    )
+    client.post(reverse("admin:catalog_event_delete", args=[event.pk]), {"post": "yes"})
+    changes = _changes(event.pk)
+    assert [c.action for c in changes] == ["delete", "update", "update", "create"]
+    assert {c.change_set.source for c in changes} == {"admin"}
+    assert {c.change_set.actor for c in changes} == {editor}
+    assert changes[1].diff == {"verified": [False, True]}
+    assert changes[2].diff == {"description": ["", "A new account"]}
+
+
+def test_the_history_page_shows_the_change_rows(client, editor):
+    event = EventFactory(title="Order Completed")
+    tag = TagFactory(title="checkout")
+    client.force_login(editor)
+    client.post(
+        reverse("admin:catalog_event_change", args=[event.pk]),
+        {
+            "title": "Order Completed",
+            "parent": event.parent.pk,
+            "pii": "on",
+            "published": "on",
+            "tags": [tag.pk],
+        },
+    )
+    page = client.get(reverse("admin:catalog_event_history", args=[event.pk])).content.decode()
+    assert "History: Order Completed" in page
+    assert str(editor) in page and "via Admin" in page and "Changed" in page
+    assert "<td>PII</td><td>No</td><td>Yes</td>" in page
+    assert "<td>Tags</td><td>—</td><td>checkout</td>" in page
+    # The same page under "All resources".
+    all_page = client.get(reverse("admin:catalog_resource_history", args=[event.pk]))
+    assert "checkout" in all_page.content.decode()
+
+
+def test_admin_bulk_verify_costs_the_same_for_5_or_20_events(
+    client, editor, django_assert_max_num_queries
+):
+    def run(count):
+        events = [EventFactory(verified=False) for _ in range(count)]
+        for event in events:
+            event.subscribers.add(UserFactory())
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post(
+                reverse("admin:catalog_event_changelist"),
+                {"action": "mark_verified", "_selected_action": [e.pk for e in events]},
+                follow=False,
+            )
+        assert response.status_code == 302
+        assert Event.objects.filter(pk__in=[e.pk for e in events], verified=True).count() == count
+        return len(captured.captured_queries)
+
+    client.force_login(editor)
+    assert run(5) == run(20)
+
+
+def test_a_viewer_in_the_admin_sees_what_the_api_shows(client, viewer):
+    EventFactory(title="Public")
+    draft = EventCategoryFactory(title="Draft", published=False)
+    EventFactory(title="Under a draft", parent=draft)
+    EventFactory(title="Unpublished", published=False)
+    client.force_login(viewer)
+    page = client.get(reverse("admin:catalog_event_changelist")).content.decode()
+    assert "Public" in page
+    assert "Under a draft" not in page and "Unpublished" not in page
+    hidden = Event.objects.get(title="Unpublished")
+    response = client.get(reverse("admin:catalog_event_change", args=[hidden.pk]))
+    assert response.status_code == 302  # "doesn't exist", back to the admin index
+
+
+def test_editors_see_and_revoke_only_their_own_keys(client, editor, admin_user):
+    mine, _ = api_key_create(ctx=SYSTEM, user=editor, name="mine")
+    theirs, _ = api_key_create(ctx=SYSTEM, user=admin_user, name="theirs")
+    client.force_login(editor)
+    page = client.get(reverse("admin:catalog_apikey_changelist")).content.decode()
+    assert "mine" in page and "theirs" not in page
+    client.post(
+        reverse("admin:catalog_apikey_changelist"),
+        {"action": "revoke", "_selected_action": [mine.pk, theirs.pk]},
+    )
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert mine.is_revoked and not theirs.is_revoked
+    client.force_login(admin_user)
+    client.post(
+        reverse("admin:catalog_apikey_changelist"),
+        {"action": "revoke", "_selected_action": [theirs.pk]},
+    )
+    theirs.refresh_from_db()
+    assert theirs.is_revoked
+
+
+def test_a_demoted_editor_loses_admin_access(client, admin_user, editor):
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("admin:catalog_user_change", args=[editor.pk]),
+        {
+            "username": editor.username,
+            "email": editor.email,
+            "role": "viewer",
+            "is_active": "on",
+            "is_staff": "on",  # the form still shows the old tick
+            "email_frequency": "immediate",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    editor.refresh_from_db()
+    assert (editor.role, editor.is_staff, editor.is_superuser) == ("viewer", False, False)
+    client.force_login(editor)
+    assert client.get(reverse("admin:index")).status_code == 302  # to the login page
+
+
+def test_admin_adds_a_user_and_sets_a_password_through_the_services(client, admin_user):
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("admin:catalog_user_add"),
+        {
+            "username": "newcomer",
+            "email": "new@example.com",
+            "role": "editor",
+            "password1": "a-long-pass-phrase-1",
+            "password2": "a-long-pass-phrase-1",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    user = User.objects.get(username="newcomer")
+    assert user.role == "editor" and user.is_staff and user.check_password("a-long-pass-phrase-1")
+    response = client.post(
+        reverse("admin:auth_user_password_change", args=[user.pk]),
+        {"password1": "another-pass-phrase-2", "password2": "another-pass-phrase-2"},
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    user.refresh_from_db()
+    assert user.check_password("another-pass-phrase-2")
+
+
+def test_editors_cannot_add_users(client, editor):
+    client.force_login(editor)
+    assert client.get(reverse("admin:catalog_user_add")).status_code == 403

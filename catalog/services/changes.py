@@ -166,9 +166,9 @@ def _write_outbox(ctx, change_set, changes, subscribers) -> None:
             continue
         for resource_id in change.concerns:
             for user_id in subscribers.get(resource_id, ()):
-                followed[user_id].add(str(resource_id))
+                followed[str(user_id)].add(str(resource_id))
     if ctx.user is not None:
-        followed.pop(ctx.user.pk, None)
+        followed.pop(str(ctx.user.pk), None)
     if not followed:
         return
     recipients = (
@@ -181,7 +181,7 @@ def _write_outbox(ctx, change_set, changes, subscribers) -> None:
         Notification(
             change_set=change_set,
             recipient_id=pk,
-            followed=sorted(followed[pk]),
+            followed=sorted(followed[str(pk)]),
             digest=frequency == EmailFrequency.DAILY,
             next_attempt_at=now,
         )

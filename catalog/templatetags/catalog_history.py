@@ -1,6 +1,8 @@
 """Template filters that show a change's diff the way a person reads it."""
 
 from django import template
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.text import capfirst
 
 from catalog.models import Resource
 
@@ -9,9 +11,9 @@ register = template.Library()
 
 def _field_label(name: str) -> str:
     try:
-        return str(Resource._meta.get_field(name).verbose_name).capitalize()
-    except Exception:  # a field that no longer exists still has a readable name
-        return name.replace("_", " ").capitalize()
+        return capfirst(Resource._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:  # a field that no longer exists still has a readable name
+        return capfirst(name.replace("_", " "))
 
 
 @register.filter

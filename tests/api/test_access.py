@@ -197,3 +197,37 @@ def test_categories_for_viewers(as_viewer):
     EventCategoryFactory(title="Draft", published=False)
     titles = [c["title"] for c in as_viewer.get("/api/v1/event/category").json()["results"]]
     assert titles == ["Public"]
+
+
+def test_viewer_sees_nothing_under_an_unpublished_ancestor(as_viewer):
+    """A published event under an unpublished category is hidden, and so are its properties:
+    in lists, by id, by parent_id and in the resource query."""
+    draft = EventCategoryFactory(title="Draft", published=False)
+    event = EventFactory(title="Under draft", parent=draft, published=True)
+    prop = EventPropertyFactory(title="under_draft", parent=event, published=True)
+    assert as_viewer.get("/api/v1/event/events").json()["results"] == []
+    assert as_viewer.get("/api/v1/event/event_properties").json()["count"] == 0
+    for url in (
+        f"/api/v1/event/events/{event.pk}",
+        f"/api/v1/event/event_properties/{prop.pk}",
+        f"/api/v1/resource/all/{prop.pk}",
+        f"/api/v1/event/events/{event.pk}/history",
+    ):
+        response = as_viewer.get(url)
+        assert response.status_code == 404, url
+        assert response.json() == {"detail": "No Resource matches the given query."}
+    by_parent = as_viewer.get("/api/v1/event/events", {"parent_id": str(draft.pk)}).json()
+    assert by_parent["count"] == 0
+    query = {"operator": "exact", "field": "parent_id", "value": str(event.pk)}
+    body = as_viewer.get("/api/v1/resource/catalog", {"filter": json.dumps(query)}).json()
+    assert body["results"] == []
+
+
+def test_viewers_do_not_see_other_peoples_email_addresses(as_viewer, as_editor, viewer, editor):
+    users = {u["username"]: u for u in as_viewer.get("/api/v1/user/users").json()["results"]}
+    assert users["editor"]["email"] is None
+    assert users["viewer"]["email"] == viewer.email  # their own
+    assert as_viewer.get(f"/api/v1/user/users/{editor.pk}").json()["email"] is None
+    assert as_viewer.get("/api/v1/user/me").json()["email"] == viewer.email
+    seen_by_editor = as_editor.get(f"/api/v1/user/users/{viewer.pk}").json()
+    assert seen_by_editor["email"] == viewer.email
