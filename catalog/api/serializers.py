@@ -260,6 +260,19 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ProfileSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """The current user, with what they may change about themselves."""
+
+    teams = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = User
+        fields = [*UserSerializer.Meta.fields, "email_frequency"]
+        read_only_fields = [
+            f for f in UserSerializer.Meta.fields if f not in ("first_name", "last_name")
+        ]
+
+
 class ApiKeySerializer(StrictFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = ApiKey

@@ -12,6 +12,7 @@ from drf_spectacular.utils import (
 from rest_framework import exceptions, generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
@@ -37,6 +38,7 @@ from catalog.services.context import ChangeContext
 from catalog.services.errors import InUse
 from catalog.services.resources import resource_create, resource_delete, resource_update
 from catalog.services.workspace import (
+    user_update_profile,
     workspace_object_create,
     workspace_object_delete,
     workspace_object_update,
@@ -377,13 +379,38 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = {"username": ["exact"], "email": ["exact"], "role": ["exact"]}
 
 
-@extend_schema(summary="The current user", responses={200: s.UserSerializer, **READ_ERRORS})
+@extend_schema_view(
+    get=extend_schema(
+        summary="The current user", responses={200: s.ProfileSerializer, **READ_ERRORS}
+    ),
+    patch=extend_schema(
+        summary="Update your profile",
+        description=(
+            "Change your name, or `email_frequency`: `immediate` (an email per change of what "
+            "you follow) or `daily` (one digest a day)."
+        ),
+        responses={200: s.ProfileSerializer, **WRITE_ERRORS},
+    ),
+)
 @extend_schema(tags=["Users"])
 class MeView(generics.GenericAPIView):
-    serializer_class = s.UserSerializer
+    serializer_class = s.ProfileSerializer
+    # Everyone may change their own profile; the service checks it is their own.
+    permission_classes = [IsAuthenticated]
 
     def get(self, request):
         return Response(self.get_serializer(request.user).data)
+
+    def patch(self, request):
+        serializer = self.get_serializer(request.user, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        user = call_service(
+            user_update_profile,
+            ctx=change_context(request),
+            user=request.user,
+            data=serializer.validated_data,
+        )
+        return Response(self.get_serializer(user).data)
 
 
 @extend_schema_view(

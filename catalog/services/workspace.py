@@ -103,6 +103,26 @@ def user_create(
     return _save(user, data, exclude=["password"])
 
 
+#: What users may change about themselves (their role and staff flag are the admins' call).
+PROFILE_FIELDS = ("first_name", "last_name", "email_frequency")
+
+
+def user_update_profile(*, ctx: ChangeContext, user: User, data: Mapping[str, Any]) -> User:
+    """Change one's own name or how one is emailed (each change, or a daily digest)."""
+    if ctx.user is None or ctx.user.pk != user.pk:
+        ensure_for(ctx, Action.CHANGE, user)
+    unknown = sorted(set(data) - set(PROFILE_FIELDS))
+    if unknown:
+        raise ValidationError({name: "You can't change this here." for name in unknown})
+    with transaction.atomic():
+        current = User.objects.select_for_update().get(pk=user.pk)
+        for name, value in data.items():
+            setattr(current, name, value)
+        current.full_clean(exclude=["password"], validate_unique=False)
+        current.save(update_fields=[*data])
+    return current
+
+
 def user_set_password(*, ctx: ChangeContext, user: User, password: str | None) -> User:
     """Set (or, with None, disable) a user's password: admins for anyone, users for
     themselves."""

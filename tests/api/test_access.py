@@ -231,3 +231,18 @@ def test_viewers_do_not_see_other_peoples_email_addresses(as_viewer, as_editor, 
     assert as_viewer.get("/api/v1/user/me").json()["email"] == viewer.email
     seen_by_editor = as_editor.get(f"/api/v1/user/users/{viewer.pk}").json()
     assert seen_by_editor["email"] == viewer.email
+
+
+def test_everyone_may_switch_to_a_daily_digest(as_viewer, viewer):
+    response = as_viewer.patch("/api/v1/user/me", {"email_frequency": "daily"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["email_frequency"] == "daily"
+    viewer.refresh_from_db()
+    assert viewer.email_frequency == "daily"
+    # The role is read-only here (sent back as read, it is ignored, like every read-only field).
+    ignored = as_viewer.patch("/api/v1/user/me", {"role": "admin"}, format="json")
+    assert ignored.json()["role"] == "viewer"
+    viewer.refresh_from_db()
+    assert viewer.role == "viewer"
+    bad = as_viewer.patch("/api/v1/user/me", {"email_frequency": "hourly"}, format="json")
+    assert bad.json() == {"email_frequency": ['"hourly" is not a valid choice.']}
