@@ -37,7 +37,7 @@ from catalog.models import (
     User,
 )
 from catalog.models.resources import PARENT_TYPE
-from catalog.policy import Action, may, resources_visible_to
+from catalog.policy import Action, may, may_see_email, resources_visible_to
 from catalog.selectors import resource_history
 from catalog.services import keys
 from catalog.services.context import ChangeContext
@@ -539,6 +539,25 @@ class UserAdmin(PolicyAdminMixin, BaseUserAdmin):
         ),
     ]
     readonly_fields = ["last_login", "date_joined"]
+
+    def get_list_display(self, request):
+        if may_see_email(request.user, None):
+            return self.list_display
+        return [name for name in self.list_display if name != "email"]
+
+    def get_search_fields(self, request):
+        return ["username", "first_name", "last_name"] + (
+            ["email"] if may_see_email(request.user, None) else []
+        )
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or may_see_email(request.user, obj):
+            return fieldsets
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "email"]})
+            for name, options in fieldsets
+        ]
 
     def save_model(self, request, obj, form, change):
         ctx = change_context(request)

@@ -123,6 +123,9 @@ def resources_visible_to(user: User | None, entity_type: str | None = None) -> R
     return queryset
 
 
-def may_see_email(viewer: User | None, user: User) -> bool:
-    """Email addresses are for editors, admins and their owners, not for every viewer."""
-    return _active(viewer) and (viewer.can_edit_catalog or viewer.pk == user.pk)
+def may_see_email(viewer: User | None, user: User | None) -> bool:
+    """Email addresses are for editors, admins and their owners, not for every viewer
+    (`user` None: anyone's address)."""
+    if not _active(viewer):
+        return False
+    return viewer.can_edit_catalog or (user is not None and viewer.pk == user.pk)

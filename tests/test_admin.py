@@ -462,3 +462,14 @@ def test_admin_adds_a_user_and_sets_a_password_through_the_services(client, admi
 def test_editors_cannot_add_users(client, editor):
     client.force_login(editor)
     assert client.get(reverse("admin:catalog_user_add")).status_code == 403
+
+
+def test_a_viewer_in_the_admin_does_not_see_email_addresses(client, viewer, editor):
+    client.force_login(viewer)
+    listing = client.get(reverse("admin:catalog_user_changelist")).content.decode()
+    assert "editor" in listing and editor.email not in listing
+    page = client.get(reverse("admin:catalog_user_change", args=[editor.pk])).content.decode()
+    assert editor.email not in page
+    assert (
+        client.get(reverse("admin:catalog_user_changelist"), {"q": editor.email}).status_code == 200
+    )

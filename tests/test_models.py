@@ -179,3 +179,13 @@ def test_the_role_decides_superuser_and_staff():
     assert not user.is_superuser and not user.is_catalog_admin and not user.can_edit_catalog
     boss = User.objects.create_superuser(username="boss", password="x-very-long-pass")
     assert boss.role == "admin" and boss.is_catalog_admin
+
+
+def test_titles_sort_by_code_point_on_every_database():
+    """The title columns use a byte-wise collation (PostgreSQL "C", SQLite BINARY), so a list
+    comes back in the same order whichever database runs the catalog."""
+    category = EventCategoryFactory()
+    for title in ["éclair", "apple", "Zebra", "_private", "Apple"]:
+        EventFactory(title=title, parent=category)
+    titles = list(Event.objects.filter(parent=category).order_by("title").values_list("title"))
+    assert [t for (t,) in titles] == ["Apple", "Zebra", "_private", "apple", "éclair"]

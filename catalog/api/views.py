@@ -32,6 +32,7 @@ from catalog.models import (
     Team,
     User,
 )
+from catalog.policy import may_see_email
 from catalog.selectors import resource_history, resources_visible_to
 from catalog.services import keys
 from catalog.services.context import ChangeContext
@@ -377,6 +378,12 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = User.objects.filter(is_active=True).prefetch_related("teams")
     serializer_class = s.UserSerializer
     filterset_fields = {"username": ["exact"], "email": ["exact"], "role": ["exact"]}
+
+    def filter_queryset(self, queryset):
+        # Filtering by address would tell a viewer whose address it is.
+        if "email" in self.request.query_params and not may_see_email(self.request.user, None):
+            raise ValidationError({"email": ["Only editors and admins can filter by email."]})
+        return super().filter_queryset(queryset)
 
 
 @extend_schema_view(

@@ -246,3 +246,11 @@ def test_everyone_may_switch_to_a_daily_digest(as_viewer, viewer):
     assert viewer.role == "viewer"
     bad = as_viewer.patch("/api/v1/user/me", {"email_frequency": "hourly"}, format="json")
     assert bad.json() == {"email_frequency": ['"hourly" is not a valid choice.']}
+
+
+def test_viewers_cannot_probe_email_addresses_with_the_filter(as_viewer, as_editor, editor):
+    refused = as_viewer.get("/api/v1/user/users", {"email": editor.email})
+    assert refused.status_code == 400
+    assert refused.json() == {"email": ["Only editors and admins can filter by email."]}
+    found = as_editor.get("/api/v1/user/users", {"email": editor.email}).json()["results"]
+    assert [u["username"] for u in found] == ["editor"]
