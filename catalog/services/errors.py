@@ -5,11 +5,12 @@ of the same title can't both pass a check made beforehand); the services turn wh
 into a ValidationError naming the field, and a delete it refuses into `InUse` (409).
 """
 
+import functools
 import re
 
 from django.apps import apps
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, models
+from django.db import IntegrityError, models, transaction
 
 
 class InUse(Exception):
@@ -73,3 +74,18 @@ def integrity_error_as_validation(error: IntegrityError) -> ValidationError:
                 }
             )
     return ValidationError("The change conflicts with the catalog's rules; nothing was saved.")
+
+
+def atomic_write(function):
+    """Run a service in its own transaction (a savepoint inside the caller's) and turn the
+    database's refusal into a ValidationError; the caller's transaction stays usable."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            with transaction.atomic():
+                return function(*args, **kwargs)
+        except IntegrityError as error:
+            raise integrity_error_as_validation(error) from error
+
+    return wrapper

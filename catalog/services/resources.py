@@ -11,7 +11,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -27,7 +26,7 @@ from catalog.policy import Action, ensure_for
 from catalog.selectors import relation_ids_of
 from catalog.services.changes import Change, diff, record_changes, snapshot
 from catalog.services.context import ChangeContext
-from catalog.services.errors import integrity_error_as_validation
+from catalog.services.errors import atomic_write
 
 __all__ = [
     "M2M_FIELDS",
@@ -108,23 +107,6 @@ def _write_m2m(resource_pk, field: str, old: Iterable[str], new: Iterable[str]) 
         )
 
 
-def _atomic_write(function):
-    """Run a write in its own transaction (a savepoint inside another) and turn the database's
-    refusal into a ValidationError; the caller's transaction stays usable."""
-
-    def wrapper(*args, **kwargs):
-        try:
-            with transaction.atomic():
-                return function(*args, **kwargs)
-        except IntegrityError as error:
-            raise integrity_error_as_validation(error) from error
-
-    wrapper.__name__ = function.__name__
-    wrapper.__doc__ = function.__doc__
-    wrapper.__wrapped__ = function
-    return wrapper
-
-
 def _m2m_after(data: Mapping[str, Any], before: Mapping[str, list]) -> dict[str, list[str]]:
     """The M2M sets after the change; owners who are new become subscribers (they may
     unsubscribe later)."""
@@ -135,7 +117,7 @@ def _m2m_after(data: Mapping[str, Any], before: Mapping[str, list]) -> dict[str,
     return after
 
 
-@_atomic_write
+@atomic_write
 def resource_create(*, ctx: ChangeContext, entity_type: str, data: Mapping[str, Any]) -> Resource:
     """Create a resource of `entity_type` from `data` (integration, parent, fields, M2M sets).
 
@@ -184,7 +166,7 @@ def resource_create(*, ctx: ChangeContext, entity_type: str, data: Mapping[str, 
     return resource
 
 
-@_atomic_write
+@atomic_write
 def resource_update(*, ctx: ChangeContext, resource: Resource, data: Mapping[str, Any]) -> Resource:
     """Change the given fields of `resource`; lists of M2M values replace the current sets.
 
@@ -246,7 +228,7 @@ def resource_update(*, ctx: ChangeContext, resource: Resource, data: Mapping[str
     return current
 
 
-@_atomic_write
+@atomic_write
 def resources_bulk_update(
     *, ctx: ChangeContext, resources: Iterable, data: Mapping[str, Any]
 ) -> int:
@@ -294,7 +276,7 @@ def resources_bulk_update(
     return len(changed)
 
 
-@_atomic_write
+@atomic_write
 def resources_bulk_delete(*, ctx: ChangeContext, resources: Iterable) -> int:
     """Delete resources and everything under them, in one change set.
 

@@ -10,13 +10,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.db.models import ProtectedError
 
 from catalog.models import Role, User
 from catalog.policy import Action, ensure_for
 from catalog.services.context import ChangeContext
-from catalog.services.errors import InUse, integrity_error_as_validation
+from catalog.services.errors import InUse, atomic_write
 
 T = models.Model
 
@@ -34,17 +34,14 @@ def _apply(obj: models.Model, data: Mapping[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in data.items() if name in many}
 
 
+@atomic_write
 def _save(obj: models.Model, data: Mapping[str, Any], **clean_kwargs) -> models.Model:
-    try:
-        with transaction.atomic():
-            m2m = _apply(obj, data)
-            obj.full_clean(**clean_kwargs)
-            obj.save()
-            for name, values in m2m.items():
-                getattr(obj, name).set(values)
-            return obj
-    except IntegrityError as error:
-        raise integrity_error_as_validation(error) from error
+    m2m = _apply(obj, data)
+    obj.full_clean(**clean_kwargs)
+    obj.save()
+    for name, values in m2m.items():
+        getattr(obj, name).set(values)
+    return obj
 
 
 def workspace_object_create(*, ctx: ChangeContext, model: type[T], data: Mapping[str, Any]) -> T:
