@@ -6,11 +6,12 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client
 
 from catalog.models import ChangeSource, Resource, Role
+from catalog.notifications.delivery import deliver_due
 from catalog.notifications.links import unsubscribe_token, unsubscribe_url
 from catalog.services.context import ChangeContext
 from catalog.services.subscriptions import subscriptions_remove
 from tests.factories import EventFactory, UserFactory
-from tests.notifications.helpers import SITE, follower
+from tests.notifications.helpers import SITE, event_change, follower
 
 pytestmark = pytest.mark.django_db
 
@@ -121,6 +122,22 @@ def test_a_link_for_deleted_resources_says_there_is_nothing_to_do(client, link, 
     assert response.status_code == 200
     assert "no longer exist" in response.content.decode()
     assert client.post(link).status_code == 200
+
+
+def test_the_link_in_a_real_email_unsubscribes(smtp, client, alice, event):
+    event_change([alice], event=event)
+    deliver_due()
+    [message] = smtp.messages
+
+    url = message["List-Unsubscribe"].strip()[1:-1]
+    response = client.post(
+        url.removeprefix(SITE),
+        "List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 200
+    assert not follows(alice, event)
 
 
 # The service behind the page.
