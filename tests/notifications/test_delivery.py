@@ -1,8 +1,10 @@
 """Sending the outbox over a real SMTP server: one email per row, retries, claims, the task."""
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from catalog.models import ChangeAction, EmailFrequency, Notification
@@ -191,6 +193,36 @@ def test_a_claimed_row_is_not_claimed_again_until_its_sender_is_presumed_dead(sm
     assert deliver_due(now=now + CLAIM_TIMEOUT - timedelta(seconds=1)).sent == 0
     assert deliver_due(now=now + CLAIM_TIMEOUT).sent == 1
     assert len(smtp.messages) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite serialises writers")
+def test_a_worker_skips_rows_another_worker_is_claiming():
+    event_change([follower("alice"), follower("bob")])
+    now = timezone.now()
+    theirs: list[int] = []
+    claimed, release, released = threading.Event(), threading.Event(), []
+
+    def other_worker():
+        try:
+            with transaction.atomic():  # holds the row lock until this commits
+                theirs.extend(claim(delivery.due(now), now=now, limit=1))
+                claimed.set()
+                released.append(release.wait(timeout=30))
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=other_worker)
+    worker.start()
+    assert claimed.wait(timeout=30)
+
+    mine = claim(delivery.due(now), now=now)
+
+    release.set()
+    worker.join()
+    assert released == [True], "the second claim waited for the first instead of skipping"
+    assert len(theirs) == len(mine) == 1
+    assert set(theirs).isdisjoint(mine)
 
 
 def test_digest_rows_wait_for_the_digest(smtp):
