@@ -142,11 +142,31 @@ CACHES = {
     }
 }
 
-# Email: printed to the console unless EMAIL_URL (smtp://user:pass@host:587/?tls=True) is set.
-_email = env.email_url("EMAIL_URL", default="consolemail://")
-vars().update(_email)
+# Email: printed to the console unless EMAIL_URL is set. SMTP: smtp://user:pass@host:25 (plain),
+# smtp+tls://user:pass@host:587 (STARTTLS) or smtp+ssl://user:pass@host:465 (implicit TLS;
+# smtps:// means the same here, although django-environ alone would read it as STARTTLS).
+# Percent-encode "@", ":" and "/" in the user name and password.
+_email_url = env.str("EMAIL_URL", default="consolemail://")
+_email_scheme = _email_url.partition("://")[0].lower()
+_email = env.email_url_config(_email_url)
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+EMAIL_USE_SSL = _email_scheme in ("smtp+ssl", "smtps")
+EMAIL_USE_TLS = _email_scheme == "smtp+tls"
+EMAIL_PORT = _email["EMAIL_PORT"] or (465 if EMAIL_USE_SSL else 587 if EMAIL_USE_TLS else 25)
+if _email_scheme == "filemail":
+    EMAIL_FILE_PATH = "/" + _email["EMAIL_FILE_PATH"]
+# Seconds before a silent mail server counts as down, so it can't hang a worker.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Event Catalog <catalog@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Where people reach the catalog: links in emails (a resource, unsubscribe) start with it.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+if not SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"SITE_URL must start with http:// or https://, not {SITE_URL!r}.")
 
 # Background tasks: run immediately in the web process by default; "database" stores them for
 # `manage.py db_worker`. Any dotted path to a django-tasks backend works too.

@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from catalog.notifications.views import unsubscribe
 from catalog.views import healthcheck
 
 admin.site.site_header = "Event Catalog"
@@ -12,6 +13,7 @@ admin.site.index_title = "Catalog administration"
 urlpatterns = [
     path("healthcheck", healthcheck, name="healthcheck"),
     path("healthcheck/", healthcheck),
+    path("unsubscribe/<str:token>", unsubscribe, name="unsubscribe"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("catalog.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

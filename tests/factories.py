@@ -1,8 +1,12 @@
 """factory_boy factories for the catalog's models."""
 
 import factory
+from django.utils import timezone
 
 from catalog.models import (
+    ChangeAction,
+    ChangeSet,
+    ChangeSource,
     Collection,
     DataType,
     Event,
@@ -10,6 +14,8 @@ from catalog.models import (
     EventProperty,
     Integration,
     IntegrationType,
+    Notification,
+    ResourceChange,
     Role,
     Tag,
     Team,
@@ -93,3 +99,51 @@ class EventPropertyFactory(factory.django.DjangoModelFactory):
 
 #: The change context of an operator's command: for set-up steps that aren't under test.
 SYSTEM = ChangeContext.for_system()
+
+# History and the email outbox, as the change pipeline writes them.
+
+
+class ChangeSetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChangeSet
+
+    source = ChangeSource.API
+    actor = factory.SubFactory(UserFactory)
+    actor_name = factory.LazyAttribute(lambda cs: str(cs.actor) if cs.actor else "System")
+
+
+class ResourceChangeFactory(factory.django.DjangoModelFactory):
+    """A resource change; pass `resource=` to take its id, kind and title."""
+
+    class Meta:
+        model = ResourceChange
+        exclude = ["resource"]
+
+    resource = None
+    change_set = factory.SubFactory(ChangeSetFactory)
+    resource_id = factory.LazyAttribute(lambda rc: rc.resource.pk)
+    entity_type = factory.LazyAttribute(lambda rc: rc.resource.entity_type)
+    title = factory.LazyAttribute(lambda rc: rc.resource.title)
+    action = ChangeAction.UPDATE
+    diff = factory.LazyFunction(dict)
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Notification
+
+    change_set = factory.SubFactory(ChangeSetFactory)
+    recipient = factory.SubFactory(UserFactory)
+    digest = factory.LazyAttribute(lambda n: n.recipient.email_frequency == "daily")
+    next_attempt_at = factory.LazyFunction(timezone.now)
+    followed = factory.LazyFunction(list)
+
+
+def notify_change(resource, recipients, *, diff=None, action=ChangeAction.UPDATE, **change_set):
+    """One change of `resource` as the write pipeline records it: a change set, the resource
+    change, and a notification per recipient (who follows the resource)."""
+    change_set = ChangeSetFactory(**change_set)
+    ResourceChangeFactory(change_set=change_set, resource=resource, action=action, diff=diff or {})
+    for recipient in recipients:
+        NotificationFactory(change_set=change_set, recipient=recipient, followed=[str(resource.pk)])
+    return change_set
