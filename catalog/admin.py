@@ -37,6 +37,9 @@ from catalog.models import (
     User,
 )
 from catalog.models.resources import PARENT_TYPE
+
+# The email outbox's admin lives with the rest of the notifications code.
+from catalog.notifications import admin as notifications_admin  # noqa: F401
 from catalog.policy import Action, may, may_see_email, resources_visible_to
 from catalog.selectors import resource_history
 from catalog.services import keys

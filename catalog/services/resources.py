@@ -64,7 +64,7 @@ def _pks(values: Iterable) -> list[str]:
     return sorted({str(getattr(value, "pk", value)) for value in values or ()})
 
 
-def _locked(pks: Iterable) -> list[Resource]:
+def lock_resources(pks: Iterable) -> list[Resource]:
     """The rows, locked until the transaction ends, with their parents (not locked)."""
     return list(
         Resource.objects.select_for_update(of=("self",))
@@ -96,7 +96,7 @@ def _validate(resource: Resource, changed: Iterable[str], *, relations_checked: 
         resource.clean()
 
 
-def _write_m2m(resource_pk, field: str, old: Iterable[str], new: Iterable[str]) -> None:
+def write_m2m(resource_pk, field: str, old: Iterable[str], new: Iterable[str]) -> None:
     through, source, target = relation_columns(field)
     old, new = set(old), set(new)
     if removed := old - new:
@@ -142,7 +142,7 @@ def resource_create(*, ctx: ChangeContext, entity_type: str, data: Mapping[str, 
     empty = {name: [] for name in M2M_FIELDS}
     m2m = _m2m_after(data, empty)
     for name, pks in m2m.items():
-        _write_m2m(resource.pk, name, (), pks)
+        write_m2m(resource.pk, name, (), pks)
     resource.relation_ids = {name: list(pks) for name, pks in m2m.items()}
 
     ancestors = _ancestors(resource) if parent is not None else []
@@ -175,7 +175,7 @@ def resource_update(*, ctx: ChangeContext, resource: Resource, data: Mapping[str
     move to another category of its integration, and a property to another event.
     """
     ensure_for(ctx, Action.CHANGE, Resource)
-    rows = _locked([resource.pk])
+    rows = lock_resources([resource.pk])
     if not rows:
         raise Resource.DoesNotExist("The resource no longer exists.")
     current = rows[0]
@@ -201,7 +201,7 @@ def resource_update(*, ctx: ChangeContext, resource: Resource, data: Mapping[str
     current.save(update_fields=[*changed_columns, "updated_at"])
     for name in M2M_FIELDS:
         if name in changes:
-            _write_m2m(current.pk, name, m2m_before[name], m2m[name])
+            write_m2m(current.pk, name, m2m_before[name], m2m[name])
     current.relation_ids = m2m
 
     if "parent" in changes:
@@ -241,7 +241,7 @@ def resources_bulk_update(
     unknown = sorted(set(data) - BULK_FIELDS)
     if unknown:
         raise ValidationError({name: "Can't be changed in bulk." for name in unknown})
-    rows = _locked(_pks(resources))
+    rows = lock_resources(_pks(resources))
     changed = [r for r in rows if any(getattr(r, k) != v for k, v in data.items())]
     if not changed:
         return 0
@@ -284,7 +284,7 @@ def resources_bulk_delete(*, ctx: ChangeContext, resources: Iterable) -> int:
     subscribers of each, and of the ancestors, are told once.
     """
     ensure_for(ctx, Action.DELETE, Resource)
-    rows = _locked(_pks(resources))
+    rows = lock_resources(_pks(resources))
     if not rows:
         return 0
     pks = [r.pk for r in rows]

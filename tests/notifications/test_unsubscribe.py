@@ -174,3 +174,16 @@ def test_only_admins_unsubscribe_someone_else(alice, event):
         resource_ids=[event.pk],
     )
     assert removed == 1
+
+
+def test_unsubscribing_is_in_the_history_and_emails_nobody(client, link, alice, event):
+    from catalog.models import Notification, ResourceChange
+
+    client.post(link)
+
+    change = ResourceChange.objects.select_related("change_set").get(resource_id=event.pk)
+    assert change.change_set.source == ChangeSource.EMAIL
+    assert change.change_set.actor == alice
+    old, new = change.diff["subscribers"]
+    assert {s["label"] for s in old} == {str(alice), "bob"} and [s["label"] for s in new] == ["bob"]
+    assert not Notification.objects.exists()
