@@ -223,3 +223,19 @@ def test_an_update_costs_the_same_for_1_or_200_subscribers(editor):
         # SQLite takes at most 999 parameters a statement, so Django splits the one bulk
         # insert of 200 outbox rows into a few; nothing else grows.
         assert many - one <= 200 * 10 // 999
+
+
+def test_a_command_acts_as_the_system():
+    """Operators' commands write with the system's context: every permission, named "System"
+    in the history, and nobody is spared the email (there is no acting user to skip)."""
+    event = EventFactory()
+    follower = UserFactory()
+    event.subscribers.add(follower)
+    resource_update(ctx=ChangeContext.for_system(), resource=event, data={"verified": True})
+    change_set = ChangeSet.objects.get()
+    assert (change_set.source, change_set.actor, change_set.actor_name) == (
+        "command",
+        None,
+        "System",
+    )
+    assert [n.recipient for n in Notification.objects.all()] == [follower]
