@@ -4,9 +4,21 @@ import json
 
 import pytest
 
-from tests.factories import EventFactory
+from catalog.models import Tag
+from tests.factories import EventFactory, EventPropertyFactory
 
 pytestmark = pytest.mark.django_db
+
+BAD_TEXT = ["Text can't contain NUL characters or unpaired surrogates."]
+BAD_TEXT_DETAIL = {
+    "detail": "JSON parse error - text can't contain NUL characters or unpaired surrogates."
+}
+TOO_DEEP = {"detail": "JSON parse error - nested too deeply (at most 32 levels)."}
+
+
+def send_json(client, method: str, url: str, body: str | bytes):
+    """Send `body` as it is: JSON escapes such as \\ud800 reach the server unparsed."""
+    return getattr(client, method)(url, body, content_type="application/json")
 
 
 @pytest.mark.parametrize(
@@ -87,3 +99,175 @@ def test_a_body_over_the_upload_limit_is_413_with_json(as_editor, settings):
     )
     assert response.status_code == 413
     assert "at most 10,000 bytes" in response.json()["detail"]
+
+
+# JSON request bodies (catalog/api/parsers.py)
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "field"),
+    [
+        ("post", "/api/v1/tag/tags", r'{"title": "a\u0000b"}', "title"),
+        ("post", "/api/v1/tag/tags", r'{"title": "\ud800"}', "title"),
+        ("post", "/api/v1/tag/tags", r'{"title": "ok", "description": "\udc00"}', "description"),
+        ("patch", "/api/v1/event/events/{event}", r'{"description": "\ud800"}', "description"),
+        ("patch", "/api/v1/event/events/{event}", r'{"description": "a\u0000"}', "description"),
+        ("patch", "/api/v1/event/event_properties/{prop}", r'{"examples": ["\udfff"]}', "examples"),
+        (
+            "patch",
+            "/api/v1/event/event_properties/{prop}",
+            r'{"allowed_values": [{"\u0000": 1}]}',
+            "allowed_values",
+        ),
+    ],
+)
+def test_text_the_database_cant_hold_is_refused_naming_the_field(
+    as_editor, method, url, body, field
+):
+    """PostgreSQL can't store NUL or unpaired surrogates; before, some of these were a 500."""
+    prop = EventPropertyFactory(description="before")
+    url = url.format(event=prop.parent_id, prop=prop.pk)
+    response = send_json(as_editor, method, url, body)
+    assert response.status_code == 400
+    assert response.json() == {field: BAD_TEXT}
+    prop.refresh_from_db()
+    assert (prop.description, prop.examples, Tag.objects.count()) == ("before", None, 0)
+
+
+def test_every_field_with_bad_text_is_named(as_editor):
+    response = send_json(
+        as_editor, "post", "/api/v1/tag/tags", r'{"title": "\ud83d", "description": "\u0000"}'
+    )
+    assert response.status_code == 400
+    assert response.json() == {"title": BAD_TEXT, "description": BAD_TEXT}
+
+
+def test_a_paired_surrogate_is_an_ordinary_character(as_editor):
+    response = send_json(as_editor, "post", "/api/v1/tag/tags", r'{"title": "ok \ud83d\ude00"}')
+    assert response.status_code == 201
+    assert response.json()["title"] == "ok \N{GRINNING FACE}"
+
+
+@pytest.mark.parametrize(
+    "body", [r'{"\ud800": "x"}', r'{"ti\u0000tle": "x"}', r'["\u0000"]', r'"\ud800"']
+)
+def test_bad_text_outside_a_field_is_a_parse_error(as_editor, body):
+    """A key with NUL can't name the field (the error body would carry the NUL itself)."""
+    response = send_json(as_editor, "post", "/api/v1/tag/tags", body)
+    assert response.status_code == 400
+    assert response.json() == BAD_TEXT_DETAIL
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 50_000 + "]" * 50_000,
+        '{"a":' * 10_000 + "1" + "}" * 10_000,
+        '{"title": ' + "[" * 40 + "]" * 40 + "}",
+    ],
+    ids=["100KB-of-brackets", "10000-nested-objects", "33-levels"],
+)
+@pytest.mark.parametrize("method", ["post", "patch"])
+def test_deeply_nested_bodies_are_refused(as_editor, method, body):
+    """json.loads recurses once per level: 50,000 levels were a RecursionError and a 500."""
+    event = EventFactory()
+    url = "/api/v1/event/events" + (f"/{event.pk}" if method == "patch" else "")
+    response = send_json(as_editor, method, url, body)
+    assert response.status_code == 400
+    assert response.json() == TOO_DEEP
+
+
+def test_nesting_up_to_the_limit_is_accepted(as_editor):
+    prop = EventPropertyFactory()
+    url = f"/api/v1/event/event_properties/{prop.pk}"
+    # The body object and the examples list are two levels; 30 more make 32.
+    examples = "[" * 30 + '"deep"' + "]" * 30
+    response = send_json(as_editor, "patch", url, f'{{"examples": [{examples}]}}')
+    assert response.status_code == 200, response.content[:300]
+    response = send_json(as_editor, "patch", url, f'{{"examples": [[{examples}]]}}')
+    assert response.status_code == 400
+    assert response.json() == TOO_DEEP
+
+
+def test_brackets_inside_strings_dont_count_as_nesting(as_editor):
+    title = "[{" * 40 + '\\"' + "}]" * 10
+    response = send_json(as_editor, "post", "/api/v1/tag/tags", f'{{"title": "{title[:100]}"}}')
+    assert response.status_code == 201, response.content[:300]
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        ('{"title": ' + "9" * 5_000 + "}", "a number has more than 4,300 digits"),
+        ('{"title": -' + "1" * 4_301 + "}", "a number has more than 4,300 digits"),
+        ('{"title": "x", "description": 1e999}', "a number is out of range"),
+        ('{"title": NaN}', "NaN is not a JSON value"),
+        ('{"title": -Infinity}', "-Infinity is not a JSON value"),
+    ],
+)
+def test_numbers_json_or_python_cant_hold_are_refused(as_editor, body, detail):
+    """int() raises past 4,300 digits; the message no longer tells the client to call
+    sys.set_int_max_str_digits()."""
+    response = send_json(as_editor, "post", "/api/v1/tag/tags", body)
+    assert response.status_code == 400
+    assert response.json() == {"detail": f"JSON parse error - {detail}."}
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (b'{"title": "\xed\xa0\x80"}', "byte 0xed at position 11"),  # a UTF-8-encoded surrogate
+        (b'{"title": "\xff"}', "byte 0xff at position 11"),
+        (b'\xc3{"title": "x"}', "byte 0xc3 at position 0"),
+    ],
+)
+def test_a_body_that_is_not_utf8_is_refused(as_editor, body, detail):
+    response = send_json(as_editor, "post", "/api/v1/tag/tags", body)
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": f"JSON parse error - the body is not valid utf-8: {detail} can't be decoded."
+    }
+
+
+def test_a_body_in_a_charset_that_cant_decode_it_is_refused(as_editor):
+    response = as_editor.post(
+        "/api/v1/tag/tags", b'{"title": "x"}', content_type="application/json; charset=punycode"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"detail": "JSON parse error - the body is not valid punycode."}
+
+
+def test_a_body_that_is_not_json_is_refused(as_editor):
+    response = send_json(as_editor, "post", "/api/v1/tag/tags", '{"title": x}')
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "JSON parse error - Expecting value: line 1 column 11 (char 10)."
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        ("null", ["No data provided"]),
+        ("[]", ["Invalid data. Expected a dictionary, but got list."]),
+        ('[{"title": "x"}]', ["Invalid data. Expected a dictionary, but got list."]),
+        ('"x"', ["Invalid data. Expected a dictionary, but got str."]),
+        ("7", ["Invalid data. Expected a dictionary, but got int."]),
+    ],
+)
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("post", "/api/v1/tag/tags"),
+        ("post", "/api/v1/event/events"),
+        ("patch", "/api/v1/event/events/{event}"),
+        ("post", "/api/v1/user/api_keys"),
+    ],
+)
+def test_a_body_that_is_not_an_object_is_refused(as_editor, method, url, body, errors):
+    event = EventFactory(title="Before")
+    response = send_json(as_editor, method, url.format(event=event.pk), body)
+    assert response.status_code == 400
+    assert response.json() == {"non_field_errors": errors}
+    event.refresh_from_db()
+    assert event.title == "Before"
