@@ -271,3 +271,47 @@ def test_a_body_that_is_not_an_object_is_refused(as_editor, method, url, body, e
     assert response.json() == {"non_field_errors": errors}
     event.refresh_from_db()
     assert event.title == "Before"
+
+
+# Paging parameters (catalog/api/pagination.py)
+
+PAGE_ERROR = {"page": ["Must be a whole number from 1."]}
+PAGE_SIZE_ERROR = {"page_size": ["Must be a whole number from 1 to 200."]}
+TOO_DEEP_PAGE = {"page": ["Results can be paged at most 10,000 deep; narrow the filter instead."]}
+
+
+@pytest.mark.parametrize(
+    ("params", "body"),
+    [
+        ({"page": "²"}, PAGE_ERROR),  # str.isdigit() is True, int() fails: was a 500
+        ({"page": "\u0661"}, PAGE_ERROR),  # an Arabic-Indic one: int() would take it
+        ({"page": "\x00"}, PAGE_ERROR),
+        ({"page": "1\x00"}, PAGE_ERROR),
+        ({"page": "-1"}, PAGE_ERROR),
+        ({"page": "0"}, PAGE_ERROR),
+        ({"page": " 1"}, PAGE_ERROR),
+        ({"page": "9" * 5_000}, TOO_DEEP_PAGE),  # int() refuses 4,300+ digits: was a 500
+        ({"page": "99999999999999999999999"}, TOO_DEEP_PAGE),
+        ({"page_size": "²"}, PAGE_SIZE_ERROR),
+        ({"page_size": "9" * 5_000}, PAGE_SIZE_ERROR),
+        ({"page_size": "100000000000"}, PAGE_SIZE_ERROR),
+        ({"page_size": "201"}, PAGE_SIZE_ERROR),
+        ({"page_size": "\x00"}, PAGE_SIZE_ERROR),
+        ({"page_size": "1e3"}, PAGE_SIZE_ERROR),
+    ],
+)
+@pytest.mark.parametrize("url", ["/api/v1/event/events", "/api/v1/resource/catalog"])
+def test_odd_paging_is_400_naming_the_parameter(as_editor, url, params, body):
+    EventFactory()
+    response = as_editor.get(url, params)
+    assert response.status_code == 400
+    assert response.json() == body
+
+
+def test_leading_zeros_are_a_page_number_however_many(as_editor):
+    EventFactory(title="Only")
+    response = as_editor.get("/api/v1/event/events", {"page": "0" * 5_000 + "1"})
+    assert response.status_code == 200
+    assert [event["title"] for event in response.json()["results"]] == ["Only"]
+    response = as_editor.get("/api/v1/event/events", {"page_size": "0" * 5_000 + "3"})
+    assert response.status_code == 200
