@@ -5,7 +5,7 @@ import json
 import pytest
 
 from catalog.models import Tag
-from tests.factories import EventFactory, EventPropertyFactory
+from tests.factories import EventFactory, EventPropertyFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,38 +21,149 @@ def send_json(client, method: str, url: str, body: str | bytes):
     return getattr(client, method)(url, body, content_type="application/json")
 
 
-@pytest.mark.parametrize(
-    "params",
-    [
-        {"title": "nul\x00byte"},
-        {"parent_id": "\x00"},
-        {"page": "99999999999999999999999"},
-        {"page_size": "1e3"},
-        {"page": "-1"},
-    ],
-)
-def test_odd_list_parameters(as_editor, params):
-    EventFactory()
-    response = as_editor.get("/api/v1/event/events", params)
-    assert 400 <= response.status_code < 500
+# Query-string filters (django-filter) and the resource query's JSON (resource_filter.py)
+
+NOT_A_UUID = ["Enter a valid UUID."]
+NO_NUL = ["Null characters are not allowed."]
+BIG = "9" * 5_000
 
 
 @pytest.mark.parametrize(
-    "filter_",
+    ("url", "params", "body"),
     [
-        json.dumps({"operator": "contains", "field": "title", "value": "nul\x00"}),
-        json.dumps({"operator": "exact", "field": "title", "value": 10**400}),
-        json.dumps({"operator": "exact", "field": "title", "value": ["a"]}),
-        json.dumps({"operator": "exact", "field": "created_at", "value": "2026-13-45T99:00:00Z"}),
-        "[" * 100_000 + "]" * 100_000,
-        "NaN",
-        json.dumps({"operator": "in", "field": "id", "value": ["x"] * 2000}),
+        ("/api/v1/event/events", {"title": "nul\x00byte"}, {"title": NO_NUL}),
+        ("/api/v1/event/events", {"parent_id": "\x00"}, {"parent_id": NOT_A_UUID}),
+        ("/api/v1/event/events", {"parent_id": BIG}, {"parent_id": NOT_A_UUID}),
+        ("/api/v1/event/events", {"integration_id": BIG}, {"integration_id": NOT_A_UUID}),
+        ("/api/v1/event/category", {"integration_id": "\x00"}, {"integration_id": NOT_A_UUID}),
+        ("/api/v1/event/event_properties", {"parent_id": "1"}, {"parent_id": NOT_A_UUID}),
+        ("/api/v1/tag/tags", {"title": "\x00"}, {"title": NO_NUL}),
+        ("/api/v1/collection/collections", {"title": "a\x00"}, {"title": NO_NUL}),
+        ("/api/v1/team/teams", {"name": "\x00"}, {"name": NO_NUL}),
+        ("/api/v1/user/users", {"username": "\x00"}, {"username": NO_NUL}),
+        (
+            "/api/v1/user/users",
+            {"role": "\x00"},
+            {"role": ["Select a valid choice. \x00 is not one of the available choices."]},
+        ),
+        (
+            "/api/v1/integration/integrations",
+            {"type": BIG},
+            {"type": [f"Select a valid choice. {BIG} is not one of the available choices."]},
+        ),
     ],
 )
-def test_odd_filters(as_editor, filter_):
+def test_odd_list_filters_are_400_naming_the_parameter(as_admin, url, params, body):
+    """Django's form fields refuse NUL and malformed ids before any query runs."""
+    EventPropertyFactory()
+    response = as_admin.get(url, params)
+    assert response.status_code == 400
+    assert response.json() == body
+
+
+@pytest.mark.parametrize("url", ["/api/v1/event/events", "/api/v1/tag/tags"])
+def test_invalid_utf8_in_the_query_string_is_read_as_replacement_characters(as_editor, url):
+    """%ED%A0%80 (a UTF-8-encoded surrogate) is not valid UTF-8: Django decodes each bad byte
+    to U+FFFD, a character every database can compare, so no surrogate reaches a query."""
+    EventFactory(title="\ufffd\ufffd\ufffd")
+    TagFactory(title="\ufffd\ufffd\ufffd")
+    response = as_editor.get(f"{url}?title=%ED%A0%80")
+    assert response.status_code == 200
+    assert [row["title"] for row in response.json()["results"]] == ["\ufffd\ufffd\ufffd"]
+    response = as_editor.get("/api/v1/event/events?parent_id=%ED%A0%80")
+    assert response.status_code == 400
+    assert response.json() == {"parent_id": NOT_A_UUID}
+
+
+def _exact(field, value):
+    return {"operator": "exact", "field": field, "value": value}
+
+
+CANT_HOLD = "`filter` can't contain NUL characters or unpaired surrogates."
+
+
+@pytest.mark.parametrize(
+    ("filter_", "detail"),
+    [
+        # json.loads raises ValueError past 4,300 digits: these were a 500.
+        (
+            '{"operator": "exact", "field": "title", "value": ' + BIG + "}",
+            "`filter` is not valid JSON: a number has more than 4,300 digits.",
+        ),
+        (
+            '{"operator": "exact", "field": "pii", "value": -' + BIG + "}",
+            "`filter` is not valid JSON: a number has more than 4,300 digits.",
+        ),
+        (
+            '{"operator": "in", "field": "title", "value": [1, ' + BIG + "]}",
+            "`filter` is not valid JSON: a number has more than 4,300 digits.",
+        ),
+        (
+            '{"operator": "exact", "field": "title", "value": ' + BIG + ".5}",
+            "`filter` is not valid JSON: a number is out of range.",
+        ),
+        # A lone surrogate can't be encoded for the database: these were a 500.
+        (r'{"operator": "exact", "field": "title", "value": "\ud800"}', CANT_HOLD),
+        (r'{"operator": "contains", "field": "description", "value": "a\udfff"}', CANT_HOLD),
+        (r'{"operator": "in", "field": "title", "value": ["ok", "\ud800"]}', CANT_HOLD),
+        (r'{"operator": "exact", "field": "ti\ud800tle", "value": "a"}', CANT_HOLD),
+        (r'{"operator": "exact", "\u0000": 1, "field": "title", "value": "a"}', CANT_HOLD),
+        (json.dumps(_exact("title", "nul\x00")), CANT_HOLD),
+        (json.dumps({"operator": "contains", "field": "title", "value": "nul\x00"}), CANT_HOLD),
+        (json.dumps(_exact("id", "\x00")), CANT_HOLD),
+        (
+            json.dumps(_exact("title", 10**400)),
+            f"`title` needs a string, not {10**400}.",
+        ),
+        (json.dumps(_exact("title", ["a"])), "`title` needs a string, not ['a']."),
+        (
+            json.dumps(_exact("created_at", "2026-13-45T99:00:00Z")),
+            "`created_at` needs an ISO 8601 date and time, such as 2026-01-31T12:00:00Z.",
+        ),
+        (
+            "[" * 50_000 + "]" * 50_000,
+            "`filter` is not valid JSON: nested too deeply (at most 32 levels).",
+        ),
+        (
+            '{"a":' * 10_000 + "1" + "}" * 10_000,
+            "`filter` is not valid JSON: nested too deeply (at most 32 levels).",
+        ),
+        ("NaN", "`filter` is not valid JSON: NaN is not a JSON value."),
+        (
+            json.dumps({"operator": "in", "field": "id", "value": ["x"] * 2000}),
+            "`in` takes at most 1000 values.",
+        ),
+    ],
+)
+def test_odd_resource_query_filters_are_400(as_editor, filter_, detail):
     EventFactory()
     response = as_editor.get("/api/v1/resource/catalog", {"filter": filter_})
-    assert response.status_code == 400, response.content[:300]
+    assert response.status_code == 400
+    assert response.json() == {"detail": detail}
+
+
+@pytest.mark.parametrize(
+    ("sort", "detail"),
+    [
+        (BIG, "`sort` is not valid JSON: a number has more than 4,300 digits."),
+        (r'{"field": "\ud800"}', "`sort` can't contain NUL characters or unpaired surrogates."),
+        ("[" * 50_000, "`sort` is not valid JSON: nested too deeply (at most 32 levels)."),
+    ],
+)
+def test_odd_resource_query_sorts_are_400(as_editor, sort, detail):
+    response = as_editor.get("/api/v1/resource/catalog", {"sort": sort})
+    assert response.status_code == 400
+    assert response.json() == {"detail": detail}
+
+
+def test_a_filter_nested_past_its_own_limit_says_so(as_editor):
+    """Within the JSON depth limit, the filter's own limit of 10 levels gives the message."""
+    node = _exact("pii", True)
+    for _ in range(11):
+        node = {"operator": "not", "operands": [node]}
+    response = as_editor.get("/api/v1/resource/catalog", {"filter": json.dumps(node)})
+    assert response.status_code == 400
+    assert response.json() == {"detail": "The filter is nested more than 10 levels deep."}
 
 
 @pytest.mark.parametrize(
