@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from rest_framework.test import APIClient
 
 from catalog.models import Tag
 from tests.factories import EventFactory, EventPropertyFactory, TagFactory
@@ -426,3 +427,78 @@ def test_leading_zeros_are_a_page_number_however_many(as_editor):
     assert [event["title"] for event in response.json()["results"]] == ["Only"]
     response = as_editor.get("/api/v1/event/events", {"page_size": "0" * 5_000 + "3"})
     assert response.status_code == 200
+
+
+# Malformed ids and unknown paths (catalog/api/exceptions.py, catalog/api/urls.py)
+
+NOT_FOUND = {"detail": "Not found."}
+#: Each route and the methods it has for one object.
+OBJECT_ROUTES = [
+    ("/api/v1/event/category", ("get", "patch", "delete")),
+    ("/api/v1/event/events", ("get", "patch", "delete")),
+    ("/api/v1/event/event_properties", ("get", "patch", "delete")),
+    ("/api/v1/integration/integrations", ("get", "patch", "delete")),
+    ("/api/v1/tag/tags", ("get", "patch", "delete")),
+    ("/api/v1/collection/collections", ("get", "patch", "delete")),
+    ("/api/v1/team/teams", ("get", "patch", "delete")),
+    ("/api/v1/user/users", ("get",)),
+    ("/api/v1/user/api_keys", ("get", "delete")),
+    ("/api/v1/resource/all", ("get",)),
+]
+
+
+def _call(client, method: str, url: str):
+    """GET and DELETE without a body; POST and PATCH with an empty JSON object."""
+    if method in ("get", "delete"):
+        return getattr(client, method)(url)
+    return send_json(client, method, url, "{}")
+
+
+BAD_IDS = [
+    "not-a-uuid",
+    "xyz",
+    "123",
+    "%00",
+    "%ED%A0%80",  # invalid UTF-8
+    "%F0%9F%98%80",  # an emoji
+    "1" * 5_000,
+    "00000000-0000-0000-0000-000000000000",  # well formed, but no such object
+    "00000000000000000000000000000000/",
+    "a.b",  # no route matches: was Django's HTML 404 page
+    "x/y",
+    "x%2Fy",
+    "%20",
+    "'%20OR%201=1--",
+]
+
+
+@pytest.mark.parametrize("bad_id", BAD_IDS)
+@pytest.mark.parametrize(("route", "methods"), OBJECT_ROUTES, ids=[r for r, _ in OBJECT_ROUTES])
+def test_a_malformed_or_unknown_id_is_the_same_json_404(as_admin, route, methods, bad_id):
+    """An unknown id said "No Resource matches the given query." (a model the client never
+    sees), a malformed one "Not found.", and an id with a dot got Django's HTML page."""
+    for method in methods:
+        response = _call(as_admin, method, f"{route}/{bad_id}")
+        assert (method, response.status_code) == (method, 404)
+        assert response["Content-Type"] == "application/json"
+        assert response.json() == NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/", "/api/v1/nothing-here", "/api/v1/event", "/api/v1/event/events/x/y/z"]
+)
+@pytest.mark.parametrize("method", ["get", "post", "patch", "delete"])
+def test_an_unknown_path_under_the_api_is_a_json_404(as_admin, method, path):
+    response = _call(as_admin, method, path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == NOT_FOUND
+
+
+def test_an_unknown_path_is_a_404_even_with_csrf_checks(editor):
+    """A POST without a CSRF token to a wrong URL gets the 404, not Django's HTML 403 page."""
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(editor)
+    response = client.post("/api/v1/event/events/a.b", {}, format="json")
+    assert response.status_code == 404
+    assert response.json() == NOT_FOUND
