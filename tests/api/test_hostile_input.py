@@ -6,7 +6,13 @@ import pytest
 from rest_framework.test import APIClient
 
 from catalog.models import Tag
-from tests.factories import EventFactory, EventPropertyFactory, TagFactory
+from tests.factories import (
+    CollectionFactory,
+    EventFactory,
+    EventPropertyFactory,
+    TagFactory,
+    TeamFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -15,6 +21,7 @@ BAD_TEXT_DETAIL = {
     "detail": "JSON parse error - text can't contain NUL characters or unpaired surrogates."
 }
 TOO_DEEP = {"detail": "JSON parse error - nested too deeply (at most 32 levels)."}
+NOT_NULL = ["This field may not be null."]
 
 
 def send_json(client, method: str, url: str, body: str | bytes):
@@ -168,22 +175,32 @@ def test_a_filter_nested_past_its_own_limit_says_so(as_editor):
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "errors"),
     [
-        {"title": "nul\x00", "parent": "{category}"},
-        {"title": "x" * 300, "parent": "{category}"},
-        {"title": "ok", "parent": "{category}", "description": "nul\x00"},
-        {"title": "ok", "parent": ["{category}"]},
-        {"title": {"a": 1}, "parent": "{category}"},
-        {"title": "ok", "parent": "{category}", "tags": "not-a-list"},
-        {"title": "ok", "parent": "{category}", "pii": None},
+        ({"title": "nul\x00", "parent": "{category}"}, {"title": BAD_TEXT}),
+        (
+            {"title": "x" * 300, "parent": "{category}"},
+            {"title": ["Ensure this field has no more than 255 characters."]},
+        ),
+        (
+            {"title": "ok", "parent": "{category}", "description": "nul\x00"},
+            {"description": BAD_TEXT},
+        ),
+        ({"title": "ok", "parent": ["{category}"]}, {"parent": ["Must be a valid UUID."]}),
+        ({"title": {"a": 1}, "parent": "{category}"}, {"title": ["Not a valid string."]}),
+        (
+            {"title": "ok", "parent": "{category}", "tags": "not-a-list"},
+            {"tags": ['Expected a list of items but got type "str".']},
+        ),
+        ({"title": "ok", "parent": "{category}", "pii": None}, {"pii": NOT_NULL}),
     ],
 )
-def test_odd_bodies(as_editor, body):
+def test_odd_bodies(as_editor, body, errors):
     event = EventFactory()
     filled = json.loads(json.dumps(body).replace("{category}", str(event.parent_id)))
     response = as_editor.post("/api/v1/event/events", filled, format="json")
-    assert response.status_code == 400, response.content[:300]
+    assert response.status_code == 400
+    assert response.json() == errors
 
 
 def test_odd_property_values(as_editor):
@@ -194,13 +211,82 @@ def test_odd_property_values(as_editor):
         format="json",
     )
     assert response.status_code == 400
-    assert "NUL" in response.json()["examples"][0]
+    assert response.json() == {"examples": BAD_TEXT}
     response = as_editor.post(
         "/api/v1/event/event_properties",
         {"title": "q", "parent": str(event.pk), "data_type": None, "required": None},
         format="json",
     )
     assert response.status_code == 400
+    assert response.json() == {"data_type": NOT_NULL, "required": NOT_NULL}
+
+
+# Text longer than its column (PostgreSQL would raise DataError)
+
+#: Route, field, the column's max_length, and a valid body without the field.
+LENGTH_LIMITS = [
+    ("/api/v1/event/category", "title", 255, {"integration": "{integration}"}),
+    ("/api/v1/event/events", "title", 255, {"parent": "{category}"}),
+    ("/api/v1/event/event_properties", "title", 255, {"parent": "{event}"}),
+    ("/api/v1/tag/tags", "title", 100, {}),
+    ("/api/v1/collection/collections", "title", 200, {}),
+    ("/api/v1/team/teams", "name", 200, {}),
+    ("/api/v1/integration/integrations", "name", 200, {"type": "segment"}),
+]
+
+
+@pytest.fixture
+def one_of_each():
+    """One object per route of LENGTH_LIMITS, for PATCH, and the ids a create needs."""
+    prop = EventPropertyFactory()
+    event, integration = prop.parent, prop.integration
+    return {
+        "/api/v1/event/category": event.parent,
+        "/api/v1/event/events": event,
+        "/api/v1/event/event_properties": prop,
+        "/api/v1/tag/tags": TagFactory(),
+        "/api/v1/collection/collections": CollectionFactory(),
+        "/api/v1/team/teams": TeamFactory(),
+        "/api/v1/integration/integrations": integration,
+        "ids": {"integration": integration.pk, "category": event.parent_id, "event": event.pk},
+    }
+
+
+@pytest.mark.parametrize(("route", "field", "limit", "base"), LENGTH_LIMITS)
+def test_text_longer_than_its_column_is_refused_naming_the_field(
+    as_admin, one_of_each, route, field, limit, base
+):
+    too_long = {field: [f"Ensure this field has no more than {limit} characters."]}
+    body = {
+        **{k: v.format(**one_of_each["ids"]) for k, v in base.items()},
+        field: "x" * (limit + 1),
+    }
+    response = as_admin.post(route, body, format="json")
+    assert response.status_code == 400
+    assert response.json() == too_long
+    url = f"{route}/{one_of_each[route].pk}"
+    response = as_admin.patch(url, {field: "é" * (limit + 1)}, format="json")
+    assert response.status_code == 400
+    assert response.json() == too_long
+
+
+@pytest.mark.parametrize(("route", "field", "limit", "base"), LENGTH_LIMITS)
+def test_text_as_long_as_its_column_is_stored(as_admin, one_of_each, route, field, limit, base):
+    """The limit counts characters, not UTF-8 bytes, on both databases."""
+    body = {**{k: v.format(**one_of_each["ids"]) for k, v in base.items()}, field: "x" * limit}
+    response = as_admin.post(route, body, format="json")
+    assert response.status_code == 201, response.content[:300]
+    url = f"{route}/{one_of_each[route].pk}"
+    text = ("é\N{GRINNING FACE}" * limit)[:limit]  # 2 and 4 bytes in UTF-8
+    response = as_admin.patch(url, {field: text}, format="json")
+    assert response.status_code == 200, response.content[:300]
+    assert response.json()[field] == text
+
+
+def test_an_api_key_name_longer_than_its_column_is_refused(as_viewer):
+    response = as_viewer.post("/api/v1/user/api_keys", {"name": "k" * 201}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"name": ["Ensure this field has no more than 200 characters."]}
 
 
 def test_a_body_over_the_upload_limit_is_413_with_json(as_editor, settings):
