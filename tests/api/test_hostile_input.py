@@ -588,3 +588,24 @@ def test_an_unknown_path_is_a_404_even_with_csrf_checks(editor):
     response = client.post("/api/v1/event/events/a.b", {}, format="json")
     assert response.status_code == 404
     assert response.json() == NOT_FOUND
+
+
+# The Authorization header (catalog/api/authentication.py)
+
+
+@pytest.mark.parametrize(
+    ("header", "detail"),
+    [
+        ("Bearer ec_\x00_x", "Invalid API key."),  # was a 500 on PostgreSQL
+        ("Bearer ec_ab\x00cd_x", "Invalid API key."),
+        ("Bearer ec_\x7f_x", "Invalid API key."),
+        ("Bearer ec_\xe9_x", "Invalid API key."),
+        ("Bearer ec_" + "x" * 5_000 + "_y", "Invalid or revoked API key."),
+        ("Bearer ec__x", "Invalid or revoked API key."),
+        ("Bearer a b", "Invalid Authorization header: use 'Bearer <api key>'."),
+    ],
+)
+def test_an_odd_api_key_is_401(db, header, detail):
+    response = APIClient().get("/api/v1/tag/tags", HTTP_AUTHORIZATION=header)
+    assert response.status_code == 401
+    assert response.json() == {"detail": detail}
