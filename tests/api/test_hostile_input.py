@@ -393,6 +393,17 @@ def test_brackets_inside_strings_dont_count_as_nesting(as_editor):
     assert response.status_code == 201, response.content[:300]
 
 
+def test_an_unterminated_string_full_of_escaped_quotes_is_a_parse_error(as_editor):
+    """The depth scan skips strings; one with no end must not make it rescan from every later
+    quote (quadratic: this body took minutes)."""
+    body = '{"title": "' + '\\"[' * 50_000
+    response = send_json(as_editor, "post", "/api/v1/tag/tags", body)
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "JSON parse error - Unterminated string starting at: line 1 column 11 (char 10)."
+    }
+
+
 @pytest.mark.parametrize(
     ("body", "detail"),
     [
