@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from catalog.models import Tag
@@ -287,6 +288,34 @@ def test_an_api_key_name_longer_than_its_column_is_refused(as_viewer):
     response = as_viewer.post("/api/v1/user/api_keys", {"name": "k" * 201}, format="json")
     assert response.status_code == 400
     assert response.json() == {"name": ["Ensure this field has no more than 200 characters."]}
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "data", "content_type"),
+    [
+        ("get", "/api/v1/event/events?{fields}", None, None),
+        ("get", "/api/v1/resource/catalog?{fields}", None, None),
+        ("post", "/api/v1/tag/tags", "{fields}", "application/x-www-form-urlencoded"),
+        ("post", "/api/v1/tag/tags", {f"f{i}": "1" for i in range(11)}, None),  # multipart
+    ],
+)
+def test_too_many_fields_is_400_with_json(as_editor, settings, method, url, data, content_type):
+    """Django refuses these itself, with an HTML page."""
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    fields = "&".join(f"f{i}=1" for i in range(11))
+    kwargs = {"content_type": content_type} if content_type else {}
+    data = data.format(fields=fields) if isinstance(data, str) else data
+    response = getattr(as_editor, method)(url.format(fields=fields), data, **kwargs)
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Too many query parameters or form fields: at most 10."}
+
+
+def test_too_many_files_is_400_with_json(as_editor, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
+    files = {f"f{i}": SimpleUploadedFile(f"{i}.txt", b"x") for i in range(3)}
+    response = as_editor.post("/api/v1/tag/tags", files)
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Too many files: at most 2."}
 
 
 def test_a_body_over_the_upload_limit_is_413_with_json(as_editor, settings):
