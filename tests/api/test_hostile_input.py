@@ -175,6 +175,9 @@ def test_a_filter_nested_past_its_own_limit_says_so(as_editor):
     assert response.json() == {"detail": "The filter is nested more than 10 levels deep."}
 
 
+# Bodies the serializers refuse
+
+
 @pytest.mark.parametrize(
     ("body", "errors"),
     [
@@ -288,6 +291,9 @@ def test_an_api_key_name_longer_than_its_column_is_refused(as_viewer):
     response = as_viewer.post("/api/v1/user/api_keys", {"name": "k" * 201}, format="json")
     assert response.status_code == 400
     assert response.json() == {"name": ["Ensure this field has no more than 200 characters."]}
+
+
+# Django's upload limits (catalog/api/exceptions.py)
 
 
 @pytest.mark.parametrize(
