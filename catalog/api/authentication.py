@@ -20,9 +20,13 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
                 "Invalid Authorization header: use 'Bearer <api key>'."
             )
         try:
-            secret = header[1].decode()
+            secret = header[1].decode("ascii")
         except UnicodeDecodeError as error:
             raise exceptions.AuthenticationFailed("Invalid API key.") from error
+        if not secret.isprintable():
+            # Keys are printable ASCII; a NUL would reach the prefix lookup, which PostgreSQL
+            # can't compare (a 500).
+            raise exceptions.AuthenticationFailed("Invalid API key.")
         key = api_key_authenticate(secret)
         if key is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")

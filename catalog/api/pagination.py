@@ -10,6 +10,20 @@ from rest_framework.response import Response
 MAX_RESULT_DEPTH = 10_000
 
 
+def _whole_number(raw: str) -> int | None:
+    """`raw` as a number, None unless it is ASCII digits, capped at MAX_RESULT_DEPTH + 1.
+
+    str.isdigit() alone accepts "²", which int() refuses, and int() refuses 4,300 digits or
+    more; any number past the cap is out of range for both parameters anyway.
+    """
+    if not (raw.isascii() and raw.isdigit()):
+        return None
+    digits = raw.lstrip("0") or "0"
+    if len(digits) > len(str(MAX_RESULT_DEPTH)):
+        return MAX_RESULT_DEPTH + 1
+    return min(int(digits), MAX_RESULT_DEPTH + 1)
+
+
 class CatalogPagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
@@ -19,28 +33,31 @@ class CatalogPagination(PageNumberPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        try:
-            size = int(raw)
-        except ValueError:
-            size = 0
-        if not 1 <= size <= self.max_page_size:
+        size = _whole_number(raw)
+        if size is None or not 1 <= size <= self.max_page_size:
             raise ValidationError(
-                {"page_size": f"Must be a whole number from 1 to {self.max_page_size}."}
+                {"page_size": [f"Must be a whole number from 1 to {self.max_page_size}."]}
             )
         return size
 
     def paginate_queryset(self, queryset, request, view=None):
-        raw = request.query_params.get(self.page_query_param, "1")
-        if not raw.isdigit() or int(raw) < 1:
-            raise ValidationError({"page": "Must be a whole number from 1."})
-        if int(raw) * self.get_page_size(request) > MAX_RESULT_DEPTH:
+        number = _whole_number(request.query_params.get(self.page_query_param, "1"))
+        if number is None or number < 1:
+            raise ValidationError({"page": ["Must be a whole number from 1."]})
+        if number * self.get_page_size(request) > MAX_RESULT_DEPTH:
             raise ValidationError(
                 {
-                    "page": f"Results can be paged at most {MAX_RESULT_DEPTH:,} deep; narrow the "
-                    "filter instead."
+                    "page": [
+                        f"Results can be paged at most {MAX_RESULT_DEPTH:,} deep; narrow the "
+                        "filter instead."
+                    ]
                 }
             )
         return super().paginate_queryset(queryset, request, view)
+
+    def get_page_number(self, request, paginator):
+        # The checked number, not the raw text: "0001" with 5,000 zeros would fail int().
+        return _whole_number(request.query_params.get(self.page_query_param, "1"))
 
     def get_paginated_response(self, data):
         page = self.page

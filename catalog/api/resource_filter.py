@@ -8,7 +8,6 @@ Field operators: exact, contains, in, is_set, gte, lte. Logical operators: and, 
 freely. Anything unknown is an error that says what is wrong; nothing is filtered in Python.
 """
 
-import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
+from catalog.api.parsers import JSONTextError, has_bad_text, load_json
 from catalog.models import EntityType
 from catalog.models.resources import relation_columns
 from catalog.services.resources import M2M_FIELDS
@@ -73,16 +73,19 @@ SORT_FIELDS = {
 
 
 def parse_json(raw: str | None, name: str) -> Any:
+    """The JSON of query parameter `name`, read within the limits request bodies have.
+
+    Text with NUL or an unpaired surrogate is refused here: no database can compare it.
+    """
     if raw is None or raw == "":
         return None
     try:
-        return json.loads(raw)
-    except json.JSONDecodeError as error:
-        raise ResourceQueryError(
-            f"`{name}` is not valid JSON: {error.msg} at {error.pos}."
-        ) from error
-    except RecursionError as error:
-        raise ResourceQueryError(f"`{name}` is nested too deeply.") from error
+        node = load_json(raw)
+    except JSONTextError as error:
+        raise ResourceQueryError(f"`{name}` is not valid JSON: {error}.") from error
+    if has_bad_text(node):
+        raise ResourceQueryError(f"`{name}` can't contain NUL characters or unpaired surrogates.")
+    return node
 
 
 def _value(field_name: str, field: Field, value: Any) -> Any:
@@ -115,9 +118,7 @@ def _value(field_name: str, field: Field, value: Any) -> Any:
         raise ResourceQueryError(
             f"`{field_name}` needs an ISO 8601 date and time, such as 2026-01-31T12:00:00Z."
         )
-    elif isinstance(value, str):
-        if "\x00" in value:
-            raise ResourceQueryError(f"`{field_name}` can't contain NUL characters.")
+    elif isinstance(value, str):  # parse_json has refused NUL and unpaired surrogates
         return value
     expected = {"bool": "true or false", "uuid": "an id", "m2m": "an id", "text": "a string"}
     raise ResourceQueryError(f"`{field_name}` needs {expected[kind]}, not {value!r}.")

@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
 from catalog.api import views
+from catalog.api.exceptions import not_found
 
 
 class OptionalSlashRouter(SimpleRouter):
@@ -32,4 +33,6 @@ urlpatterns = [
         name="resource-detail",
     ),
     path("", include(router.urls)),
+    # Last: anything else under /api/v1/ (an id with a dot, a typo) is a JSON 404.
+    re_path(r"^.*$", not_found),
 ]

@@ -215,7 +215,7 @@ def test_viewer_sees_nothing_under_an_unpublished_ancestor(as_viewer):
     ):
         response = as_viewer.get(url)
         assert response.status_code == 404, url
-        assert response.json() == {"detail": "No Resource matches the given query."}
+        assert response.json() == {"detail": "Not found."}
     by_parent = as_viewer.get("/api/v1/event/events", {"parent_id": str(draft.pk)}).json()
     assert by_parent["count"] == 0
     query = {"operator": "exact", "field": "parent_id", "value": str(event.pk)}
