@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
@@ -58,6 +59,9 @@ from catalog.services.workspace import (
     workspace_object_delete,
     workspace_object_update,
 )
+
+# Roles (admin, editor, viewer) decide what a user may do; Django's groups play no part.
+admin.site.unregister(Group)
 
 
 def change_context(request) -> ChangeContext:
@@ -156,10 +160,10 @@ ADMIN_MODEL_NAME = {
     EntityType.EVENT: "event",
     EntityType.EVENT_PROPERTY: "eventproperty",
 }
-#: The kind of each kind's children, and how the list of them is titled.
+#: The kind of each kind's children, and the read-only field that lists them.
 CHILD_KIND = {
-    EntityType.EVENT_CATEGORY: (EntityType.EVENT, "Events in this category"),
-    EntityType.EVENT: (EntityType.EVENT_PROPERTY, "Properties of this event"),
+    EntityType.EVENT_CATEGORY: (EntityType.EVENT, "events"),
+    EntityType.EVENT: (EntityType.EVENT_PROPERTY, "properties"),
 }
 #: How many children a resource's page lists before linking to the full, paginated list.
 CHILDREN_SHOWN = 25
@@ -209,7 +213,7 @@ class ResourceAdminBase(
     list_select_related = ["integration"]
     search_fields = ["title", "description"]
     autocomplete_fields = ["integration", *M2M_FIELDS]
-    readonly_fields = ["id", "created_at", "updated_at", "children"]
+    readonly_fields = ["id", "created_at", "updated_at", "events", "properties"]
     actions = [mark_verified, publish, unpublish]
     list_per_page = 50
     show_full_result_count = False
@@ -235,7 +239,9 @@ class ResourceAdminBase(
     def get_fieldsets(self, request, obj=None):
         fieldsets = list(super().get_fieldsets(request, obj))
         if obj is not None and obj.entity_type in CHILD_KIND:
-            fieldsets.insert(1, (CHILD_KIND[obj.entity_type][1], {"fields": ["children"]}))
+            field = CHILD_KIND[obj.entity_type][1]
+            title = {"events": "Events in this category", "properties": "Properties of this event"}
+            fieldsets.insert(1, (title[field], {"fields": [field]}))
         return fieldsets
 
     def get_changeform_initial_data(self, request):
@@ -246,8 +252,7 @@ class ResourceAdminBase(
             initial["integration"] = parent.integration_id
         return initial
 
-    @admin.display(description="")
-    def children(self, obj):
+    def _children(self, obj):
         """Links to the first children and to the full, paginated list (no inline forms: a
         category with hundreds of events must still open and save)."""
         if obj is None or obj.pk is None or obj.entity_type not in CHILD_KIND:
@@ -266,8 +271,8 @@ class ResourceAdminBase(
         add = reverse(f"admin:catalog_{name}_add") + f"?parent={obj.pk}"
         noun = EntityType(kind).label.lower()
         return format_html(
-            '<ul class="catalog-children">{}</ul><p>{} in all. <a href="{}">See all {}</a>'
-            ' · <a href="{}">Add {}</a></p>',
+            '<ul style="margin: 0; padding-left: 1.2em">{}</ul>'
+            '<p>{} in all. <a href="{}">See all {}</a> · <a href="{}">Add {}</a></p>',
             links or mark_safe("<li>None yet.</li>"),
             total,
             full_list,
@@ -275,6 +280,14 @@ class ResourceAdminBase(
             add,
             noun,
         )
+
+    @admin.display(description="Events")
+    def events(self, obj):
+        return self._children(obj)
+
+    @admin.display(description="Properties")
+    def properties(self, obj):
+        return self._children(obj)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "parent":

@@ -335,7 +335,7 @@ def test_admin_add_change_delete_and_bulk_are_recorded(client, editor):
 
 
 def test_the_history_page_shows_the_change_rows(client, editor):
-    event = EventFactory(title="Order Completed")
+    event = EventFactory(title="Order Completed", definition="# Order\n\nSent once.\nPaid.")
     tag = TagFactory(title="checkout")
     client.force_login(editor)
     client.post(
@@ -346,6 +346,7 @@ def test_the_history_page_shows_the_change_rows(client, editor):
             "pii": "on",
             "published": "on",
             "tags": [tag.pk],
+            "definition": "# Order\n\nSent once per order.\nPaid.",
         },
     )
     page = client.get(reverse("admin:catalog_event_history", args=[event.pk])).content.decode()
@@ -353,6 +354,8 @@ def test_the_history_page_shows_the_change_rows(client, editor):
     assert str(editor) in page and "via Admin" in page and "Changed" in page
     assert "<td>PII</td><td>No</td><td>Yes</td>" in page
     assert "<td>Tags</td><td>—</td><td>checkout</td>" in page
+    # A Markdown definition shows as a line diff, not two walls of text.
+    assert "- Sent once.\n+ Sent once per order.\n  Paid." in page
     # The same page under "All resources".
     all_page = client.get(reverse("admin:catalog_resource_history", args=[event.pk]))
     assert "checkout" in all_page.content.decode()

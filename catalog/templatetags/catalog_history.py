@@ -5,6 +5,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.text import capfirst
 
 from catalog.models import Resource
+from catalog.notifications.emails import TEXT_FIELDS, text_diff
 
 register = template.Library()
 
@@ -31,10 +32,18 @@ def change_value(value) -> str:
 
 
 @register.filter
-def change_rows(diff: dict) -> list[tuple[str, str, str]]:
-    """(field label, old, new) for each changed field, in the order of the model's fields."""
+def change_rows(diff: dict) -> list[tuple[str, str, str, list[str] | None]]:
+    """(field label, old, new, line diff) for each changed field, in the model's field order.
+
+    Multi-line text (a Markdown definition) gets a line diff, as in the emails, instead of
+    two walls of text; other fields get None there.
+    """
     order = {f.name: i for i, f in enumerate(Resource._meta.get_fields())}
-    return [
-        (_field_label(name), change_value(old), change_value(new))
-        for name, (old, new) in sorted(diff.items(), key=lambda item: order.get(item[0], 99))
-    ]
+    rows = []
+    for name, (old, new) in sorted(diff.items(), key=lambda item: order.get(item[0], 99)):
+        lines = None
+        multiline = any("\n" in (value or "") for value in (old, new) if isinstance(value, str))
+        if name in TEXT_FIELDS and old and new and multiline:
+            lines = [f"{sign} {line}".rstrip() for sign, line in text_diff(old, new)[0]]
+        rows.append((_field_label(name), change_value(old), change_value(new), lines))
+    return rows
