@@ -14,6 +14,11 @@ one request and the median and p95 latency, side by side with
     uv run python bench/api.py --scale 0.01         # a quick run (1,000 events, 10,000 props)
     uv run python bench/api.py --write-docs         # also refresh docs/PERFORMANCE.md
     uv run python bench/api.py --database-url sqlite:///data/bench.sqlite3 --scale 0.01
+    uv run python bench/api.py --patch --write-docs # writes: PATCH throughput under gunicorn
+
+`--patch` measures writes instead: it runs the project's WSGI app under gunicorn on 127.0.0.1
+and sends a bounded load of GETs and PATCHes from this machine, next to the framework's floor
+(`GET /healthcheck`), and undoes its writes afterwards.
 
 The fill is reused while the database holds exactly what this version of the script would
 write for the same scale and seed; `--refill` forces a new one. The script refuses to wipe a
@@ -23,6 +28,8 @@ database it did not fill itself.
 import argparse
 import bisect
 import gc
+import http.client
+import itertools
 import json
 import math
 import os
@@ -30,16 +37,22 @@ import platform
 import random
 import re
 import shlex
+import signal
+import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import types
 import uuid
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate, islice
 from pathlib import Path
@@ -358,7 +371,7 @@ def resource_rows(size: Size, workspace: Workspace, rng: random.Random, ids: lis
         integration_of[pk] = integration_of[parent]
         ids.append(pk)
         yield (
-            pk, "event", title, f"Sent when a user's {title.lower()}.",
+            pk, "event", title, event_description(title),
             definition_text(rng, title), rng.random() < 0.02, rng.random() < 0.4,
             rng.random() < 0.7, integration_of[parent], parent, None, None, None, None,
             *stamps.pick(rng),
@@ -383,6 +396,11 @@ def resource_rows(size: Size, workspace: Workspace, rng: random.Random, ids: lis
                 rng.random() < 0.7, integration_of[parent], parent, pick(rng, data_types),
                 rng.random() < 0.3, allowed, examples, *stamps.pick(rng),
             )  # fmt: skip
+
+
+def event_description(title: str) -> str:
+    """An event's description in the fill; the PATCH benchmark puts it back with this."""
+    return f"Sent when a user's {title.lower()}."
 
 
 def m2m_rows(
@@ -833,10 +851,8 @@ class Row:
         return self.app.p50 / self.floor.p50
 
 
-def run_benchmark(database_url: str, runs: int, warmups: int) -> list[Row]:
-    """Measure every scenario three ways; checks that the three return the same page."""
-    from django.test import Client, override_settings
-
+def bench_api_key():
+    """The editor the benchmarks act as, and a new API key of theirs: (user, secret)."""
     from catalog.models import Role, User
     from catalog.services.context import ChangeContext
     from catalog.services.keys import api_key_create
@@ -846,6 +862,14 @@ def run_benchmark(database_url: str, runs: int, warmups: int) -> list[Row]:
         ctx=ChangeContext.for_system(), username="bench-editor", role=Role.EDITOR
     )
     _, secret = api_key_create(ctx=ChangeContext.for_system(), user=editor, name="bench")
+    return editor, secret
+
+
+def run_benchmark(database_url: str, runs: int, warmups: int) -> list[Row]:
+    """Measure every scenario three ways; checks that the three return the same page."""
+    from django.test import Client, override_settings
+
+    _, secret = bench_api_key()
     client = Client(headers={"authorization": f"Bearer {secret}", "accept": "application/json"})
     floor = SqlFloor(database_url)
     cases = scenarios(pick_samples(floor))
@@ -997,16 +1021,655 @@ def results_section(rows: list[Row], env: dict[str, str], runs: int, warmups: in
     )
 
 
-def write_docs(section: str) -> None:
-    """Replace the results between the markers, keeping the hand-written rest of the page."""
+def write_docs(section: str, start: str = DOC_START, end: str = DOC_END, heading: str = "") -> None:
+    """Replace the results between the markers, keeping the hand-written rest of the page;
+    missing markers are appended (after `heading`) at the end."""
     text = DOCS_PATH.read_text() if DOCS_PATH.exists() else DOC_SKELETON
-    if DOC_START not in text or DOC_END not in text:
-        text = text.rstrip() + f"\n\n{DOC_START}\n{DOC_END}\n"
-    before, rest = text.split(DOC_START, 1)
-    after = rest.split(DOC_END, 1)[1]
+    if start not in text or end not in text:
+        text = text.rstrip() + f"\n\n{heading}{start}\n{end}\n"
+    before, rest = text.split(start, 1)
+    after = rest.split(end, 1)[1]
     DOCS_PATH.parent.mkdir(parents=True, exist_ok=True)
-    DOCS_PATH.write_text(f"{before}{DOC_START}\n{section}{DOC_END}{after}")
+    DOCS_PATH.write_text(f"{before}{start}\n{section}{end}{after}")
     log(f"wrote {DOCS_PATH.relative_to(BASE_DIR)}")
+
+
+# --- writes: PATCH throughput under gunicorn ----------------------------------------------
+
+PATCH_DOC_START = "<!-- bench:patch:start -->"
+PATCH_DOC_END = "<!-- bench:patch:end -->"
+PATCH_DOC_HEADING = "## Writes: PATCH throughput under gunicorn\n\n"
+#: Each PATCH sets the description to the other one of these: every request is a real change.
+PATCH_VALUES = ("Benchmark description A.", "Benchmark description B.")
+#: The extra subscribers of row (c); `wipe` deletes them with the other bench users.
+SUBSCRIBER_PREFIX = "bench-user-sub-"
+EVENTS_URL = "/api/v1/event/events/{}"
+WARMUP_SECONDS = 2.0
+REQUEST_TIMEOUT = 30.0
+SERVER_START_TIMEOUT = 60.0
+MAX_WORKERS, MAX_CONCURRENCY, MAX_DURATION = 32, 64, 600
+
+
+@dataclass
+class PatchSetup:
+    """Whom the PATCH benchmark acts as, what it writes to, and what to put back after."""
+
+    editor: object
+    secret: str
+    #: One event per connection, each with its own few subscribers (row b, and the GET).
+    light: list[uuid.UUID]
+    #: One event per connection, each with `subscribers` more (row c).
+    heavy: list[uuid.UUID]
+    #: The rows as they were (description, updated_at), to undo the PATCHes.
+    originals: list
+    #: How many PATCHes each event got: the next one sets PATCH_VALUES[n % 2].
+    patched: dict = field(default_factory=dict)
+
+    def body(self, pk: uuid.UUID) -> bytes:
+        return json.dumps({"description": PATCH_VALUES[self.patched.get(pk, 0) % 2]}).encode()
+
+
+def patch_setup(concurrency: int, subscribers: int) -> PatchSetup:
+    """Pick one event per connection for each PATCH row (so no two requests wait for the same
+    row lock) and give row (c)'s events `subscribers` extra subscribers, created in bulk."""
+    from catalog.models import Resource, User
+
+    editor, secret = bench_api_key()
+    cleanup_patch(editor, [])  # what an interrupted run may have left
+    events = Resource.objects.filter(entity_type="event").order_by("pk")
+    light = list(events.filter(subscribers__isnull=False).distinct().values_list("pk", flat=True))[
+        :concurrency
+    ]
+    heavy = list(events.filter(subscribers__isnull=True).values_list("pk", flat=True)[:concurrency])
+    if len(light) < concurrency or len(heavy) < concurrency:
+        raise SystemExit(f"the fill has too few events for {concurrency} connections")
+
+    names = [f"{SUBSCRIBER_PREFIX}{i:04d}" for i in range(subscribers)]
+    existing = set(User.objects.filter(username__in=names).values_list("username", flat=True))
+    User.objects.bulk_create(
+        User(username=name, email=f"{name}@example.com", password="!")
+        for name in names
+        if name not in existing
+    )
+    users = list(User.objects.filter(username__in=names).values_list("pk", flat=True))
+    table, column = M2M_TABLES["subscribers"]
+    n = load_rows(table, ("resource_id", column), ((e, u) for e in heavy for u in users))
+    log(f"  {n:,} subscriptions: {len(heavy)} events x {len(users):,} subscribers")
+    originals = list(
+        Resource.objects.filter(pk__in=light + heavy).only("description", "updated_at")
+    )
+    return PatchSetup(editor, secret, light, heavy, originals)
+
+
+def cleanup_patch(editor, originals: list) -> None:
+    """Put the fill back as it was (descriptions, subscriptions) and drop the benchmark's
+    history and outbox rows, so the read benchmark and the next run see the same database."""
+    from django.db import connection
+
+    from catalog.models import ChangeSet, Notification, Resource, ResourceChange
+
+    Resource.objects.bulk_update(originals, ["description", "updated_at"])
+    # An interrupted run kept no originals: the fill's description follows from the title.
+    stale = list(Resource.objects.filter(entity_type="event", description__in=PATCH_VALUES))
+    for resource in stale:
+        resource.description = event_description(resource.title)
+    Resource.objects.bulk_update(stale, ["description"])
+    through = Resource.subscribers.through
+    through.objects.filter(user__username__startswith=SUBSCRIBER_PREFIX).delete()
+    Notification.objects.filter(change_set__actor=editor).delete()
+    ResourceChange.objects.filter(change_set__actor=editor).delete()
+    ChangeSet.objects.filter(actor=editor).delete()
+    if connection.vendor == "postgresql":
+        tables = [m._meta.db_table for m in (Notification, ResourceChange, ChangeSet, through)]
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM ANALYZE {', '.join(tables)}")
+
+
+def written_rows(editor) -> tuple[int, int]:
+    """(history rows, outbox rows) the benchmark's editor has caused so far."""
+    from catalog.models import Notification, ResourceChange
+
+    return (
+        ResourceChange.objects.filter(change_set__actor=editor).count(),
+        Notification.objects.filter(change_set__actor=editor).count(),
+    )
+
+
+@dataclass
+class LoadCase:
+    """One row of the load: a GET of fixed paths, or a PATCH of each connection's event."""
+
+    name: str
+    method: str
+    #: The path each connection requests (one per connection).
+    paths: list[str]
+    #: PATCH: the event each connection changes.
+    events: list[uuid.UUID] | None = None
+    authenticated: bool = True
+
+
+@dataclass
+class Single:
+    """One request at a time, in-process: statements, latency, and where the time went.
+
+    Each part is the median over the runs of that part (milliseconds), so they add up only
+    roughly; "python" is the median of what was left of each request.
+    """
+
+    queries: int
+    #: Per run: (seconds in all, waiting on SQL statements, waiting on COMMIT).
+    runs: list[tuple[float, float, float]]
+    size: int  # response bytes
+
+    def _median_ms(self, part: Callable[[tuple], float]) -> float:
+        return statistics.median(part(run) for run in self.runs) * 1000
+
+    @property
+    def p50(self) -> float:
+        return self._median_ms(lambda run: run[0])
+
+    @property
+    def sql(self) -> float:
+        return self._median_ms(lambda run: run[1])
+
+    @property
+    def commit(self) -> float:
+        return self._median_ms(lambda run: run[2])
+
+    @property
+    def python(self) -> float:
+        return self._median_ms(lambda run: run[0] - run[1] - run[2])
+
+
+@dataclass
+class LoadResult:
+    case: LoadCase
+    single: Single | None  # set once measured
+    times: list[float]
+    errors: Counter
+    elapsed: float
+    #: Cores busy on average, by who used them (see CpuSnapshot); None off Linux.
+    cpu: dict[str, float] | None
+    history: int = 0
+    outbox: int = 0
+
+    @property
+    def rate(self) -> float:
+        return len(self.times) / self.elapsed
+
+    @property
+    def measure(self) -> Measure:
+        return Measure(0, self.times or [0.0])  # latencies only
+
+
+@contextmanager
+def database_time(totals: dict[str, float]) -> Iterator[None]:
+    """Add the seconds spent waiting on SQL statements and on COMMIT to `totals`: the rest of
+    a request's time is Python (the test client has no network)."""
+    from django.db import connection
+
+    def timed_execute(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            totals["sql"] += time.perf_counter() - started
+
+    commit = connection._commit
+
+    def timed_commit():
+        started = time.perf_counter()
+        try:
+            return commit()
+        finally:
+            totals["commit"] += time.perf_counter() - started
+
+    connection._commit = timed_commit  # COMMIT bypasses the execute wrappers
+    try:
+        with connection.execute_wrapper(timed_execute):
+            yield
+    finally:
+        del connection._commit
+
+
+def measure_single(call: Callable, runs_wanted: int, warmups: int) -> tuple[Single, list[str]]:
+    """Time `call` alone, split its time between SQL, COMMIT and Python, and count its
+    statements (the fewer of two requests: a key's first use in a minute adds an UPDATE)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(warmups):
+        call()
+    gc.collect()
+    totals = {"sql": 0.0, "commit": 0.0}
+    runs = []
+    with database_time(totals):
+        for _ in range(runs_wanted):
+            before = dict(totals)
+            started = time.perf_counter()
+            call()
+            elapsed = time.perf_counter() - started
+            runs.append(
+                (elapsed, totals["sql"] - before["sql"], totals["commit"] - before["commit"])
+            )
+    counted = []
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as captured:
+            response = call()
+        counted.append([q["sql"] for q in captured.captured_queries])
+    statements = min(counted, key=len)
+    single = Single(len(statements), runs, len(response.content))
+    return single, statements
+
+
+def in_process_calls(setup: PatchSetup, cases: list[LoadCase]) -> list[Callable]:
+    """Each case's first connection's request through Django's test client."""
+    from django.test import Client
+
+    client = Client(
+        headers={"authorization": f"Bearer {setup.secret}", "accept": "application/json"}
+    )
+
+    def call_for(case: LoadCase) -> Callable:
+        def call():
+            if case.method == "GET":
+                response = client.get(case.paths[0])
+            else:
+                pk = case.events[0]
+                response = client.patch(
+                    case.paths[0], setup.body(pk), content_type="application/json"
+                )
+                setup.patched[pk] = setup.patched.get(pk, 0) + 1
+            if response.status_code != 200:
+                raise SystemExit(f"{case.method} {case.paths[0]} -> {response.status_code}")
+            return response
+
+        return call
+
+    return [call_for(case) for case in cases]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def gunicorn_server(database_url: str, workers: int) -> Iterator[tuple[int, int]]:
+    """Run the project's WSGI app under gunicorn on 127.0.0.1 as production would (DEBUG off)
+    and yield (port, pid); the server is stopped however the block ends, Ctrl-C included.
+
+    Tasks use the dummy backend, so no email is sent during a request (the outbox rows are
+    still written); production's database backend would add one INSERT after the commit.
+    """
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": os.environ["SECRET_KEY"],
+        "DJANGO_DEBUG": "0",
+        "SECURE_SSL_REDIRECT": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "TASKS_BACKEND": "dummy",
+        "EMAIL_URL": "dummymail://",
+        "LOG_LEVEL": "WARNING",
+        # WhiteNoise warns that collectstatic never ran; the API serves no static files.
+        "PYTHONWARNINGS": "ignore:No directory at:UserWarning",
+    }
+    command = [
+        sys.executable, "-m", "gunicorn", "config.wsgi:application",
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "sync",
+        "--timeout", "120", "--graceful-timeout", "5", "--log-level", "warning",
+    ]  # fmt: skip
+    with tempfile.TemporaryFile("w+") as output:
+        log(f"starting gunicorn: {workers} sync workers on 127.0.0.1:{port}")
+        # Its own session: a Ctrl-C reaches only this script, which then stops the server.
+        server = subprocess.Popen(
+            command, cwd=BASE_DIR, env=env, stdout=output, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        try:
+            wait_until_healthy(port, server, output)
+            yield port, server.pid
+        finally:
+            stop_server(server)
+            output.seek(0)
+            if text := output.read().strip():
+                log("gunicorn said:\n" + "\n".join(text.splitlines()[-20:]))
+
+
+def wait_until_healthy(port: int, server: subprocess.Popen, output) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            output.seek(0)
+            raise SystemExit(f"gunicorn exited with {server.returncode}:\n{output.read()[-3000:]}")
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        try:
+            conn.request("GET", "/healthcheck")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        finally:
+            conn.close()
+        time.sleep(0.25)
+    raise SystemExit(f"gunicorn did not answer /healthcheck within {SERVER_START_TIMEOUT:g} s")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    """SIGTERM (gunicorn's graceful stop), then SIGKILL to the server's own process group."""
+    if server.poll() is None:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=5)
+    log(f"gunicorn stopped ({server.returncode})")
+
+
+@dataclass
+class CpuSnapshot:
+    """CPU seconds used so far: by the machine, by gunicorn (master and workers), by the
+    PostgreSQL backends of the bench database, and by this process (the load generator).
+
+    The machine is shared: what none of these used is other work (other processes,
+    PostgreSQL's background writers, the kernel). Linux only (/proc).
+    """
+
+    machine: float
+    processes: dict[str, dict[int, float]]
+    load: float
+
+    @classmethod
+    def take(cls, server_pid: int) -> "CpuSnapshot | None":
+        try:
+            head = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+        except OSError:
+            return None
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in head)
+        tick = os.sysconf("SC_CLK_TCK")
+        stats = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                values = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # the process ended meanwhile
+            stats[int(stat.parent.name)] = (
+                int(values[1]),  # parent pid
+                (int(values[11]) + int(values[12])) / tick,  # user + system time
+            )
+        server = {pid: cpu for pid, (ppid, cpu) in stats.items() if server_pid in (pid, ppid)}
+        database = {pid: stats[pid][1] for pid in database_backends() if pid in stats}
+        return cls(
+            (user + nice + system + irq + softirq + steal) / tick,
+            {"gunicorn": server, "PostgreSQL": database},
+            time.process_time(),
+        )
+
+    def cores_since(self, before: "CpuSnapshot", elapsed: float) -> dict[str, float]:
+        """Average cores busy between `before` and this snapshot, by who used them."""
+        cores = {
+            kind: sum(cpu - before.processes[kind].get(pid, 0.0) for pid, cpu in pids.items())
+            / elapsed
+            for kind, pids in self.processes.items()
+        }
+        cores["load"] = (self.load - before.load) / elapsed
+        cores["other"] = max(0.0, (self.machine - before.machine) / elapsed - sum(cores.values()))
+        return cores
+
+
+def database_backends() -> list[int]:
+    """PostgreSQL's processes serving the bench database, except this script's own."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return [pid for (pid,) in cursor.fetchall()]
+
+
+def run_load(
+    port: int, case: LoadCase, setup: PatchSetup, duration: float, max_requests: int
+) -> tuple[list[float], Counter, float]:
+    """Send the case's requests on one connection per path for `duration` seconds, at most
+    `max_requests` in all; returns (seconds of each 2xx answer, errors by kind, elapsed)."""
+    deadline = time.perf_counter() + duration
+    issued = itertools.count()
+    stop = threading.Event()
+    headers = {"Accept": "application/json"}
+    if case.authenticated:
+        headers["Authorization"] = f"Bearer {setup.secret}"
+    if case.method == "PATCH":
+        headers["Content-Type"] = "application/json"
+    results: list[tuple[list[float], Counter]] = [([], Counter()) for _ in case.paths]
+
+    def connection(index: int) -> None:
+        times, errors = results[index]
+        path = case.paths[index]
+        pk = case.events[index] if case.events else None
+        # gunicorn's sync workers close the connection after each answer (they expect a
+        # proxy in front); http.client then reconnects, so each request pays a loopback connect.
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+        try:
+            while (
+                not stop.is_set() and time.perf_counter() < deadline and next(issued) < max_requests
+            ):
+                body = setup.body(pk) if pk else None
+                started = time.perf_counter()
+                try:
+                    conn.request(case.method, path, body=body, headers=headers)
+                    response = conn.getresponse()
+                    response.read()
+                except (OSError, http.client.HTTPException) as error:
+                    conn.close()
+                    errors[type(error).__name__] += 1
+                    time.sleep(0.05)  # no busy loop while the server is down
+                    continue
+                if 200 <= response.status < 300:
+                    times.append(time.perf_counter() - started)
+                    if pk:
+                        setup.patched[pk] = setup.patched.get(pk, 0) + 1
+                else:
+                    errors[f"HTTP {response.status}"] += 1
+        finally:
+            conn.close()
+
+    threads = [
+        threading.Thread(target=connection, args=(i,), daemon=True) for i in range(len(case.paths))
+    ]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            thread.join(timeout=max(0.0, deadline - time.perf_counter()) + REQUEST_TIMEOUT + 5)
+    finally:
+        stop.set()
+    elapsed = time.perf_counter() - started
+    times = [t for ts, _ in results for t in ts]
+    errors = sum((e for _, e in results), Counter())
+    return times, errors, elapsed
+
+
+def load_cases(setup: PatchSetup, subscribers: int) -> list[LoadCase]:
+    light = [EVENTS_URL.format(pk) for pk in setup.light]
+    heavy = [EVENTS_URL.format(pk) for pk in setup.heavy]
+    return [
+        LoadCase("GET /healthcheck (1 query)", "GET", ["/healthcheck"] * len(light),
+                 authenticated=False),
+        LoadCase("GET /api/v1/event/events/{id}", "GET", light),
+        LoadCase("PATCH /api/v1/event/events/{id}", "PATCH", light, setup.light),
+        LoadCase(f"PATCH, event with {subscribers:,} subscribers", "PATCH", heavy, setup.heavy),
+    ]  # fmt: skip
+
+
+def measure_load(port: int, pid: int, case: LoadCase, setup: PatchSetup, args) -> LoadResult:
+    """Warm up, then load the server with one case; count the rows it wrote and who used
+    the CPU meanwhile."""
+    log(f"load: {case.name}, warming up {WARMUP_SECONDS:g} s")
+    run_load(port, case, setup, WARMUP_SECONDS, args.max_requests)
+    log(f"load: {case.name}, {args.concurrency} connections for {args.duration:g} s")
+    history, outbox = written_rows(setup.editor)
+    cpu_before = CpuSnapshot.take(pid)
+    times, errors, elapsed = run_load(port, case, setup, args.duration, args.max_requests)
+    cpu_after = CpuSnapshot.take(pid)
+    cpu = cpu_after.cores_since(cpu_before, elapsed) if cpu_before and cpu_after else None
+    result = LoadResult(case, None, times, errors, elapsed, cpu)
+    history_after, outbox_after = written_rows(setup.editor)
+    result.history, result.outbox = history_after - history, outbox_after - outbox
+    log(
+        f"  {result.rate:.1f} req/s, p50 {result.measure.p50:.1f} ms, "
+        f"p95 {result.measure.p95:.1f} ms, errors {dict(errors) or 0}"
+    )
+    return result
+
+
+def run_patch_benchmark(args) -> list[LoadResult]:
+    """Measure each case in-process (statements, where the time goes), then under gunicorn
+    with `args.concurrency` connections; always undo the benchmark's writes at the end."""
+    log(f"setting up {args.concurrency} events per PATCH row, {args.subscribers:,} subscribers")
+    setup = patch_setup(args.concurrency, args.subscribers)
+    try:
+        cases = load_cases(setup, args.subscribers)
+        singles = []
+        for case, call in zip(cases, in_process_calls(setup, cases), strict=True):
+            log(f"in-process: {case.name}")
+            single, statements = measure_single(call, args.runs, args.warmups)
+            singles.append(single)
+            if case.method == "PATCH":
+                log(f"  {len(statements)} statements:")
+                for statement in statements:
+                    log("    " + (statement if len(statement) < 150 else statement[:147] + "..."))
+        results = []
+        with gunicorn_server(args.database_url, args.workers) as (port, pid):
+            for case, single in zip(cases, singles, strict=True):
+                result = measure_load(port, pid, case, setup, args)
+                result.single = single
+                results.append(result)
+        return results
+    finally:
+        log("putting the fill back")
+        cleanup_patch(setup.editor, setup.originals)
+
+
+def patch_checks(results: list[LoadResult], subscribers: int) -> list[tuple[str, bool, str]]:
+    """What must hold for the numbers to mean anything, and the flat-cost goal."""
+    patches = [r for r in results if r.case.method == "PATCH"]
+    light, heavy = patches
+    errors = sum(sum(r.errors.values()) for r in results)
+    return [
+        ("No errors under load", not errors, f"{errors} errors"),
+        (
+            "Every PATCH was a real change that wrote its history",
+            all(r.history == len(r.times) for r in patches),
+            "; ".join(f"{len(r.times):,} PATCHes, {r.history:,} history rows" for r in patches),
+        ),
+        (
+            f"A PATCH's statements don't grow with {subscribers:,} subscribers",
+            heavy.single.queries == light.single.queries,
+            f"{light.single.queries} vs {heavy.single.queries} statements, "
+            f"{outbox_per_request(light):.1f} vs {outbox_per_request(heavy):,.1f} outbox rows "
+            "per PATCH",
+        ),
+    ]
+
+
+def outbox_per_request(result: LoadResult) -> float:
+    return result.outbox / len(result.times) if result.times else 0.0
+
+
+def patch_tables(results: list[LoadResult], workers: int) -> str:
+    load = [
+        "| request | requests | errors | req/s | p50 ms | p95 ms | worker ms / request "
+        "| CPU ms / request: gunicorn / PostgreSQL | outbox rows / request "
+        "| CPU cores: gunicorn / PostgreSQL / load / other |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for r in results:
+        m, cpu = r.measure, r.cpu
+        cores = " / ".join(f"{c:.2f}" for c in cpu.values()) if cpu else "n/a"
+        # What a request costs in CPU, whoever else used the machine meanwhile.
+        per_request = (
+            " / ".join(f"{cpu[k] * 1000 / r.rate:.1f}" for k in ("gunicorn", "PostgreSQL"))
+            if cpu and r.times
+            else "n/a"
+        )
+        outbox = f"{outbox_per_request(r):,.1f}" if r.case.method == "PATCH" else "-"
+        load.append(
+            f"| {r.case.name} | {len(r.times):,} | {sum(r.errors.values())} | {r.rate:.1f} "
+            f"| {m.p50:.1f} | {m.p95:.1f} | {workers * 1000 / max(r.rate, 1e-9):.1f} "
+            f"| {per_request} | {outbox} | {cores} |"
+        )
+    single = [
+        "| request | SQL statements | p50 ms | in SQL ms | in COMMIT ms | rest (Python) ms "
+        "| response bytes |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        s = r.single
+        single.append(
+            f"| {r.case.name} | {s.queries} | {s.p50:.1f} | {s.sql:.1f} "
+            f"| {s.commit:.1f} | {s.python:.1f} | {s.size:,} |"
+        )
+    return "\n".join(load) + "\n\nOne request at a time, in-process:\n\n" + "\n".join(single)
+
+
+def patch_section(results: list[LoadResult], env: dict[str, str], args) -> str:
+    import gunicorn
+    from django.db import connection
+
+    env = dict(env)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            env["Database"] += f"; synchronous_commit {cursor.fetchone()[0]}"
+    conn_max_age = os.environ.get("DATABASE_CONN_MAX_AGE", "the default, 60")
+    env["Server"] = (
+        f"gunicorn {gunicorn.__version__}, {args.workers} sync workers, "
+        f"`config.wsgi:application` on 127.0.0.1, DEBUG off, TASKS_BACKEND=dummy, "
+        f"DATABASE_CONN_MAX_AGE {conn_max_age} s"
+    )
+    env["Load"] = (
+        f"{args.concurrency} concurrent connections from this machine (Python threads, "
+        f"`http.client`), {args.duration:g} s per row after a {WARMUP_SECONDS:g} s warm-up, "
+        f"at most {args.max_requests:,} requests per row; each PATCH connection changes its "
+        f"own event"
+    )
+    env["In-process"] = (
+        f"{args.runs} requests one at a time after {args.warmups} warm-ups (Django test client)"
+    )
+    env["Subscribers"] = (
+        f"the last row's {args.concurrency} events get {args.subscribers:,} extra subscribers each "
+        "for the run (removed after it)"
+    )
+    facts = "\n".join(f"- {key}: {value}" for key, value in env.items())
+    checks = "\n".join(
+        f"- **{'PASS' if ok else 'FAIL'}** {check}: {evidence}."
+        for check, ok, evidence in patch_checks(results, args.subscribers)
+    )
+    return (
+        f"### PATCH results\n\n{facts}\n\nUnder gunicorn:\n\n"
+        f"{patch_tables(results, args.workers)}\n\nChecks:\n\n{checks}\n"
+    )
+
+
+def patch_main(args, size: Size) -> None:
+    """The `--patch` part: PATCH throughput under gunicorn next to a trivial view."""
+    results = run_patch_benchmark(args)
+    section = patch_section(results, environment(args.database_url, size), args)
+    print(section)
+    if args.write_docs:
+        write_docs(section, PATCH_DOC_START, PATCH_DOC_END, PATCH_DOC_HEADING)
+    if not all(ok for _, ok, _ in patch_checks(results, args.subscribers)):
+        sys.exit(1)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -1021,15 +1684,49 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--write-docs", action="store_true", help="refresh the results in docs/PERFORMANCE.md"
     )
+    writes = parser.add_argument_group("PATCH throughput under gunicorn (--patch)")
+    writes.add_argument(
+        "--patch", action="store_true", help="measure writes under gunicorn instead of reads"
+    )
+    writes.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    writes.add_argument("--concurrency", type=int, default=8, help="concurrent connections")
+    writes.add_argument("--duration", type=float, default=15.0, help="seconds of load per row")
+    writes.add_argument(
+        "--max-requests", type=int, default=100_000, help="cap on the requests of one row"
+    )
+    writes.add_argument(
+        "--subscribers", type=int, default=1_000, help="subscribers of the last row's events"
+    )
     args = parser.parse_args(argv)
     if args.scale <= 0 or args.runs < 1 or args.warmups < 0:
         parser.error("--scale and --runs must be positive, --warmups not negative")
+    if not (
+        1 <= args.workers <= MAX_WORKERS
+        and 1 <= args.concurrency <= MAX_CONCURRENCY
+        and 0 < args.duration <= MAX_DURATION
+        and args.max_requests >= 1
+        and 1 <= args.subscribers <= 100_000
+    ):
+        parser.error(
+            f"--workers 1-{MAX_WORKERS}, --concurrency 1-{MAX_CONCURRENCY}, --duration up to "
+            f"{MAX_DURATION} s, --max-requests at least 1, --subscribers 1-100,000"
+        )
 
     if is_postgres(args.database_url):
         ensure_postgres_database(args.database_url)
+    if args.patch:
+        # As in the server: no email is sent during a request (the outbox is still written).
+        os.environ["TASKS_BACKEND"] = "dummy"
+        os.environ["EMAIL_URL"] = "dummymail://"
     configure_django(args.database_url)
     size = Size(args.scale)
     ensure_filled(size, args.refill)
+    if args.patch:
+        try:
+            patch_main(args, size)
+        except KeyboardInterrupt:
+            sys.exit("interrupted: the server is stopped and the fill put back")
+        return
     rows = run_benchmark(args.database_url, args.runs, args.warmups)
     env = environment(args.database_url, size)
     section = results_section(rows, env, args.runs, args.warmups)
