@@ -110,8 +110,9 @@ class Notification(models.Model):
     Status = NotificationStatus
 
     id = models.BigAutoField(primary_key=True)
+    # No index of its own: the unique (change_set, recipient) index starts with it.
     change_set = models.ForeignKey(
-        ChangeSet, on_delete=models.CASCADE, related_name="notifications"
+        ChangeSet, on_delete=models.CASCADE, related_name="notifications", db_index=False
     )
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
