@@ -6,12 +6,13 @@ of its ancestors (and, for a delete, of what the delete removed), once per perso
 actor, and delivery is queued only after the transaction commits.
 """
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from catalog.models import (
@@ -171,12 +172,18 @@ def _write_outbox(ctx, change_set, changes, subscribers) -> None:
         followed.pop(str(ctx.user.pk), None)
     if not followed:
         return
+    insert = _insert_outbox_postgresql if connection.vendor == "postgresql" else _insert_outbox
+    if insert(change_set, followed, timezone.now()):
+        transaction.on_commit(partial(_enqueue_delivery, str(change_set.pk)))
+
+
+def _insert_outbox(change_set, followed: Mapping[str, set], now) -> bool:
+    """One outbox row per active recipient with an address; True when any is immediate."""
     recipients = (
         User.objects.filter(pk__in=followed, is_active=True)
         .exclude(email="")
         .values_list("pk", "email_frequency")
     )
-    now = timezone.now()
     rows = [
         Notification(
             change_set=change_set,
@@ -188,8 +195,45 @@ def _write_outbox(ctx, change_set, changes, subscribers) -> None:
         for pk, frequency in recipients
     ]
     Notification.objects.bulk_create(rows)
-    if any(not row.digest for row in rows):
-        transaction.on_commit(partial(_enqueue_delivery, str(change_set.pk)))
+    return any(not row.digest for row in rows)
+
+
+def _insert_outbox_postgresql(change_set, followed: Mapping[str, set], now) -> bool:
+    """The same rows in one `INSERT ... SELECT` that picks the recipients itself.
+
+    A resource with a thousand subscribers would otherwise cost a thousand model instances
+    and ten thousand bound parameters; here it is two arrays, and the request's cost stays
+    nearly flat in the number of subscribers.
+    """
+    table = Notification._meta.db_table
+    users = User._meta.db_table
+    statement = f"""
+        WITH inserted AS (
+            INSERT INTO {table} (change_set_id, recipient_id, followed, digest, status,
+                                 attempts, next_attempt_at, last_error, created_at)
+            SELECT %s, u.id, f.followed::jsonb, u.email_frequency = %s, %s, 0, %s, '', %s
+            FROM unnest(%s::uuid[], %s::text[]) AS f(user_id, followed)
+            JOIN {users} u ON u.id = f.user_id
+            WHERE u.is_active AND u.email <> ''
+            RETURNING digest
+        )
+        SELECT coalesce(bool_or(NOT digest), false) FROM inserted
+    """
+    ids = list(followed)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            statement,
+            [
+                change_set.pk,
+                EmailFrequency.DAILY,
+                Notification.Status.PENDING,
+                now,
+                now,
+                ids,
+                [json.dumps(sorted(followed[pk])) for pk in ids],
+            ],
+        )
+        return cursor.fetchone()[0]
 
 
 def _enqueue_delivery(change_set_id: str) -> None:
