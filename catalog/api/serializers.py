@@ -48,6 +48,20 @@ def _ids(queryset, **kwargs):
     )
 
 
+def resource_fields(entity_type: str) -> list[str]:
+    """A kind's fields: the read-only record, then what the model lets a client change
+    (`EDITABLE_FIELDS`), then `owners_groups`, accepted empty for older clients."""
+    return [
+        "id",
+        "created_at",
+        "updated_at",
+        "entity_type",
+        "integration",
+        *EDITABLE_FIELDS[entity_type],
+        "owners_groups",
+    ]
+
+
 #: Formats timestamps in to_representation; one instance, not a field lookup per row.
 TIMESTAMP = serializers.DateTimeField()
 
@@ -94,17 +108,7 @@ class ResourceSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Resource
-        # What a client may write is the model's declaration (EDITABLE_FIELDS); an event
-        # property's own fields are added by its serializer.
-        fields = [
-            "id",
-            "created_at",
-            "updated_at",
-            "entity_type",
-            "integration",
-            *EDITABLE_FIELDS[EntityType.EVENT],
-            "owners_groups",
-        ]
+        fields = resource_fields(EntityType.EVENT)
         read_only_fields = ["id", "created_at", "updated_at", "entity_type"]
         list_serializer_class = ResourceListSerializer
         # Unique titles and parent rules are checked by the service (one place for every
@@ -151,15 +155,7 @@ class EventCategorySerializer(ResourceSerializer):
     """Categories have no parent; `integration` is required on create."""
 
     class Meta(ResourceSerializer.Meta):
-        fields = [
-            "id",
-            "created_at",
-            "updated_at",
-            "entity_type",
-            "integration",
-            *EDITABLE_FIELDS[EntityType.EVENT_CATEGORY],
-            "owners_groups",
-        ]
+        fields = resource_fields(EntityType.EVENT_CATEGORY)
 
 
 class EventSerializer(ResourceSerializer):
@@ -186,15 +182,7 @@ class EventPropertySerializer(EventSerializer):
     examples = serializers.ListField(child=serializers.JSONField(), allow_null=True, required=False)
 
     class Meta(EventSerializer.Meta):
-        fields = [
-            "id",
-            "created_at",
-            "updated_at",
-            "entity_type",
-            "integration",
-            *EDITABLE_FIELDS[EntityType.EVENT_PROPERTY],
-            "owners_groups",
-        ]
+        fields = resource_fields(EntityType.EVENT_PROPERTY)
 
 
 @extend_schema_field(EventPropertySerializer)
