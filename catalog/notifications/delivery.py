@@ -220,10 +220,15 @@ def deliver_due(*, change_set_id=None, now: datetime | None = None) -> DeliveryR
             logger.warning("deliver_due: %r is not a change set id", change_set_id)
             return DeliveryReport()
     report = DeliveryReport()
+    summaries: dict = {}  # one per change set and followed resources, shared by recipients
+
+    def build(_recipient, rows):
+        return change_email(rows[0], summaries=summaries)
+
     while ids := claim(queryset, now=start):
         rows = _load(ids)
         groups = {row.pk: [row] for row in rows}
-        _deliver(groups, lambda _recipient, rows: change_email(rows[0]), clock=clock, report=report)
+        _deliver(groups, build, clock=clock, report=report)
     return report
 
 

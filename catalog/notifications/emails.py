@@ -288,9 +288,20 @@ def _message(
     return message
 
 
-def change_email(notification: Notification) -> EmailMultiAlternatives:
-    """The email of one notification row: what its change set changed."""
-    summary = summarize(notification.change_set, notification.followed)
+def change_email(
+    notification: Notification, *, summaries: dict | None = None
+) -> EmailMultiAlternatives:
+    """The email of one notification row: what its change set changed.
+
+    `summaries` lets a sender reuse one summary (its diffs rendered once) for every recipient
+    of a change set who follows the same resources.
+    """
+    key = (notification.change_set_id, tuple(sorted(map(str, notification.followed or []))))
+    summary = summaries.get(key) if summaries is not None else None
+    if summary is None:
+        summary = summarize(notification.change_set, notification.followed)
+        if summaries is not None:
+            summaries[key] = summary
     return _message(
         recipient=notification.recipient,
         subject=f"{SUBJECT_PREFIX} {summary.phrase}",

@@ -8,7 +8,7 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from catalog.models import ChangeAction, EmailFrequency, Notification
-from catalog.notifications import delivery
+from catalog.notifications import delivery, emails
 from catalog.notifications.delivery import (
     CLAIM_TIMEOUT,
     MAX_ATTEMPTS,
@@ -165,10 +165,10 @@ def test_an_email_that_cannot_be_built_does_not_stop_the_batch(smtp, monkeypatch
     event_change([follower("alice"), follower("broken"), follower("carol")])
     build = delivery.change_email
 
-    def fragile(notification):
+    def fragile(notification, **kwargs):
         if notification.recipient.username == "broken":
             raise ValueError("bad data")
-        return build(notification)
+        return build(notification, **kwargs)
 
     monkeypatch.setattr(delivery, "change_email", fragile)
 
@@ -289,3 +289,23 @@ def test_deleted_resources_are_mailed_without_a_link(smtp):
     assert message["Subject"] == '[Event Catalog] Event "Legacy Checkout" deleted'
     assert "/admin/catalog/resource/" not in message.text
     assert "/admin/catalog/resource/" not in message.html
+
+
+def test_recipients_of_one_change_set_share_its_summary(smtp, monkeypatch):
+    """The diff of a change set is rendered once, not once per recipient."""
+    event_change([follower(f"reader{n}") for n in range(5)])
+    calls = []
+    summarize = emails.summarize
+
+    def counting(change_set, followed=()):
+        calls.append(change_set.pk)
+        return summarize(change_set, followed)
+
+    monkeypatch.setattr(emails, "summarize", counting)
+
+    report = deliver_due()
+
+    assert report.sent == 5 and len(smtp.messages) == 5
+    assert len(calls) == 1
+    recipients = {to for m in smtp.messages for to in m.rcpt_tos}
+    assert recipients == {f"reader{n}@example.com" for n in range(5)}
