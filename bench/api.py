@@ -56,10 +56,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate, islice
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
+
+from common import DOCS_PATH, ensure_postgres_database, is_postgres, log, machine, write_section
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DOCS_PATH = BASE_DIR / "docs" / "PERFORMANCE.md"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/event_catalog_bench"
 
 #: Bump when the generator changes, so an old fill is not reused for new numbers.
@@ -182,30 +183,6 @@ def configure_django(database_url: str) -> None:
     import django
 
     django.setup()
-
-
-def is_postgres(database_url: str) -> bool:
-    return urlsplit(database_url).scheme in {"postgres", "postgresql", "pgsql", "psql"}
-
-
-def ensure_postgres_database(database_url: str) -> None:
-    """Create the benchmark database if it is missing, so one command is enough."""
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(database_url)
-    name = parts.path.lstrip("/")
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            log(f"creating database {name}")
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def log(message: str) -> None:
-    """Progress goes to stderr, so stdout holds only the report."""
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 # --- filling the database -----------------------------------------------------------------
@@ -963,22 +940,11 @@ def environment(database_url: str, size: Size) -> dict[str, str]:
         for name, (table, _) in M2M_TABLES.items():
             cursor.execute(f"SELECT count(*) FROM {table}")
             m2m[name] = cursor.fetchone()[0]
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    memory = subprocess.run(["free", "-h"], capture_output=True, text=True).stdout.split()
-    total = memory[memory.index("Mem:") + 1] if "Mem:" in memory else "?"
-    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
     links = ", ".join(f"{n:,} {name}" for name, n in m2m.items() if n)
     return {
         "Command": "`" + shlex.join(["uv", "run", "python", "bench/api.py", *sys.argv[1:]]) + "`",
         "Date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "Machine": f"{nproc} cores (`nproc`), {total} RAM (`free -h`), {cpu}",
+        "Machine": machine(),
         "Software": (
             f"Python {platform.python_version()}, Django {django.get_version()}, "
             f"{platform.system()} {platform.release()}"
@@ -1022,15 +988,7 @@ def results_section(rows: list[Row], env: dict[str, str], runs: int, warmups: in
 
 
 def write_docs(section: str, start: str = DOC_START, end: str = DOC_END, heading: str = "") -> None:
-    """Replace the results between the markers, keeping the hand-written rest of the page;
-    missing markers are appended (after `heading`) at the end."""
-    text = DOCS_PATH.read_text() if DOCS_PATH.exists() else DOC_SKELETON
-    if start not in text or end not in text:
-        text = text.rstrip() + f"\n\n{heading}{start}\n{end}\n"
-    before, rest = text.split(start, 1)
-    after = rest.split(end, 1)[1]
-    DOCS_PATH.parent.mkdir(parents=True, exist_ok=True)
-    DOCS_PATH.write_text(f"{before}{start}\n{section}{end}{after}")
+    write_section(section, start, end, heading=heading, skeleton=DOC_SKELETON)
     log(f"wrote {DOCS_PATH.relative_to(BASE_DIR)}")
 
 

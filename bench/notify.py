@@ -59,10 +59,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from common import DOCS_PATH, ensure_postgres_database, is_postgres, log, machine, write_section
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DOCS_PATH = BASE_DIR / "docs" / "PERFORMANCE.md"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/event_catalog_bench_notify"
 DOC_START = "<!-- bench:notify:start -->"
 DOC_END = "<!-- bench:notify:end -->"
@@ -79,11 +79,6 @@ NAIVE_BUDGET = 12.0
 FLAT_SHARE = 0.9
 #: Seconds to wait for the SMTP server to receive what it should, before giving up.
 SMTP_WAIT = 120.0
-
-
-def log(message: str) -> None:
-    """Progress goes to stderr, so stdout holds only the report."""
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 # --- the SMTP server: a subprocess of this script --------------------------------------------
@@ -229,27 +224,6 @@ class SmtpServer:
 
 
 # --- configuration ---------------------------------------------------------------------------
-
-
-def is_postgres(database_url: str) -> bool:
-    return urlsplit(database_url).scheme in {"postgres", "postgresql", "pgsql", "psql"}
-
-
-def ensure_postgres_database(database_url: str) -> None:
-    """Create the benchmark database if it is missing, so one command is enough."""
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(database_url)
-    if parts.hostname not in {"127.0.0.1", "localhost"}:
-        raise SystemExit("This benchmark only talks to a database on 127.0.0.1.")
-    name = parts.path.lstrip("/")
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            log(f"creating database {name}")
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def configure_django(database_url: str, smtp_port: int) -> None:
@@ -984,7 +958,7 @@ def conclusions(
         f"while smtplib sends the same messages, built beforehand, over one "
         f"connection in {raw.seconds:.2f} s ({raw.rate:,.0f} emails/s). Per email "
         f"`deliver_due()` spends {per_email:.1f} ms: {build:.1f} ms building it (two templates "
-        f"per recipient; the change set's summary and diffs are also recomputed for each), "
+        f"per recipient, the change set's summary rendered once for all of them), "
         f"{serialize:.1f} ms serializing MIME, {smtp:.1f} ms in SMTP and {record:.1f} ms "
         f"recording it (an UPDATE and a commit per email in `mark_sent`).",
     ]
@@ -1003,17 +977,6 @@ def environment(database_url: str, load: tuple[float, ...]) -> dict[str, str]:
             database += f" (synchronous_commit {cursor.fetchone()[0]})"
         else:
             database = f"SQLite {sqlite3.sqlite_version} (WAL, synchronous=NORMAL)"
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    memory = subprocess.run(["free", "-h"], capture_output=True, text=True).stdout.split()
-    total = memory[memory.index("Mem:") + 1] if "Mem:" in memory else "?"
-    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
     packages = ", ".join(
         f"{name} {version(name)}"
         for name in ("djangorestframework", "django-tasks", "psycopg", "aiosmtpd")
@@ -1023,7 +986,7 @@ def environment(database_url: str, load: tuple[float, ...]) -> dict[str, str]:
         "Command": f"`{shlex.join(['uv', 'run', 'python', 'bench/notify.py', *sys.argv[1:]])}`",
         "Date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "Machine": (
-            f"{nproc} cores (`nproc`), {total} RAM (`free -h`), {cpu}; 1-minute load average "
+            f"{machine()}; 1-minute load average "
             f"{load[0]:.2f} at the start, {end[0]:.2f} at the end"
         ),
         "Software": (
@@ -1087,14 +1050,7 @@ def section(
 
 
 def write_docs(text: str) -> None:
-    """Replace what is between this benchmark's markers, appending them if missing; the rest of
-    the page (other benchmarks' sections) stays as it is."""
-    page = DOCS_PATH.read_text() if DOCS_PATH.exists() else "# Performance\n"
-    if DOC_START not in page or DOC_END not in page:
-        page = page.rstrip() + f"\n\n{DOC_START}\n{DOC_END}\n"
-    before, rest = page.split(DOC_START, 1)
-    after = rest.split(DOC_END, 1)[1]
-    DOCS_PATH.write_text(f"{before}{DOC_START}\n{text}{DOC_END}{after}")
+    write_section(text, DOC_START, DOC_END)
     log(f"wrote {DOCS_PATH.relative_to(BASE_DIR)}")
 
 
