@@ -239,3 +239,17 @@ def test_a_command_acts_as_the_system():
         "System",
     )
     assert [n.recipient for n in Notification.objects.all()] == [follower]
+
+
+def test_a_request_without_a_user_may_not_write(rf):
+    """Only `for_system` gives every permission; an anonymous request's context has none."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.core.exceptions import PermissionDenied
+
+    request = rf.post("/")
+    request.user = AnonymousUser()
+    ctx = ChangeContext.for_request(request, "web")
+    assert not ctx.is_system and ctx.actor_name == "Anonymous"
+    with pytest.raises(PermissionDenied):
+        resource_update(ctx=ctx, resource=EventFactory(), data={"pii": True})
+    assert not ChangeSet.objects.exists()

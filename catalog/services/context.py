@@ -29,6 +29,9 @@ class ChangeContext:
     request_id: str = field(default_factory=new_request_id)
     #: Ingestion discovery records history but emails nobody.
     notify: bool = True
+    #: An operator's command or a background job: every permission. Only `for_system` sets it,
+    #: so a request without a user is never mistaken for the system.
+    system: bool = False
 
     @classmethod
     def for_request(cls, request, source: str) -> "ChangeContext":
@@ -43,9 +46,10 @@ class ChangeContext:
             request_id = given if _REQUEST_ID.match(given) else new_request_id()
             request._change_request_id = request_id
         auth = getattr(request, "auth", None)
+        user = getattr(request, "user", None)
         return cls(
             source=source,
-            user=request.user if request.user.is_authenticated else None,
+            user=user if user is not None and user.is_authenticated else None,
             api_key=auth if isinstance(auth, ApiKey) else None,
             request_id=request_id,
         )
@@ -53,11 +57,11 @@ class ChangeContext:
     @classmethod
     def for_system(cls, source: str = ChangeSource.COMMAND, **kwargs) -> "ChangeContext":
         """An operator's command or a background job: no user, every permission."""
-        return cls(source=source, **kwargs)
+        return cls(source=source, system=True, **kwargs)
 
     @property
     def is_system(self) -> bool:
-        return self.user is None and self.integration is None
+        return self.system
 
     @property
     def actor_name(self) -> str:
@@ -65,4 +69,4 @@ class ChangeContext:
             return str(self.user)
         if self.integration is not None:
             return f"Integration {self.integration.name}"
-        return "System"
+        return "System" if self.system else "Anonymous"
