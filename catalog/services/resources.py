@@ -107,6 +107,11 @@ def write_m2m(resource_pk, field: str, old: Iterable[str], new: Iterable[str]) -
         )
 
 
+def _subscribers(relations: Mapping) -> dict:
+    """Resource id -> its subscribers' ids, from `relation_ids_of`."""
+    return {pk: related["subscribers"] for pk, related in relations.items()}
+
+
 def _m2m_after(data: Mapping[str, Any], before: Mapping[str, list]) -> dict[str, list[str]]:
     """The M2M sets after the change; owners who are new become subscribers (they may
     unsubscribe later)."""
@@ -145,9 +150,8 @@ def resource_create(*, ctx: ChangeContext, entity_type: str, data: Mapping[str, 
         write_m2m(resource.pk, name, (), pks)
     resource.relation_ids = {name: list(pks) for name, pks in m2m.items()}
 
-    ancestors = _ancestors(resource) if parent is not None else []
-    subscribers = relation_ids_of(ancestors)
-    subscribers = {pk: rel["subscribers"] for pk, rel in subscribers.items()}
+    ancestors = _ancestors(resource)
+    subscribers = _subscribers(relation_ids_of(ancestors))
     subscribers[resource.pk] = m2m["subscribers"]
     record_changes(
         ctx,
@@ -209,7 +213,7 @@ def resource_update(*, ctx: ChangeContext, resource: Resource, data: Mapping[str
         new_ancestors = _ancestors(Resource.objects.select_related("parent").get(pk=current.pk))
         relations.update(relation_ids_of(set(new_ancestors) - set(relations)))
         ancestors = list(dict.fromkeys([*ancestors, *new_ancestors]))
-    subscribers = {pk: rel["subscribers"] for pk, rel in relations.items()}
+    subscribers = _subscribers(relations)
     subscribers[current.pk] = m2m["subscribers"]
     record_changes(
         ctx,
@@ -271,7 +275,7 @@ def resources_bulk_update(
     record_changes(
         ctx,
         changes,
-        subscribers={pk: rel["subscribers"] for pk, rel in relations.items()},
+        subscribers=_subscribers(relations),
     )
     return len(changed)
 
@@ -313,7 +317,7 @@ def resources_bulk_delete(*, ctx: ChangeContext, resources: Iterable) -> int:
     record_changes(
         ctx,
         changes,
-        subscribers={pk: rel["subscribers"] for pk, rel in relations.items()},
+        subscribers=_subscribers(relations),
     )
     return len(rows)
 
