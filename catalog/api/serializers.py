@@ -14,6 +14,7 @@ from catalog.models import (
     Integration,
     Resource,
     ResourceChange,
+    Role,
     Tag,
     Team,
     User,
@@ -185,6 +186,45 @@ class EventPropertySerializer(EventSerializer):
         fields = resource_fields(EntityType.EVENT_PROPERTY)
 
 
+class EventPropertyCreateSerializer(EventPropertySerializer):
+    """`POST /event/property` as existing clients send it: `type`, `is_required` and `enum`
+    stand for `data_type`, `required` and `allowed_values`."""
+
+    #: The client's name -> the catalog's.
+    ALIASES = {"type": "data_type", "is_required": "required", "enum": "allowed_values"}
+
+    type = serializers.ChoiceField(
+        choices=DataType.choices, write_only=True, required=False, help_text="= data_type"
+    )
+    is_required = serializers.BooleanField(write_only=True, required=False, help_text="= required")
+    enum = serializers.ListField(
+        child=serializers.JSONField(),
+        allow_null=True,
+        write_only=True,
+        required=False,
+        help_text="= allowed_values: null or a list.",
+    )
+
+    class Meta(EventPropertySerializer.Meta):
+        fields = [*EventPropertySerializer.Meta.fields, "type", "is_required", "enum"]
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        for alias, name in self.ALIASES.items():
+            if alias in attrs:
+                value = attrs.pop(alias)
+                attrs.setdefault(name, value)
+        return attrs
+
+
+#: The serializer of each kind, for routes that serve every kind.
+SERIALIZER_BY_KIND = {
+    EntityType.EVENT_CATEGORY: EventCategorySerializer,
+    EntityType.EVENT: EventSerializer,
+    EntityType.EVENT_PROPERTY: EventPropertySerializer,
+}
+
+
 @extend_schema_field(EventPropertySerializer)
 class AnyResourceSerializer(ResourceSerializer):
     """A resource of any kind, as the generic resource query returns it."""
@@ -212,40 +252,104 @@ class TeamSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
 class IntegrationSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     teams = _ids(Team.objects.all(), many=True, required=False)
+    credentials = serializers.DictField(
+        write_only=True,
+        required=False,
+        help_text="Accepted empty for existing clients: Event Catalog connects to no source.",
+    )
 
     class Meta:
         model = Integration
-        fields = ["id", "name", "type", "description", "teams", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "type",
+            "description",
+            "teams",
+            "credentials",
+            "created_at",
+            "updated_at",
+        ]
+
+    def validate_credentials(self, value: dict) -> dict:
+        if value:
+            raise serializers.ValidationError(
+                "Event Catalog connects to no source with credentials: trackers send events "
+                "to it instead. Leave `credentials` out or send {}."
+            )
+        return value
+
+    def validate(self, attrs):
+        attrs.pop("credentials", None)
+        return attrs
 
 
-class UserSerializer(serializers.ModelSerializer):
-    """A user as others see them; the email address only for editors, admins and oneself."""
+#: What every user answer has; the profile adds the user's own settings.
+USER_FIELDS = ["id", "username", "email", "first_name", "last_name", "role", "is_active", "teams"]
 
-    teams = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    email = serializers.EmailField(
-        read_only=True, allow_null=True, help_text="Null unless you may see it."
+
+class UserSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """A user as others see them (the email address only for editors, admins and oneself),
+    and as admins create and change them: name, email, role and teams.
+
+    A new user's username is their email address; `role` takes Admin, Editor or Viewer in any
+    case. `user_groups` is accepted empty for existing clients.
+    """
+
+    teams = _ids(Team.objects.all(), many=True, required=False, help_text="Team ids.")
+    email = serializers.EmailField(help_text="Null unless you may see it.")
+    role = serializers.CharField(help_text="admin, editor or viewer (any case).")
+    user_groups = serializers.ListField(
+        required=False,
+        max_length=0,
+        error_messages={"max_length": "Groups are not supported yet; use `teams`."},
+        help_text="Always empty: use teams.",
     )
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        request = self.context.get("request")
-        if not may_see_email(getattr(request, "user", None), instance):
-            data["email"] = None
-        return data
 
     class Meta:
         model = User
-        fields = [
-            "id",
-            "username",
-            "email",
-            "first_name",
-            "last_name",
-            "role",
-            "is_active",
-            "teams",
-        ]
-        read_only_fields = fields
+        fields = [*USER_FIELDS, "user_groups"]
+        read_only_fields = ["id", "username", "is_active"]
+        extra_kwargs = {"first_name": {"required": False}, "last_name": {"required": False}}
+
+    def validate_role(self, value: str) -> str:
+        role = value.strip().lower()
+        if role == "guest":
+            raise serializers.ValidationError(
+                "Guest users are not supported; a viewer reads published resources only."
+            )
+        if role not in Role.values:
+            raise serializers.ValidationError("Must be Admin, Editor or Viewer.")
+        return role
+
+    def validate_email(self, value: str) -> str:
+        taken = User.objects.filter(email__iexact=value)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise serializers.ValidationError("A user with this email address already exists.")
+        return value
+
+    def validate(self, attrs):
+        attrs.pop("user_groups", None)
+        return attrs
+
+    def to_representation(self, instance):
+        request = self.context.get("request")
+        data = {
+            "id": str(instance.pk),
+            "username": instance.username,
+            "email": instance.email
+            if may_see_email(getattr(request, "user", None), instance)
+            else None,
+            "first_name": instance.first_name,
+            "last_name": instance.last_name,
+            "role": instance.role,
+            "is_active": instance.is_active,
+            "teams": [str(team.pk) for team in instance.teams.all()],
+            "user_groups": [],
+        }
+        return data
 
 
 class ProfileSerializer(StrictFieldsMixin, serializers.ModelSerializer):
@@ -255,10 +359,8 @@ class ProfileSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = [*UserSerializer.Meta.fields, "email_frequency"]
-        read_only_fields = [
-            f for f in UserSerializer.Meta.fields if f not in ("first_name", "last_name")
-        ]
+        fields = [*USER_FIELDS, "email_frequency"]
+        read_only_fields = [f for f in USER_FIELDS if f not in ("first_name", "last_name")]
 
 
 class ApiKeySerializer(StrictFieldsMixin, serializers.ModelSerializer):

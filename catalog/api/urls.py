@@ -21,12 +21,18 @@ router.register("integration/integrations", views.IntegrationViewSet, basename="
 router.register("tag/tags", views.TagViewSet, basename="tag")
 router.register("collection/collections", views.CollectionViewSet, basename="collection")
 router.register("team/teams", views.TeamViewSet, basename="team")
+router.register("auth/teams", views.TeamViewSet, basename="auth-team")
 router.register("user/users", views.UserViewSet, basename="user")
 router.register("user/api_keys", views.ApiKeyViewSet, basename="api-key")
+# Last of the user routes: its ids are UUIDs only, so it never takes "me" or "users".
+router.register("user", views.UserViewSet, basename="workspace-user")
 
 urlpatterns = [
     re_path(r"^user/me/?$", views.MeView.as_view(), name="user-me"),
     re_path(r"^resource/catalog/?$", views.ResourceQueryView.as_view(), name="resource-catalog"),
+    re_path(
+        r"^event/property/?$", views.EventPropertyCreateView.as_view(), name="event-property-create"
+    ),
     re_path(
         r"^resource/all/(?P<pk>[^/.]+)/?$",
         views.ResourceDetailView.as_view(),

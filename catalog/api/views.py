@@ -39,6 +39,9 @@ from catalog.services.context import ChangeContext
 from catalog.services.errors import InUse
 from catalog.services.resources import resource_create, resource_delete, resource_update
 from catalog.services.workspace import (
+    user_create,
+    user_deactivate,
+    user_update,
     user_update_profile,
     workspace_object_create,
     workspace_object_delete,
@@ -87,6 +90,31 @@ def call_service(function, **kwargs):
         raise Conflict(str(error)) from error
 
 
+def create_resource(request, serializer, entity_type: str) -> None:
+    """Create a resource of `entity_type` from a valid serializer; a null integration means
+    the parent's."""
+    data = dict(serializer.validated_data)
+    if data.get("integration", False) is None:
+        del data["integration"]
+    serializer.instance = call_service(
+        resource_create, ctx=change_context(request), entity_type=entity_type, data=data
+    )
+
+
+def update_resource(request, serializer) -> None:
+    """Apply a valid PATCH; the resource's own integration (or null) is no change."""
+    data = dict(serializer.validated_data)
+    integration = data.get("integration", False)
+    if (
+        integration is None
+        or getattr(integration, "pk", None) == serializer.instance.integration_id
+    ):
+        del data["integration"]
+    serializer.instance = call_service(
+        resource_update, ctx=change_context(request), resource=serializer.instance, data=data
+    )
+
+
 def deleted(pk) -> Response:
     """The seed answers a delete with 200 and a small body."""
     return Response({"id": str(pk), "deleted": True}, status=status.HTTP_200_OK)
@@ -122,30 +150,10 @@ class ResourceViewSet(CatalogViewSet):
         return resources_visible_to(self.request.user, self.entity_type).order_by("title", "id")
 
     def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        if data.get("integration", False) is None:
-            del data["integration"]  # null: the parent's integration
-        serializer.instance = call_service(
-            resource_create,
-            ctx=change_context(self.request),
-            entity_type=self.entity_type,
-            data=data,
-        )
+        create_resource(self.request, serializer, self.entity_type)
 
     def perform_update(self, serializer):
-        data = dict(serializer.validated_data)
-        integration = data.get("integration", False)
-        if (
-            integration is None
-            or getattr(integration, "pk", None) == serializer.instance.integration_id
-        ):
-            del data["integration"]  # the same integration (or null, "keep it"): no change
-        serializer.instance = call_service(
-            resource_update,
-            ctx=change_context(self.request),
-            resource=serializer.instance,
-            data=data,
-        )
+        update_resource(self.request, serializer)
 
     def perform_destroy(self, instance):
         call_service(resource_delete, ctx=change_context(self.request), resource=instance)
@@ -227,30 +235,42 @@ class EventPropertyViewSet(ResourceViewSet):
     serializer_class = s.EventPropertySerializer
 
 
-@extend_schema(
-    summary="Query resources",
-    description=(
-        "Every kind of resource, filtered by a JSON `filter` and sorted by a JSON `sort`. "
-        "Field operators: exact, contains, in, is_set, gte, lte; logical: and, or, not with "
-        "`operands`, nested freely. Results are paged at most 10,000 deep."
+KIND_CHOICES = ", ".join(EntityType.values)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="Query resources",
+        description=(
+            "Every kind of resource, filtered by a JSON `filter` and sorted by a JSON `sort`. "
+            "Field operators: exact, contains, in, is_set, gte, lte; logical: and, or, not "
+            "with `operands`, nested freely. Results are paged at most 10,000 deep."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "filter",
+                OpenApiTypes.STR,
+                description='e.g. {"operator":"exact","field":"type","value":"event"}',
+            ),
+            OpenApiParameter(
+                "sort",
+                OpenApiTypes.STR,
+                description='e.g. {"field":"updated_at","order":"desc","tie_breaker":"id"}',
+            ),
+        ],
+        responses={200: s.AnyResourceSerializer(many=True), 400: ERRORS[400], **READ_ERRORS},
     ),
-    parameters=[
-        OpenApiParameter(
-            "filter",
-            OpenApiTypes.STR,
-            description='e.g. {"operator":"exact","field":"type","value":"event"}',
-        ),
-        OpenApiParameter(
-            "sort",
-            OpenApiTypes.STR,
-            description='e.g. {"field":"updated_at","order":"desc","tie_breaker":"id"}',
-        ),
-    ],
-    responses={200: s.AnyResourceSerializer(many=True), 400: ERRORS[400], **READ_ERRORS},
+    post=extend_schema(
+        summary="Create a resource of any kind",
+        description=f"`entity_type` says which: {KIND_CHOICES}; then the kind's fields.",
+        request=s.AnyResourceSerializer,
+        responses={201: s.AnyResourceSerializer, **WRITE_ERRORS},
+    ),
 )
 @extend_schema(tags=["Resources"])
-class ResourceQueryView(generics.ListAPIView):
+class ResourceQueryView(generics.ListCreateAPIView):
     serializer_class = s.AnyResourceSerializer
+    policy_model = Resource
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -264,18 +284,86 @@ class ResourceQueryView(generics.ListAPIView):
         except ResourceQueryError as error:
             raise ValidationError({"detail": str(error)}) from error
 
+    def _kind(self) -> str:
+        kind = self.request.data.get("entity_type") if isinstance(self.request.data, dict) else None
+        if kind not in EntityType.values:
+            raise ValidationError({"entity_type": [f"Must be one of {KIND_CHOICES}."]})
+        return kind
 
-@extend_schema(
-    summary="Get any resource by id", responses={200: s.AnyResourceSerializer, **ONE_ERRORS}
+    def get_serializer_class(self):
+        if self.request is not None and self.request.method == "POST":
+            return s.SERIALIZER_BY_KIND[self._kind()]
+        return super().get_serializer_class()
+
+    def perform_create(self, serializer):
+        create_resource(self.request, serializer, self._kind())
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="Get any resource by id", responses={200: s.AnyResourceSerializer, **ONE_ERRORS}
+    ),
+    patch=extend_schema(
+        summary="Update any resource",
+        description="Change the given fields; lists of ids replace the current sets.",
+        request=s.AnyResourceSerializer,
+        responses={200: s.AnyResourceSerializer, **CHANGE_ERRORS},
+    ),
+    delete=extend_schema(
+        summary="Delete any resource",
+        description="Delete the resource and everything under it.",
+        responses={200: s.DeletedSerializer, **DELETE_ERRORS},
+    ),
 )
 @extend_schema(tags=["Resources"])
-class ResourceDetailView(generics.RetrieveAPIView):
+class ResourceDetailView(generics.RetrieveUpdateDestroyAPIView):
     serializer_class = s.AnyResourceSerializer
+    policy_model = Resource
+    http_method_names = ["get", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Resource.objects.none()
         return resources_visible_to(self.request.user)
+
+    def get_serializer_class(self):
+        instance = getattr(self, "_instance", None)
+        if instance is not None:
+            return s.SERIALIZER_BY_KIND[instance.entity_type]
+        return super().get_serializer_class()
+
+    def get_object(self):
+        self._instance = super().get_object()
+        return self._instance
+
+    def update(self, request, *args, **kwargs):
+        kwargs["partial"] = True
+        return super().update(request, *args, **kwargs)
+
+    def perform_update(self, serializer):
+        update_resource(self.request, serializer)
+
+    def destroy(self, request, *args, **kwargs):
+        instance = self.get_object()
+        call_service(resource_delete, ctx=change_context(request), resource=instance)
+        return deleted(instance.pk)
+
+
+@extend_schema(
+    summary="Create event property (client alias)",
+    description=(
+        "The route existing clients create properties with: `type`, `is_required` and `enum` "
+        "stand for `data_type`, `required` and `allowed_values`."
+    ),
+    responses={201: s.EventPropertySerializer, **WRITE_ERRORS},
+)
+@extend_schema(tags=["Events"])
+class EventPropertyCreateView(generics.CreateAPIView):
+    serializer_class = s.EventPropertyCreateSerializer
+    policy_model = Resource
+
+    def perform_create(self, serializer):
+        create_resource(self.request, serializer, EntityType.EVENT_PROPERTY)
 
 
 def _workspace_docs(noun: str, plural: str, serializer, *, write: str):
@@ -363,27 +451,45 @@ class IntegrationViewSet(WorkspaceViewSet):
     filterset_fields = {"name": ["exact"], "type": ["exact"]}
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="List users", responses={200: s.UserSerializer(many=True), **READ_ERRORS}
-    ),
-    retrieve=extend_schema(
-        summary="Get user by id", responses={200: s.UserSerializer, **ONE_ERRORS}
-    ),
-)
+@_workspace_docs("user", "users", s.UserSerializer, write="admin")
 @extend_schema(tags=["Users"])
-class UserViewSet(viewsets.ReadOnlyModelViewSet):
-    """Users, to find the ids for owners and subscribers. Managed in the admin."""
+class UserViewSet(CatalogViewSet):
+    """Users: everyone reads them (email addresses only for editors and admins); admins add,
+    change and remove them. Removing deactivates: the user can't log in or use keys, leaves
+    the lists, and keeps their name in the history."""
 
     queryset = User.objects.filter(is_active=True).prefetch_related("teams")
     serializer_class = s.UserSerializer
+    policy_model = User
     filterset_fields = {"username": ["exact"], "email": ["exact"], "role": ["exact"]}
+    # Only ids: /user/me, /user/users and /user/api_keys are routes of their own.
+    lookup_value_regex = "[0-9a-fA-F-]{32,36}"
 
     def filter_queryset(self, queryset):
         # Filtering by address would tell a viewer whose address it is.
         if "email" in self.request.query_params and not may_see_email(self.request.user, None):
             raise ValidationError({"email": ["Only editors and admins can filter by email."]})
         return super().filter_queryset(queryset)
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = call_service(
+            user_create,
+            ctx=change_context(self.request),
+            username=data["email"],
+            **data,
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = call_service(
+            user_update,
+            ctx=change_context(self.request),
+            user=serializer.instance,
+            data=serializer.validated_data,
+        )
+
+    def perform_destroy(self, instance):
+        call_service(user_deactivate, ctx=change_context(self.request), user=instance)
 
 
 @extend_schema_view(

@@ -6,7 +6,7 @@ already changed), ask the policy, lock the row, and validate once; what each mod
 caller change is its `EDITABLE_FIELDS`.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -84,12 +84,13 @@ def user_create(
     email: str = "",
     password: str | None = None,
     is_staff: bool | None = None,
+    teams: Iterable | None = None,
     **data: Any,
 ) -> User:
     """Create a user; without a password the account can only use API keys.
 
     Editors and admins are always staff (see `User.save`); `is_staff` lets a viewer look
-    around the Django admin too.
+    around the Django admin too. `teams` makes the user a member of those teams.
     """
     ensure_for(ctx, Action.ADD, User)
     user = User(username=username, email=email, role=role, is_staff=bool(is_staff))
@@ -97,7 +98,27 @@ def user_create(
         user.set_password(password)
     else:
         user.set_unusable_password()
-    return _save(user, data, exclude=["password"])
+    user = _save(user, data, exclude=["password"])
+    if teams is not None:
+        user.teams.set(teams)
+    return user
+
+
+def user_update(*, ctx: ChangeContext, user: User, data: Mapping[str, Any]) -> User:
+    """Change a user's fields (`User.EDITABLE_FIELDS`) and, with `teams`, their teams."""
+    data = dict(data)
+    teams = data.pop("teams", None)
+    with transaction.atomic():
+        user = workspace_object_update(ctx=ctx, obj=user, data=data)
+        if teams is not None:
+            user.teams.set(teams)
+    return user
+
+
+def user_deactivate(*, ctx: ChangeContext, user: User) -> User:
+    """Take a user out of the workspace without deleting them: they can't log in or use
+    their keys, lists leave them out, and the history they made keeps their name."""
+    return workspace_object_update(ctx=ctx, obj=user, data={"is_active": False})
 
 
 #: What users may change about themselves (their role and staff flag are the admins' call).

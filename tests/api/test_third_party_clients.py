@@ -122,3 +122,62 @@ def test_mcp_read_tools(server, monkeypatch):
     assert [c["id"] for c in collections["results"]] == [str(server["collection"].pk)]
     one = json.loads(mcp_collections.get_collection(str(server["collection"].pk)))
     assert one["title"] == "Checkout funnel"
+
+
+@pytest.fixture
+def secoda(server, monkeypatch):
+    """pysecoda's own client, pointed at the live server through its region table, as an
+    existing user would after changing the base URL; as an admin, to manage users."""
+    import pysecoda.pysecoda as module
+
+    admin = UserFactory(username="workspace-admin", role=Role.ADMIN)
+    _, secret = api_key_create(ctx=SYSTEM, user=admin)
+    monkeypatch.setitem(module.REGION_URL, "EVENT_CATALOG", server["base"] + "/")
+    return module.PySecoda(secret, region="EVENT_CATALOG")
+
+
+def test_pysecoda_manages_users_and_teams(secoda):
+    team = secoda.teams.create_team("Growth", "Owns the funnel")
+    assert secoda.teams.get_team_by_id(team["id"])["name"] == "Growth"
+    user = secoda.users.create_user("Ada", "Lovelace", "ada@example.com", "Editor", [team["id"]])
+    assert (user["email"], user["role"], user["teams"]) == (
+        "ada@example.com",
+        "editor",
+        [team["id"]],
+    )
+    assert "ada@example.com" in [u["email"] for u in secoda.users.get_users()]
+    assert secoda.users.get_user_by_id(user["id"])["last_name"] == "Lovelace"
+    assert secoda.users.update_user(user["id"], role="Viewer")["role"] == "viewer"
+    assert secoda.teams.update_team(team["id"], members=[user["id"]])["members"] == [user["id"]]
+    assert secoda.users.delete_user(user["id"]) == {"id": user["id"], "deleted": True}
+    assert "ada@example.com" not in [u["email"] for u in secoda.users.get_users()]
+    assert secoda.teams.delete_team(team["id"]) == {"id": team["id"], "deleted": True}
+    assert [t["id"] for t in secoda.teams.get_teams()] == []
+
+
+def test_pysecoda_creates_integrations_properties_and_resources(server, secoda):
+    integration = secoda.integrations.create_integration("Backend", "custom")
+    assert integration["teams"] == []
+    assert secoda.integrations.get_integration(integration["id"])["name"] == "Backend"
+
+    prop = secoda.events.create_event_property(
+        "number", "discount", "Money off", parent=str(server["event"].pk)
+    )
+    assert (prop["data_type"], prop["required"], prop["allowed_values"]) == ("number", False, None)
+    assert prop["integration"] == str(server["event"].integration_id)
+
+    event = secoda.resources.create_resource(
+        "Checkout Started",
+        "The checkout opened",
+        entity_type="event",
+        parent=str(server["category"].pk),
+    )
+    assert (event["entity_type"], event["published"]) == ("event", True)
+    assert secoda.resources.get_resource_by_id(event["id"])["title"] == "Checkout Started"
+    updated = secoda.resources.update_resource(event["id"], pii=True, tags=[])
+    assert updated["pii"] is True
+    assert secoda.resources.delete_resource(event["id"]) == {"id": event["id"], "deleted": True}
+    assert secoda.integrations.delete_integration(integration["id"]) == {
+        "id": integration["id"],
+        "deleted": True,
+    }

@@ -122,11 +122,16 @@ def test_lists_cost_a_constant_number_of_queries(as_admin, django_assert_max_num
     assert response.json()["count"] >= 30
 
 
-def test_users_are_read_only_and_inactive_users_are_hidden(as_admin):
+def test_inactive_users_are_hidden_and_a_new_user_needs_an_email_and_a_role(as_admin):
     UserFactory(username="gone", is_active=False)
     names = [u["username"] for u in as_admin.get("/api/v1/user/users").json()["results"]]
     assert "gone" not in names
-    assert as_admin.post("/api/v1/user/users", {"username": "x"}, format="json").status_code == 405
+    response = as_admin.post("/api/v1/user/users", {"username": "x"}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "email": ["This field is required."],
+        "role": ["This field is required."],
+    }
 
 
 # --- API keys -------------------------------------------------------------------------------

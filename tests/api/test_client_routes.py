@@ -1,0 +1,235 @@
+"""Routes existing catalog clients call: users, /auth/teams, integration credentials,
+POST /event/property, POST /resource/catalog, PATCH and DELETE /resource/all/{id}."""
+
+import pytest
+
+from catalog.models import EventProperty, Resource, ResourceChange, User
+from tests.factories import EventCategoryFactory, EventFactory, TeamFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+# --- users -----------------------------------------------------------------------------------
+
+
+def test_an_admin_adds_changes_and_removes_a_user(as_admin, admin_user):
+    team = TeamFactory(name="Growth")
+    created = as_admin.post(
+        "/api/v1/user/",
+        {
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "email": "ada@example.com",
+            "role": "Editor",
+            "teams": [str(team.pk)],
+            "user_groups": [],
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    body = created.json()
+    user = User.objects.get(pk=body["id"])
+    assert body == {
+        "id": str(user.pk),
+        "username": "ada@example.com",
+        "email": "ada@example.com",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "role": "editor",
+        "is_active": True,
+        "teams": [str(team.pk)],
+        "user_groups": [],
+    }
+    assert user.is_staff and not user.has_usable_password()
+
+    changed = as_admin.patch(
+        f"/api/v1/user/{user.pk}", {"role": "VIEWER", "teams": []}, format="json"
+    )
+    assert changed.json()["role"] == "viewer" and changed.json()["teams"] == []
+    user.refresh_from_db()
+    assert not user.is_staff  # moved to viewer: no admin access
+
+    removed = as_admin.delete(f"/api/v1/user/{user.pk}")
+    assert removed.json() == {"id": str(user.pk), "deleted": True}
+    user.refresh_from_db()
+    assert not user.is_active  # deactivated, not deleted: the history keeps the name
+    assert as_admin.get(f"/api/v1/user/{user.pk}").status_code == 404
+    listed = [u["id"] for u in as_admin.get("/api/v1/user").json()["results"]]
+    assert str(user.pk) not in listed and str(admin_user.pk) in listed
+
+
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        (
+            {"email": "x@example.com", "role": "Owner"},
+            {"role": ["Must be Admin, Editor or Viewer."]},
+        ),
+        (
+            {"email": "x@example.com", "role": "Guest"},
+            {"role": ["Guest users are not supported; a viewer reads published resources only."]},
+        ),
+        (
+            {"email": "not an address", "role": "viewer"},
+            {"email": ["Enter a valid email address."]},
+        ),
+        (
+            {"email": "TAKEN@example.com", "role": "viewer"},
+            {"email": ["A user with this email address already exists."]},
+        ),
+        (
+            {"email": "x@example.com", "role": "viewer", "user_groups": ["g1"]},
+            {"user_groups": ["Groups are not supported yet; use `teams`."]},
+        ),
+    ],
+)
+def test_bad_user_bodies_are_400(as_admin, body, errors):
+    UserFactory(username="taken", email="taken@example.com")
+    response = as_admin.post("/api/v1/user", body, format="json")
+    assert response.status_code == 400
+    assert response.json() == errors
+
+
+def test_only_admins_manage_users(as_editor, as_viewer, viewer):
+    body = {"email": "x@example.com", "role": "viewer"}
+    for client in (as_editor, as_viewer):
+        response = client.post("/api/v1/user", body, format="json")
+        assert response.status_code == 403
+        assert response.json() == {"detail": "Only admins can manage the workspace."}
+        assert client.delete(f"/api/v1/user/{viewer.pk}").status_code == 403
+    assert User.objects.get(pk=viewer.pk).is_active
+
+
+def test_the_user_routes_of_their_own_still_answer(as_viewer, viewer):
+    assert as_viewer.get("/api/v1/user/me").json()["id"] == str(viewer.pk)
+    assert as_viewer.get("/api/v1/user/users").json()["count"] == 1
+    assert as_viewer.get("/api/v1/user/api_keys").status_code == 200
+    assert as_viewer.get("/api/v1/user/nonsense").json() == {"detail": "Not found."}
+
+
+# --- teams and integrations ------------------------------------------------------------------
+
+
+def test_teams_under_auth_teams(as_admin, editor):
+    created = as_admin.post(
+        "/api/v1/auth/teams/",
+        {"name": "Data", "description": "The data team", "members": [str(editor.pk)]},
+        format="json",
+    ).json()
+    assert created["members"] == [str(editor.pk)]
+    assert as_admin.get(f"/api/v1/auth/teams/{created['id']}").json()["name"] == "Data"
+    assert as_admin.get("/api/v1/team/teams").json()["count"] == 1  # the old route too
+    deleted = as_admin.delete(f"/api/v1/auth/teams/{created['id']}")
+    assert deleted.json() == {"id": created["id"], "deleted": True}
+
+
+def test_integration_credentials_must_be_empty(as_admin):
+    ok = as_admin.post(
+        "/api/v1/integration/integrations",
+        {"name": "Web", "type": "segment", "teams": [], "credentials": {}},
+        format="json",
+    )
+    assert ok.status_code == 201 and ok.json()["teams"] == []
+    assert "credentials" not in ok.json()
+    refused = as_admin.post(
+        "/api/v1/integration/integrations",
+        {"name": "Warehouse", "type": "custom", "credentials": {"password": "x"}},
+        format="json",
+    )
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "credentials": [
+            "Event Catalog connects to no source with credentials: trackers send events to it "
+            "instead. Leave `credentials` out or send {}."
+        ]
+    }
+
+
+# --- resources -------------------------------------------------------------------------------
+
+
+def test_post_event_property_with_the_clients_names(as_editor):
+    event = EventFactory()
+    response = as_editor.post(
+        "/api/v1/event/property",
+        {
+            "type": "string",
+            "enum": ["free", "pro"],
+            "is_required": True,
+            "title": "plan",
+            "description": "The plan",
+            "integration": None,
+            "entity_type": "",
+            "definition": "",
+            "parent": str(event.pk),
+            "owners_groups": [],
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["data_type"], body["required"], body["allowed_values"]) == (
+        "string",
+        True,
+        ["free", "pro"],
+    )
+    assert body["integration"] == str(event.integration_id)
+    assert EventProperty.objects.get(pk=body["id"]).parent_id == event.pk
+
+
+def test_post_event_property_refuses_a_bad_type(as_editor):
+    response = as_editor.post(
+        "/api/v1/event/property",
+        {"type": "text", "title": "x", "parent": str(EventFactory().pk)},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {"type": ['"text" is not a valid choice.']}
+
+
+def test_post_resource_catalog_creates_each_kind(as_editor):
+    category = EventCategoryFactory()
+    event = as_editor.post(
+        "/api/v1/resource/catalog",
+        {"entity_type": "event", "title": "Signed Up", "parent": str(category.pk), "pii": True},
+        format="json",
+    )
+    assert event.status_code == 201, event.json()
+    assert event.json()["entity_type"] == "event" and event.json()["pii"] is True
+    prop = as_editor.post(
+        "/api/v1/resource/catalog",
+        {
+            "entity_type": "event_property",
+            "title": "method",
+            "parent": event.json()["id"],
+            "data_type": "string",
+        },
+        format="json",
+    )
+    assert prop.status_code == 201 and prop.json()["data_type"] == "string"
+    refused = as_editor.post(
+        "/api/v1/resource/catalog", {"entity_type": "glossary", "title": "x"}, format="json"
+    )
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "entity_type": ["Must be one of event_category, event, event_property."]
+    }
+
+
+def test_patch_and_delete_any_resource_by_id(as_editor, as_viewer):
+    event = EventFactory(description="Old")
+    url = f"/api/v1/resource/all/{event.pk}"
+    assert as_viewer.patch(url, {"description": "x"}, format="json").status_code == 403
+    changed = as_editor.patch(url, {"description": "New", "verified": True}, format="json")
+    assert changed.status_code == 200
+    assert (changed.json()["description"], changed.json()["verified"]) == ("New", True)
+    change = ResourceChange.objects.get(resource_id=event.pk)
+    assert change.diff == {"description": ["Old", "New"], "verified": [False, True]}
+    # A category has no parent, and the answer says so.
+    category_url = f"/api/v1/resource/all/{event.parent_id}"
+    refused = as_editor.patch(category_url, {"data_type": "string"}, format="json")
+    assert refused.json() == {"data_type": ["Unknown field."]}
+    removed = as_editor.delete(url)
+    assert removed.json() == {"id": str(event.pk), "deleted": True}
+    assert as_editor.get(url).status_code == 404
+    assert not Resource.objects.filter(pk=event.pk).exists()
