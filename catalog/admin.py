@@ -455,7 +455,7 @@ class ResourceAdmin(ResourceHistoryMixin, PolicyAdminMixin, admin.ModelAdmin):
 
 @admin.register(Tag)
 class TagAdmin(WorkspaceAdmin):
-    list_display = ["title", "description"]
+    list_display = ["title", "description", "color"]
     search_fields = ["title"]
 
 

@@ -2,7 +2,7 @@
 
 import django_filters
 
-from catalog.models import Resource
+from catalog.models import Resource, Tag
 
 
 class EventCategoryFilter(django_filters.FilterSet):
@@ -26,3 +26,12 @@ class ResourceFilter(EventCategoryFilter):
     class Meta:
         model = Resource
         fields = ["title", "integration_id", "parent_id"]
+
+
+class TagFilter(django_filters.FilterSet):
+    name = django_filters.CharFilter(field_name="title", help_text="Only the tag of this name.")
+    title = django_filters.CharFilter(field_name="title", help_text="Same as `name`.")
+
+    class Meta:
+        model = Tag
+        fields = ["name", "title"]

@@ -231,9 +231,19 @@ class AnyResourceSerializer(ResourceSerializer):
 
 
 class TagSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """A tag: its label is `name` (`title`, its older name, is accepted and returned too)."""
+
+    name = serializers.CharField(source="title", max_length=100, help_text="The label.")
+    title = serializers.CharField(read_only=True, help_text="Same as `name` (older clients).")
+
     class Meta:
         model = Tag
-        fields = ["id", "title", "description", "created_at", "updated_at"]
+        fields = ["id", "name", "title", "description", "color", "created_at", "updated_at"]
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and "title" in data and "name" not in data:
+            data = {("name" if key == "title" else key): value for key, value in data.items()}
+        return super().to_internal_value(data)
 
 
 class CollectionSerializer(StrictFieldsMixin, serializers.ModelSerializer):

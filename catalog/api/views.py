@@ -18,7 +18,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 
 from catalog.api import serializers as s
-from catalog.api.filters import EventCategoryFilter, ResourceFilter
+from catalog.api.filters import EventCategoryFilter, ResourceFilter, TagFilter
 from catalog.api.pagination import CatalogPagination
 from catalog.api.resource_filter import ResourceQueryError, apply_resource_query
 from catalog.models import (
@@ -424,7 +424,9 @@ class WorkspaceViewSet(CatalogViewSet):
 class TagViewSet(WorkspaceViewSet):
     queryset = Tag.objects.all()
     serializer_class = s.TagSerializer
-    filterset_fields = {"title": ["exact"]}
+    filterset_class = TagFilter
+    # Only ids: /tag/tags is the list under its older name.
+    lookup_value_regex = "[0-9a-fA-F-]{32,36}"
 
 
 @_workspace_docs("collection", "collections", s.CollectionSerializer, write="editor")

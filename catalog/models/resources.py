@@ -12,6 +12,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -99,11 +100,19 @@ EDITABLE_FIELDS: dict[str, tuple[str, ...]] = {
 class Tag(models.Model):
     """A free label on resources, such as "checkout" or "deprecated"."""
 
-    EDITABLE_FIELDS = ("title", "description")
+    EDITABLE_FIELDS = ("title", "description", "color")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     title = TitleField(max_length=100, unique=True)
     description = models.TextField(blank=True)
+    color = models.CharField(
+        max_length=7,
+        default="#149634",
+        validators=[
+            RegexValidator(r"^#[0-9A-Fa-f]{6}$", "Enter a color as #RRGGBB, such as #149634.")
+        ],
+        help_text="How the tag is shown, as #RRGGBB.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -233,3 +233,46 @@ def test_patch_and_delete_any_resource_by_id(as_editor, as_viewer):
     assert removed.json() == {"id": str(event.pk), "deleted": True}
     assert as_editor.get(url).status_code == 404
     assert not Resource.objects.filter(pk=event.pk).exists()
+
+
+# --- tags ------------------------------------------------------------------------------------
+
+
+def test_tags_under_tag_with_a_name_and_a_color(as_editor):
+    created = as_editor.post(
+        "/api/v1/tag/",
+        {"name": "checkout", "description": "Buying", "color": "#149634"},
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    body = created.json()
+    assert (body["name"], body["title"], body["color"]) == ("checkout", "checkout", "#149634")
+    tag_url = f"/api/v1/tag/{body['id']}"
+    assert as_editor.get(tag_url).json()["description"] == "Buying"
+    renamed = as_editor.patch(tag_url, {"name": "purchase", "color": "#AA0000"}, format="json")
+    assert (renamed.json()["name"], renamed.json()["color"]) == ("purchase", "#AA0000")
+    assert as_editor.get("/api/v1/tag", {"name": "purchase"}).json()["count"] == 1
+    assert as_editor.get("/api/v1/tag/tags", {"title": "purchase"}).json()["count"] == 1
+    # Older clients still send `title`.
+    older = as_editor.post("/api/v1/tag/tags", {"title": "legacy"}, format="json").json()
+    assert (older["name"], older["color"]) == ("legacy", "#149634")
+    assert as_editor.delete(tag_url).json() == {"id": body["id"], "deleted": True}
+
+
+HEX = "Enter a color as #RRGGBB, such as #149634."
+
+
+@pytest.mark.parametrize(
+    ("color", "errors"),
+    [
+        ("green", [HEX]),
+        ("#12345", [HEX]),
+        ("#GGGGGG", [HEX]),
+        ("#1234567", [HEX, "Ensure this field has no more than 7 characters."]),
+        ("", ["This field may not be blank."]),
+    ],
+)
+def test_a_tag_color_must_be_hex(as_editor, color, errors):
+    response = as_editor.post("/api/v1/tag", {"name": "x", "color": color}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"color": errors}

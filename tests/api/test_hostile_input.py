@@ -232,7 +232,7 @@ LENGTH_LIMITS = [
     ("/api/v1/event/category", "title", 255, {"integration": "{integration}"}),
     ("/api/v1/event/events", "title", 255, {"parent": "{category}"}),
     ("/api/v1/event/event_properties", "title", 255, {"parent": "{event}"}),
-    ("/api/v1/tag/tags", "title", 100, {}),
+    ("/api/v1/tag/tags", "name", 100, {}),
     ("/api/v1/collection/collections", "title", 200, {}),
     ("/api/v1/team/teams", "name", 200, {}),
     ("/api/v1/integration/integrations", "name", 200, {"type": "segment"}),

@@ -181,3 +181,12 @@ def test_pysecoda_creates_integrations_properties_and_resources(server, secoda):
         "id": integration["id"],
         "deleted": True,
     }
+
+
+def test_pysecoda_manages_tags(secoda):
+    tag = secoda.tags.create_tag("checkout", "Buying things")
+    assert (tag["name"], tag["color"]) == ("checkout", "#149634")
+    assert secoda.tags.get_tag_by_id(tag["id"])["description"] == "Buying things"
+    assert "checkout" in [t["name"] for t in secoda.tags.get_tags()]
+    assert secoda.tags.update_tag(tag["id"], color="#000000")["color"] == "#000000"
+    assert secoda.tags.delete_tag(tag["id"]) == {"id": tag["id"], "deleted": True}
