@@ -100,6 +100,7 @@ def words(text: str) -> tuple[str, ...]:
 #: M2M field -> (through table, column of the other side). The order is the selectors' order.
 M2M_TABLES = {
     "owners": ("catalog_resource_owners", "user_id"),
+    "owners_groups": ("catalog_resource_owners_groups", "usergroup_id"),
     "teams": ("catalog_resource_teams", "team_id"),
     "tags": ("catalog_resource_tags", "tag_id"),
     "collections": ("catalog_resource_collections", "collection_id"),

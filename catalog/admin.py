@@ -36,6 +36,7 @@ from catalog.models import (
     Tag,
     Team,
     User,
+    UserGroup,
 )
 from catalog.models.resources import PARENT_TYPE
 
@@ -470,6 +471,13 @@ class TeamAdmin(WorkspaceAdmin):
     list_display = ["name", "description"]
     search_fields = ["name"]
     autocomplete_fields = ["members"]
+
+
+@admin.register(UserGroup)
+class UserGroupAdmin(WorkspaceAdmin):
+    list_display = ["name", "icon", "description"]
+    search_fields = ["name"]
+    autocomplete_fields = ["users"]
 
 
 @admin.register(Integration)

@@ -22,6 +22,7 @@ from catalog.models import (
     Tag,
     Team,
     User,
+    UserGroup,
 )
 from catalog.models.resources import ResourceQuerySet
 
@@ -38,7 +39,7 @@ class Action(StrEnum):
 #: Models any editor may write; everything else not listed below needs an admin.
 EDITOR_MODELS = (Resource, Tag, Collection)
 #: Models every active user may read.
-READABLE_MODELS = (Resource, Tag, Collection, Team, Integration, User, ResourceChange)
+READABLE_MODELS = (Resource, Tag, Collection, Team, UserGroup, Integration, User, ResourceChange)
 
 
 def _model(target) -> type[Model]:

@@ -256,7 +256,9 @@ def test_editor_cannot_manage_integrations_or_teams(client, editor):
     client.force_login(editor)
     assert client.get(reverse("admin:catalog_integration_add")).status_code == 403
     assert client.get(reverse("admin:catalog_team_add")).status_code == 403
-    response = client.post(reverse("admin:catalog_tag_add"), {"title": "checkout", "color": "#149634"})
+    response = client.post(
+        reverse("admin:catalog_tag_add"), {"title": "checkout", "color": "#149634"}
+    )
     assert response.status_code == 302
     assert Tag.objects.filter(title="checkout").exists()
 

@@ -18,6 +18,7 @@ from catalog.models import (
     Tag,
     Team,
     User,
+    UserGroup,
 )
 from catalog.policy import may_see_email
 from catalog.selectors import attach_relation_ids
@@ -51,7 +52,7 @@ def _ids(queryset, **kwargs):
 
 def resource_fields(entity_type: str) -> list[str]:
     """A kind's fields: the read-only record, then what the model lets a client change
-    (`EDITABLE_FIELDS`), then `owners_groups`, accepted empty for older clients."""
+    (`EDITABLE_FIELDS`)."""
     return [
         "id",
         "created_at",
@@ -59,7 +60,6 @@ def resource_fields(entity_type: str) -> list[str]:
         "entity_type",
         "integration",
         *EDITABLE_FIELDS[entity_type],
-        "owners_groups",
     ]
 
 
@@ -99,12 +99,11 @@ class ResourceSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         required=False,
         help_text="User ids notified of every change.",
     )
-    owners_groups = serializers.ListField(
-        write_only=True,
+    owners_groups = _ids(
+        UserGroup.objects.all(),
+        many=True,
         required=False,
-        max_length=0,
-        error_messages={"max_length": "Groups are not supported; use `teams` and `owners`."},
-        help_text="Accepted (empty) for compatibility with existing clients; use teams.",
+        help_text="Group ids; the members are told of changes as owners are.",
     )
 
     class Meta:
@@ -115,10 +114,6 @@ class ResourceSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         # Unique titles and parent rules are checked by the service (one place for every
         # write path); DRF's own unique validators would also make optional fields required.
         validators = []
-
-    def validate(self, attrs):
-        attrs.pop("owners_groups", None)
-        return attrs
 
     def to_representation(self, instance):
         # Written out by hand: this runs for every row of every list, and the generic
@@ -260,6 +255,14 @@ class TeamSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         fields = ["id", "name", "description", "members", "created_at", "updated_at"]
 
 
+class UserGroupSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    users = _ids(User.objects.all(), many=True, required=False, help_text="Member user ids.")
+
+    class Meta:
+        model = UserGroup
+        fields = ["id", "name", "description", "icon", "users", "created_at", "updated_at"]
+
+
 class IntegrationSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     teams = _ids(Team.objects.all(), many=True, required=False)
     credentials = serializers.DictField(
@@ -303,18 +306,13 @@ class UserSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     and as admins create and change them: name, email, role and teams.
 
     A new user's username is their email address; `role` takes Admin, Editor or Viewer in any
-    case. `user_groups` is accepted empty for existing clients.
+    case.
     """
 
     teams = _ids(Team.objects.all(), many=True, required=False, help_text="Team ids.")
     email = serializers.EmailField(help_text="Null unless you may see it.")
     role = serializers.CharField(help_text="admin, editor or viewer (any case).")
-    user_groups = serializers.ListField(
-        required=False,
-        max_length=0,
-        error_messages={"max_length": "Groups are not supported yet; use `teams`."},
-        help_text="Always empty: use teams.",
-    )
+    user_groups = _ids(UserGroup.objects.all(), many=True, required=False, help_text="Group ids.")
 
     class Meta:
         model = User
@@ -340,10 +338,6 @@ class UserSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             raise serializers.ValidationError("A user with this email address already exists.")
         return value
 
-    def validate(self, attrs):
-        attrs.pop("user_groups", None)
-        return attrs
-
     def to_representation(self, instance):
         request = self.context.get("request")
         data = {
@@ -357,7 +351,7 @@ class UserSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             "role": instance.role,
             "is_active": instance.is_active,
             "teams": [str(team.pk) for team in instance.teams.all()],
-            "user_groups": [],
+            "user_groups": [str(group.pk) for group in instance.user_groups.all()],
         }
         return data
 

@@ -23,6 +23,7 @@ router.register("tag", views.TagViewSet, basename="tag-short")
 router.register("collection/collections", views.CollectionViewSet, basename="collection")
 router.register("team/teams", views.TeamViewSet, basename="team")
 router.register("auth/teams", views.TeamViewSet, basename="auth-team")
+router.register("auth/group", views.UserGroupViewSet, basename="user-group")
 router.register("user/users", views.UserViewSet, basename="user")
 router.register("user/api_keys", views.ApiKeyViewSet, basename="api-key")
 # Last of the user routes: its ids are UUIDs only, so it never takes "me" or "users".

@@ -31,6 +31,7 @@ from catalog.models import (
     Tag,
     Team,
     User,
+    UserGroup,
 )
 from catalog.policy import may_see_email
 from catalog.selectors import resource_history, resources_visible_to
@@ -445,6 +446,16 @@ class TeamViewSet(WorkspaceViewSet):
     filterset_fields = {"name": ["exact"]}
 
 
+@_workspace_docs("group", "groups", s.UserGroupSerializer, write="admin")
+@extend_schema(tags=["Workspace"])
+class UserGroupViewSet(WorkspaceViewSet):
+    """Groups of users that can own resources; their members hear of changes as owners do."""
+
+    queryset = UserGroup.objects.prefetch_related("users")
+    serializer_class = s.UserGroupSerializer
+    filterset_fields = {"name": ["exact"]}
+
+
 @_workspace_docs("integration", "integrations", s.IntegrationSerializer, write="admin")
 @extend_schema(tags=["Workspace"])
 class IntegrationViewSet(WorkspaceViewSet):
@@ -460,7 +471,7 @@ class UserViewSet(CatalogViewSet):
     change and remove them. Removing deactivates: the user can't log in or use keys, leaves
     the lists, and keeps their name in the history."""
 
-    queryset = User.objects.filter(is_active=True).prefetch_related("teams")
+    queryset = User.objects.filter(is_active=True).prefetch_related("teams", "user_groups")
     serializer_class = s.UserSerializer
     policy_model = User
     filterset_fields = {"username": ["exact"], "email": ["exact"], "role": ["exact"]}

@@ -2,7 +2,7 @@
 
 from .history import ChangeAction, ChangeSet, ChangeSource, Notification, ResourceChange
 from .integrations import Integration, IntegrationType
-from .people import ApiKey, EmailFrequency, Role, Team, User
+from .people import ApiKey, EmailFrequency, Role, Team, User, UserGroup
 from .resources import (
     EDITABLE_FIELDS,
     M2M_FIELDS,
@@ -41,4 +41,5 @@ __all__ = [
     "Tag",
     "Team",
     "User",
+    "UserGroup",
 ]

@@ -5,7 +5,7 @@ import uuid
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 
-__all__ = ["ApiKey", "EmailFrequency", "Role", "Team", "User"]
+__all__ = ["ApiKey", "EmailFrequency", "Role", "Team", "User", "UserGroup"]
 
 
 class Role(models.TextChoices):
@@ -113,6 +113,31 @@ class Team(models.Model):
 
     class Meta:
         ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserGroup(models.Model):
+    """A named group of users that can own resources, such as "Analytics engineers".
+
+    Members of a group that owns a resource are told of its changes as its owners are. Unlike
+    a team, a group is about ownership only; neither gives permissions (the role does).
+    """
+
+    EDITABLE_FIELDS = ("name", "description", "icon", "users")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    icon = models.CharField(max_length=16, blank=True, help_text="An emoji, such as 💼.")
+    users = models.ManyToManyField(User, related_name="user_groups", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "group"
 
     def __str__(self) -> str:
         return self.name

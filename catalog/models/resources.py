@@ -82,7 +82,7 @@ class DataType(models.TextChoices):
 
 
 #: Many-to-many fields of every resource; a list given to a service replaces the whole set.
-M2M_FIELDS = ("owners", "teams", "tags", "collections", "subscribers")
+M2M_FIELDS = ("owners", "owners_groups", "teams", "tags", "collections", "subscribers")
 #: Columns only event properties have.
 PROPERTY_ONLY_FIELDS = ("data_type", "required", "allowed_values", "examples")
 _COMMON_FIELDS = ("title", "description", "definition", "pii", "verified", "published")
@@ -178,6 +178,13 @@ class Resource(models.Model):
     )
     owners = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="owned_resources", blank=True
+    )
+    owners_groups = models.ManyToManyField(
+        "catalog.UserGroup",
+        related_name="owned_resources",
+        blank=True,
+        verbose_name="owner groups",
+        help_text="Groups whose members are told of changes as owners are.",
     )
     teams = models.ManyToManyField("catalog.Team", related_name="resources", blank=True)
     tags = models.ManyToManyField(Tag, related_name="resources", blank=True)

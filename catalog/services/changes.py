@@ -27,12 +27,14 @@ from catalog.models import (
     Tag,
     Team,
     User,
+    UserGroup,
 )
 from catalog.services.context import ChangeContext
 
 #: The model behind each many-to-many field, and how its rows are labelled in a diff.
 _M2M_MODELS = {
     "owners": User,
+    "owners_groups": UserGroup,
     "subscribers": User,
     "teams": Team,
     "tags": Tag,
@@ -103,7 +105,7 @@ def _labels(changes: Iterable[Change]) -> None:
             rows = model.objects.filter(pk__in=ids).only("username", "first_name", "last_name")
             labels.update((str(row.pk), str(row)) for row in rows)
         else:
-            label = "name" if model is Team else "title"
+            label = "name" if model in (Team, UserGroup) else "title"
             labels.update(
                 (str(pk), text)
                 for pk, text in model.objects.filter(pk__in=ids).values_list("pk", label)

@@ -20,6 +20,7 @@ from catalog.models import (
     PROPERTY_ONLY_FIELDS,
     EntityType,
     Resource,
+    UserGroup,
 )
 from catalog.models.resources import relation_columns
 from catalog.policy import Action, ensure_for
@@ -113,10 +114,14 @@ def _subscribers(relations: Mapping) -> dict:
 
 
 def _m2m_after(data: Mapping[str, Any], before: Mapping[str, list]) -> dict[str, list[str]]:
-    """The M2M sets after the change; owners who are new become subscribers (they may
-    unsubscribe later)."""
+    """The M2M sets after the change. New owners, and the members of new owner groups, become
+    subscribers (they may unsubscribe later)."""
     after = {name: _pks(data[name]) if name in data else before[name] for name in M2M_FIELDS}
     new_owners = set(after["owners"]) - set(before["owners"])
+    new_groups = set(after["owners_groups"]) - set(before["owners_groups"])
+    if new_groups:
+        members = UserGroup.users.through.objects.filter(usergroup_id__in=new_groups)
+        new_owners |= {str(pk) for pk in members.values_list("user_id", flat=True)}
     if new_owners:
         after["subscribers"] = sorted(set(after["subscribers"]) | new_owners)
     return after

@@ -85,12 +85,13 @@ def user_create(
     password: str | None = None,
     is_staff: bool | None = None,
     teams: Iterable | None = None,
+    user_groups: Iterable | None = None,
     **data: Any,
 ) -> User:
     """Create a user; without a password the account can only use API keys.
 
     Editors and admins are always staff (see `User.save`); `is_staff` lets a viewer look
-    around the Django admin too. `teams` makes the user a member of those teams.
+    around the Django admin too. `teams` and `user_groups` make the user a member of those.
     """
     ensure_for(ctx, Action.ADD, User)
     user = User(username=username, email=email, role=role, is_staff=bool(is_staff))
@@ -98,20 +99,27 @@ def user_create(
         user.set_password(password)
     else:
         user.set_unusable_password()
-    user = _save(user, data, exclude=["password"])
-    if teams is not None:
-        user.teams.set(teams)
+    with transaction.atomic():
+        user = _save(user, data, exclude=["password"])
+        _set_memberships(user, {"teams": teams, "user_groups": user_groups})
     return user
 
 
+def _set_memberships(user: User, memberships: Mapping[str, Iterable | None]) -> None:
+    """Teams and groups are set from the user's side of their members lists."""
+    for name, values in memberships.items():
+        if values is not None:
+            getattr(user, name).set(values)
+
+
 def user_update(*, ctx: ChangeContext, user: User, data: Mapping[str, Any]) -> User:
-    """Change a user's fields (`User.EDITABLE_FIELDS`) and, with `teams`, their teams."""
+    """Change a user's fields (`User.EDITABLE_FIELDS`) and, with `teams` or `user_groups`,
+    what they are a member of."""
     data = dict(data)
-    teams = data.pop("teams", None)
+    memberships = {name: data.pop(name, None) for name in ("teams", "user_groups")}
     with transaction.atomic():
         user = workspace_object_update(ctx=ctx, obj=user, data=data)
-        if teams is not None:
-            user.teams.set(teams)
+        _set_memberships(user, memberships)
     return user
 
 

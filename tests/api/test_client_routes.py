@@ -1,9 +1,19 @@
 """Routes existing catalog clients call: users, /auth/teams, integration credentials,
 POST /event/property, POST /resource/catalog, PATCH and DELETE /resource/all/{id}."""
 
+import json
+
 import pytest
 
-from catalog.models import EventProperty, Resource, ResourceChange, User
+from catalog.models import (
+    ChangeSet,
+    EventProperty,
+    Notification,
+    Resource,
+    ResourceChange,
+    User,
+    UserGroup,
+)
 from tests.factories import EventCategoryFactory, EventFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +89,7 @@ def test_an_admin_adds_changes_and_removes_a_user(as_admin, admin_user):
         ),
         (
             {"email": "x@example.com", "role": "viewer", "user_groups": ["g1"]},
-            {"user_groups": ["Groups are not supported yet; use `teams`."]},
+            {"user_groups": ["Must be a valid UUID."]},
         ),
     ],
 )
@@ -276,3 +286,62 @@ def test_a_tag_color_must_be_hex(as_editor, color, errors):
     response = as_editor.post("/api/v1/tag", {"name": "x", "color": color}, format="json")
     assert response.status_code == 400
     assert response.json() == {"color": errors}
+
+
+# --- groups ----------------------------------------------------------------------------------
+
+
+def test_an_admin_manages_groups_and_editors_cannot(as_admin, as_editor, editor):
+    created = as_admin.post(
+        "/api/v1/auth/group/",
+        {
+            "name": "Analytics",
+            "description": "Owns tracking",
+            "icon": "💼",
+            "users": [str(editor.pk)],
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    group = created.json()
+    assert (group["name"], group["icon"], group["users"]) == ("Analytics", "💼", [str(editor.pk)])
+    url = f"/api/v1/auth/group/{group['id']}"
+    assert as_editor.get(url).json()["name"] == "Analytics"  # everyone reads
+    refused = as_editor.patch(url, {"name": "Mine"}, format="json")
+    assert refused.status_code == 403
+    assert refused.json() == {"detail": "Only admins can manage the workspace."}
+    assert as_admin.patch(url, {"users": []}, format="json").json()["users"] == []
+    assert as_admin.delete(url).json() == {"id": group["id"], "deleted": True}
+
+
+def test_a_user_joins_groups_through_the_user_routes(as_admin):
+    group = as_admin.post("/api/v1/auth/group", {"name": "Data"}, format="json").json()
+    user = as_admin.post(
+        "/api/v1/user",
+        {"email": "grace@example.com", "role": "viewer", "user_groups": [group["id"]]},
+        format="json",
+    ).json()
+    assert user["user_groups"] == [group["id"]]
+    assert as_admin.get(f"/api/v1/auth/group/{group['id']}").json()["users"] == [user["id"]]
+    left = as_admin.patch(f"/api/v1/user/{user['id']}", {"user_groups": []}, format="json")
+    assert left.json()["user_groups"] == []
+
+
+def test_owner_groups_members_follow_the_resource_and_hear_of_changes(as_admin, as_editor):
+    alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
+    group = UserGroup.objects.create(name="Checkout team")
+    group.users.add(alice, bob)
+    event = EventFactory(title="Order Completed")
+    url = f"/api/v1/event/events/{event.pk}"
+    body = as_editor.patch(url, {"owners_groups": [str(group.pk)]}, format="json").json()
+    assert body["owners_groups"] == [str(group.pk)]
+    assert set(body["subscribers"]) == {str(alice.pk), str(bob.pk)}  # they may unsubscribe
+    change = ResourceChange.objects.get(resource_id=event.pk)
+    assert change.diff["owners_groups"] == [[], [{"id": str(group.pk), "label": "Checkout team"}]]
+    as_editor.patch(url, {"description": "Paid"}, format="json")
+    latest = ChangeSet.objects.order_by("-created_at").first()
+    recipients = {n.recipient.username for n in Notification.objects.filter(change_set=latest)}
+    assert recipients == {"alice", "bob"}
+    query = {"operator": "contains", "field": "owners_groups", "value": str(group.pk)}
+    found = as_editor.get("/api/v1/resource/catalog", {"filter": json.dumps(query)}).json()
+    assert [r["id"] for r in found["results"]] == [str(event.pk)]

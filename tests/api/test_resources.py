@@ -31,6 +31,7 @@ COMMON_FIELDS = {
     "published",
     "integration",
     "parent",
+    "owners_groups",
     "owners",
     "teams",
     "tags",
@@ -482,11 +483,14 @@ def test_fields_existing_clients_send_are_accepted(as_editor):
     )
     assert response.status_code == 201, response.json()
     assert response.json()["integration"] == str(category.integration_id)
-    assert "owners_groups" not in response.json()
+    assert response.json()["owners_groups"] == []
+    unknown = str(uuid.uuid4())
     response = as_editor.post(
         ROUTES["event"],
-        {"title": "Grouped", "parent": str(category.pk), "owners_groups": [str(uuid.uuid4())]},
+        {"title": "Grouped", "parent": str(category.pk), "owners_groups": [unknown]},
         format="json",
     )
     assert response.status_code == 400
-    assert "not supported" in response.json()["owners_groups"][0]
+    assert response.json() == {
+        "owners_groups": [f'Invalid pk "{unknown}" - object does not exist.']
+    }

@@ -190,3 +190,14 @@ def test_pysecoda_manages_tags(secoda):
     assert "checkout" in [t["name"] for t in secoda.tags.get_tags()]
     assert secoda.tags.update_tag(tag["id"], color="#000000")["color"] == "#000000"
     assert secoda.tags.delete_tag(tag["id"]) == {"id": tag["id"], "deleted": True}
+
+
+def test_pysecoda_manages_groups(secoda):
+    user = secoda.users.create_user("Grace", "Hopper", "grace@example.com", "Viewer")
+    group = secoda.groups.create_group("Analytics", "Owns tracking", users=[user["id"]])
+    assert (group["name"], group["icon"], group["users"]) == ("Analytics", "💼", [user["id"]])
+    assert secoda.groups.get_group_by_id(group["id"])["description"] == "Owns tracking"
+    assert [g["name"] for g in secoda.groups.get_groups()] == ["Analytics"]
+    assert secoda.users.get_user_by_id(user["id"])["user_groups"] == [group["id"]]
+    assert secoda.groups.update_group(group["id"], icon="📊")["icon"] == "📊"
+    assert secoda.groups.delete_group(group["id"]) == {"id": group["id"], "deleted": True}
