@@ -462,8 +462,19 @@ class TagAdmin(WorkspaceAdmin):
 
 @admin.register(Collection)
 class CollectionAdmin(WorkspaceAdmin):
-    list_display = ["title", "description"]
+    list_display = ["title", "icon", "description", "published"]
+    list_filter = ["published", "verified", "pii"]
     search_fields = ["title", "description"]
+    autocomplete_fields = [
+        "integration",
+        "parent",
+        "teams",
+        "owners",
+        "owners_groups",
+        "collections",
+        "tags",
+        "subscribers",
+    ]
 
 
 @admin.register(Team)

@@ -241,10 +241,45 @@ class TagSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         return super().to_internal_value(data)
 
 
+#: A collection's many-to-many fields, prefetched by its list.
+COLLECTION_M2M = ("teams", "owners", "owners_groups", "collections", "tags", "subscribers")
+
+
 class CollectionSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """A collection with the body existing clients send: icon, definition, flags, owners,
+    groups, teams, tags, followers, and the collections it is part of."""
+
+    entity_type = serializers.SerializerMethodField(help_text="Always `collection`.")
+    integration = _ids(Integration.objects.all(), required=False, allow_null=True)
+    parent = _ids(Collection.objects.all(), required=False, allow_null=True)
+    teams = _ids(Team.objects.all(), many=True, required=False)
+    owners = _ids(User.objects.all(), many=True, required=False)
+    owners_groups = _ids(UserGroup.objects.all(), many=True, required=False)
+    collections = _ids(Collection.objects.all(), many=True, required=False)
+    tags = _ids(Tag.objects.all(), many=True, required=False)
+    subscribers = _ids(User.objects.all(), many=True, required=False)
+
     class Meta:
         model = Collection
-        fields = ["id", "title", "description", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "entity_type",
+            "title",
+            "description",
+            "icon",
+            "definition",
+            "pii",
+            "verified",
+            "published",
+            "integration",
+            "parent",
+            *COLLECTION_M2M,
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_entity_type(self, collection) -> str:
+        return "collection"
 
 
 class TeamSerializer(StrictFieldsMixin, serializers.ModelSerializer):

@@ -433,7 +433,7 @@ class TagViewSet(WorkspaceViewSet):
 @_workspace_docs("collection", "collections", s.CollectionSerializer, write="editor")
 @extend_schema(tags=["Workspace"])
 class CollectionViewSet(WorkspaceViewSet):
-    queryset = Collection.objects.all()
+    queryset = Collection.objects.prefetch_related(*s.COLLECTION_M2M)
     serializer_class = s.CollectionSerializer
     filterset_fields = {"title": ["exact"]}
 

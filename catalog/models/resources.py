@@ -124,13 +124,66 @@ class Tag(models.Model):
 
 
 class Collection(models.Model):
-    """A curated group of resources, such as "Checkout funnel"."""
+    """A curated group of resources, such as "Checkout funnel", documented and governed like
+    a resource: a Markdown definition, flags, owners, teams, tags, followers, and parent or
+    member-of collections."""
 
-    EDITABLE_FIELDS = ("title", "description")
+    EDITABLE_FIELDS = (
+        "title",
+        "description",
+        "icon",
+        "definition",
+        "pii",
+        "verified",
+        "published",
+        "integration",
+        "parent",
+        "teams",
+        "owners",
+        "owners_groups",
+        "collections",
+        "tags",
+        "subscribers",
+    )
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     title = TitleField(max_length=200, unique=True)
     description = models.TextField(blank=True)
+    icon = models.CharField(max_length=16, blank=True, help_text="An emoji, such as 🗂.")
+    definition = models.TextField(blank=True, help_text="Full documentation, in Markdown.")
+    pii = models.BooleanField("PII", default=False)
+    verified = models.BooleanField(default=False)
+    published = models.BooleanField(default=True)
+    integration = models.ForeignKey(
+        "catalog.Integration",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="collections",
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="children",
+        help_text="The collection this one is part of.",
+    )
+    teams = models.ManyToManyField("catalog.Team", related_name="collections", blank=True)
+    owners = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="owned_collections", blank=True
+    )
+    owners_groups = models.ManyToManyField(
+        "catalog.UserGroup", related_name="owned_collections", blank=True
+    )
+    collections = models.ManyToManyField(
+        "self", symmetrical=False, related_name="member_collections", blank=True
+    )
+    tags = models.ManyToManyField("catalog.Tag", related_name="collections", blank=True)
+    subscribers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="collection_subscriptions", blank=True
+    )
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -139,6 +192,11 @@ class Collection(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        super().clean()
+        if self.parent_id is not None and self.parent_id == self.pk:
+            raise ValidationError({"parent": "A collection can't be its own parent."})
 
 
 class ResourceQuerySet(models.QuerySet):

@@ -14,7 +14,13 @@ from catalog.models import (
     User,
     UserGroup,
 )
-from tests.factories import EventCategoryFactory, EventFactory, TeamFactory, UserFactory
+from tests.factories import (
+    EventCategoryFactory,
+    EventFactory,
+    TagFactory,
+    TeamFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -345,3 +351,43 @@ def test_owner_groups_members_follow_the_resource_and_hear_of_changes(as_admin, 
     query = {"operator": "contains", "field": "owners_groups", "value": str(group.pk)}
     found = as_editor.get("/api/v1/resource/catalog", {"filter": json.dumps(query)}).json()
     assert [r["id"] for r in found["results"]] == [str(event.pk)]
+
+
+# --- collections -----------------------------------------------------------------------------
+
+
+def test_a_collection_takes_the_clients_full_body(as_editor, editor):
+    tag, team = TagFactory(title="checkout"), TeamFactory()
+    group = UserGroup.objects.create(name="Analytics")
+    outer = as_editor.post("/api/v1/collection/collections", {"title": "Funnels"}, format="json")
+    integration = EventFactory().integration
+    body = {
+        "icon": "🗂",
+        "title": "Checkout funnel",
+        "description": "Events of the checkout",
+        "entity_type": "collection",
+        "integration": str(integration.pk),
+        "definition": "# Checkout\\n",
+        "parent": outer.json()["id"],
+        "pii": True,
+        "verified": True,
+        "published": False,
+        "teams": [str(team.pk)],
+        "owners": [str(editor.pk)],
+        "owners_groups": [str(group.pk)],
+        "collections": [outer.json()["id"]],
+        "tags": [str(tag.pk)],
+        "subscribers": [str(editor.pk)],
+    }
+    response = as_editor.post("/api/v1/collection/collections/", body, format="json")
+    assert response.status_code == 201, response.json()
+    created = response.json()
+    for field, value in body.items():
+        assert created[field] == value, field
+    read = as_editor.get(f"/api/v1/collection/collections/{created['id']}").json()
+    assert read == created
+    refused = as_editor.patch(
+        f"/api/v1/collection/collections/{created['id']}", {"parent": created["id"]}, format="json"
+    )
+    assert refused.status_code == 400
+    assert refused.json() == {"parent": ["A collection can't be its own parent."]}

@@ -201,3 +201,22 @@ def test_pysecoda_manages_groups(secoda):
     assert secoda.users.get_user_by_id(user["id"])["user_groups"] == [group["id"]]
     assert secoda.groups.update_group(group["id"], icon="📊")["icon"] == "📊"
     assert secoda.groups.delete_group(group["id"]) == {"id": group["id"], "deleted": True}
+
+
+def test_pysecoda_manages_collections(server, secoda):
+    collection = secoda.collections.create_collection(
+        "Onboarding", "Sign-up events", tags=[], owners=[], published=True
+    )
+    assert (collection["title"], collection["icon"], collection["published"]) == (
+        "Onboarding",
+        "🗂",
+        True,
+    )
+    found = secoda.collections.get_collection_by_id(collection["id"])
+    assert found["description"] == "Sign-up events"
+    changed = secoda.collections.update_collection(collection["id"], verified=True)
+    assert changed["verified"] is True
+    assert secoda.collections.delete_collection(collection["id"]) == {
+        "id": collection["id"],
+        "deleted": True,
+    }
