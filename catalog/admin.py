@@ -27,6 +27,7 @@ from catalog.models import (
     ApiKey,
     ChangeSource,
     Collection,
+    CustomProperty,
     EntityType,
     Event,
     EventCategory,
@@ -43,7 +44,7 @@ from catalog.models.resources import PARENT_TYPE
 # The email outbox's admin lives with the rest of the notifications code.
 from catalog.notifications import admin as notifications_admin  # noqa: F401
 from catalog.policy import Action, may, may_see_email, resources_visible_to
-from catalog.selectors import resource_history
+from catalog.selectors import custom_values_of, resource_history
 from catalog.services import keys
 from catalog.services.context import ChangeContext
 from catalog.services.errors import InUse
@@ -214,7 +215,7 @@ class ResourceAdminBase(
     list_select_related = ["integration"]
     search_fields = ["title", "description"]
     autocomplete_fields = ["integration", *M2M_FIELDS]
-    readonly_fields = ["id", "created_at", "updated_at", "events", "properties"]
+    readonly_fields = ["id", "created_at", "updated_at", "events", "properties", "custom_values"]
     actions = [mark_verified, publish, unpublish]
     list_per_page = 50
     show_full_result_count = False
@@ -222,6 +223,7 @@ class ResourceAdminBase(
         ("Documentation", {"fields": ["description", "definition"]}),
         ("Governance", {"fields": ["pii", "verified", "published"]}),
         ("People and labels", {"fields": list(M2M_FIELDS)}),
+        ("Custom properties", {"fields": ["custom_values"]}),
         ("Record", {"fields": ["id", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
@@ -280,6 +282,19 @@ class ResourceAdminBase(
             f"{noun}s" if not noun.endswith("y") else f"{noun[:-1]}ies",
             add,
             noun,
+        )
+
+    @admin.display(description="Values")
+    def custom_values(self, obj):
+        """The workspace's own fields; set through the API
+        (PATCH /api/v1/resource/all_v2/custom_properties/{property}/{resource})."""
+        if obj is None or obj.pk is None:
+            return "—"
+        values = custom_values_of(obj.pk)
+        if not values:
+            return "None set."
+        return format_html_join(
+            "", "<div><strong>{}</strong>: {}</div>", ((v["name"], v["value"]) for v in values)
         )
 
     @admin.display(description="Events")
@@ -482,6 +497,13 @@ class TeamAdmin(WorkspaceAdmin):
     list_display = ["name", "description"]
     search_fields = ["name"]
     autocomplete_fields = ["members"]
+
+
+@admin.register(CustomProperty)
+class CustomPropertyAdmin(WorkspaceAdmin):
+    list_display = ["name", "value_type", "entity_types"]
+    list_filter = ["value_type"]
+    search_fields = ["name"]
 
 
 @admin.register(UserGroup)

@@ -15,6 +15,7 @@ from catalog.models import (
     ApiKey,
     ChangeSet,
     Collection,
+    CustomProperty,
     Integration,
     Notification,
     Resource,
@@ -39,7 +40,17 @@ class Action(StrEnum):
 #: Models any editor may write; everything else not listed below needs an admin.
 EDITOR_MODELS = (Resource, Tag, Collection)
 #: Models every active user may read.
-READABLE_MODELS = (Resource, Tag, Collection, Team, UserGroup, Integration, User, ResourceChange)
+READABLE_MODELS = (
+    Resource,
+    Tag,
+    Collection,
+    Team,
+    UserGroup,
+    Integration,
+    User,
+    ResourceChange,
+    CustomProperty,
+)
 
 
 def _model(target) -> type[Model]:

@@ -10,11 +10,17 @@ from collections.abc import Iterable, Sequence
 from django.db.models import Value
 from django.db.models.fields import CharField
 
-from catalog.models import M2M_FIELDS, Resource, ResourceChange
+from catalog.models import M2M_FIELDS, CustomPropertyValue, Resource, ResourceChange
 from catalog.models.resources import relation_columns
 from catalog.policy import resources_visible_to
 
-__all__ = ["attach_relation_ids", "relation_ids_of", "resource_history", "resources_visible_to"]
+__all__ = [
+    "attach_relation_ids",
+    "custom_values_of",
+    "relation_ids_of",
+    "resource_history",
+    "resources_visible_to",
+]
 
 
 def relation_ids_of(pks: Iterable) -> dict:
@@ -52,3 +58,13 @@ def attach_relation_ids(resources: Sequence[Resource]) -> Sequence[Resource]:
 def resource_history(resource_id):
     """The changes of one resource, newest first, with who made them."""
     return ResourceChange.objects.filter(resource_id=resource_id).select_related("change_set")
+
+
+def custom_values_of(resource_id) -> list[dict]:
+    """A resource's custom property values, `[{id, name, value}]` by property name."""
+    rows = (
+        CustomPropertyValue.objects.filter(resource_id=resource_id)
+        .order_by("property__name")
+        .values_list("property_id", "property__name", "value")
+    )
+    return [{"id": str(pk), "name": name, "value": value} for pk, name, value in rows]

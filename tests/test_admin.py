@@ -32,6 +32,8 @@ MODELS = [
     "integration",
     "user",
     "apikey",
+    "usergroup",
+    "customproperty",
 ]
 
 
@@ -478,3 +480,19 @@ def test_a_viewer_in_the_admin_does_not_see_email_addresses(client, viewer, edit
     assert (
         client.get(reverse("admin:catalog_user_changelist"), {"q": editor.email}).status_code == 200
     )
+
+
+def test_an_events_page_shows_its_custom_property_values(client, editor):
+    from catalog.models import CustomProperty
+    from catalog.services.resources import resource_custom_value_set
+
+    event = EventFactory()
+    jira = CustomProperty.objects.create(
+        name="Jira ticket", entity_types=["event"], value_type="text"
+    )
+    resource_custom_value_set(ctx=SYSTEM, resource=event, custom_property=jira, value="T-42")
+    client.force_login(editor)
+    page = client.get(reverse("admin:catalog_event_change", args=[event.pk])).content.decode()
+    assert "<div><strong>Jira ticket</strong>: T-42</div>" in page
+    history = client.get(reverse("admin:catalog_event_history", args=[event.pk])).content.decode()
+    assert "<td>Custom: Jira ticket</td><td>—</td><td>T-42</td>" in history

@@ -16,7 +16,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 from catalog.api.parsers import JSONTextError, has_bad_text, load_json
-from catalog.models import EntityType
+from catalog.models import CustomProperty, CustomPropertyValue, EntityType
 from catalog.models.resources import relation_columns
 from catalog.services.resources import M2M_FIELDS
 
@@ -133,8 +133,46 @@ def _m2m_condition(name: str, ids: list | None) -> Q:
     return Q(Exists(rows))
 
 
+#: `{"field": "custom:Jira ticket", ...}` filters on a custom property's value.
+CUSTOM_FIELD_PREFIX = "custom:"
+CUSTOM_OPERATORS = ("exact", "contains", "is_set")
+
+
+def _custom_condition(node: dict, name: str) -> Q:
+    """Resources whose value of the custom property `name` matches, via EXISTS."""
+    operator, value = node.get("operator"), node.get("value")
+    custom_property = CustomProperty.objects.filter(name=name).first()
+    if custom_property is None:
+        raise ResourceQueryError(f"Unknown custom property {name!r}.")
+    if operator not in CUSTOM_OPERATORS:
+        raise ResourceQueryError(
+            f"Operator {operator!r} does not apply to custom properties; use one of "
+            f"{', '.join(CUSTOM_OPERATORS)}."
+        )
+    values = CustomPropertyValue.objects.filter(
+        resource_id=OuterRef("pk"), property=custom_property
+    )
+    if operator == "is_set":
+        if value is None:
+            value = True
+        if not isinstance(value, bool):
+            raise ResourceQueryError("`is_set` takes true, false or null (= true).")
+        return Q(Exists(values)) if value else ~Q(Exists(values))
+    if "value" not in node:
+        raise ResourceQueryError(f"The `{operator}` condition on `{name}` needs a `value`.")
+    if operator == "contains":
+        if not isinstance(value, str):
+            raise ResourceQueryError("`contains` on a custom property takes a string.")
+        return Q(Exists(values.filter(value__icontains=value)))
+    if isinstance(value, dict | list):
+        raise ResourceQueryError("A custom property's value is text, a number or true/false.")
+    return Q(Exists(values.filter(value=value)))
+
+
 def _field_condition(node: dict) -> Q:
     operator, name = node.get("operator"), node.get("field")
+    if isinstance(name, str) and name.startswith(CUSTOM_FIELD_PREFIX):
+        return _custom_condition(node, name.removeprefix(CUSTOM_FIELD_PREFIX).strip())
     if not isinstance(name, str) or name not in FIELDS:
         raise ResourceQueryError(f"Unknown field {name!r}. Fields: {', '.join(sorted(FIELDS))}.")
     field = FIELDS[name]

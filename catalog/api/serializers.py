@@ -9,6 +9,7 @@ from catalog.models import (
     M2M_FIELDS,
     ApiKey,
     Collection,
+    CustomProperty,
     DataType,
     EntityType,
     Integration,
@@ -288,6 +289,26 @@ class TeamSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = Team
         fields = ["id", "name", "description", "members", "created_at", "updated_at"]
+
+
+class CustomPropertySerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """A workspace's own field: its name, the kinds of resource it applies to, its type."""
+
+    entity_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=EntityType.choices),
+        allow_empty=False,
+        help_text='e.g. ["event", "event_property"]',
+    )
+
+    class Meta:
+        model = CustomProperty
+        fields = ["id", "name", "entity_types", "value_type", "created_at", "updated_at"]
+
+
+class CustomValueSerializer(serializers.Serializer):
+    value = serializers.JSONField(
+        allow_null=True, help_text="Of the property's type; null clears it."
+    )
 
 
 class UserGroupSerializer(StrictFieldsMixin, serializers.ModelSerializer):

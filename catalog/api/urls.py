@@ -24,6 +24,9 @@ router.register("collection/collections", views.CollectionViewSet, basename="col
 router.register("team/teams", views.TeamViewSet, basename="team")
 router.register("auth/teams", views.TeamViewSet, basename="auth-team")
 router.register("auth/group", views.UserGroupViewSet, basename="user-group")
+router.register(
+    "resource/all_v2/custom_properties", views.CustomPropertyViewSet, basename="custom-property"
+)
 router.register("user/users", views.UserViewSet, basename="user")
 router.register("user/api_keys", views.ApiKeyViewSet, basename="api-key")
 # Last of the user routes: its ids are UUIDs only, so it never takes "me" or "users".
@@ -32,6 +35,11 @@ router.register("user", views.UserViewSet, basename="workspace-user")
 urlpatterns = [
     re_path(r"^user/me/?$", views.MeView.as_view(), name="user-me"),
     re_path(r"^resource/catalog/?$", views.ResourceQueryView.as_view(), name="resource-catalog"),
+    re_path(
+        r"^resource/all_v2/custom_properties/(?P<property_id>[^/]+)/(?P<resource_id>[^/]+)/?$",
+        views.CustomValueView.as_view(),
+        name="custom-property-value",
+    ),
     re_path(
         r"^event/property/?$", views.EventPropertyCreateView.as_view(), name="event-property-create"
     ),

@@ -1,5 +1,7 @@
 """API views: a few declarations each; the work happens in selectors and services."""
 
+import uuid
+
 from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
@@ -12,6 +14,7 @@ from drf_spectacular.utils import (
 from rest_framework import exceptions, generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -25,6 +28,7 @@ from catalog.models import (
     ApiKey,
     ChangeSource,
     Collection,
+    CustomProperty,
     EntityType,
     Integration,
     Resource,
@@ -34,11 +38,16 @@ from catalog.models import (
     UserGroup,
 )
 from catalog.policy import may_see_email
-from catalog.selectors import resource_history, resources_visible_to
+from catalog.selectors import custom_values_of, resource_history, resources_visible_to
 from catalog.services import keys
 from catalog.services.context import ChangeContext
 from catalog.services.errors import InUse
-from catalog.services.resources import resource_create, resource_delete, resource_update
+from catalog.services.resources import (
+    resource_create,
+    resource_custom_value_set,
+    resource_delete,
+    resource_update,
+)
 from catalog.services.workspace import (
     user_create,
     user_deactivate,
@@ -344,6 +353,12 @@ class ResourceDetailView(generics.RetrieveUpdateDestroyAPIView):
     def perform_update(self, serializer):
         update_resource(self.request, serializer)
 
+    def finalize_response(self, request, response, *args, **kwargs):
+        # The one route that shows a resource's custom property values, as clients expect.
+        if request.method in ("GET", "PATCH") and response.status_code == 200:
+            response.data["custom_properties"] = custom_values_of(response.data["id"])
+        return super().finalize_response(request, response, *args, **kwargs)
+
     def destroy(self, request, *args, **kwargs):
         instance = self.get_object()
         call_service(resource_delete, ctx=change_context(request), resource=instance)
@@ -444,6 +459,62 @@ class TeamViewSet(WorkspaceViewSet):
     queryset = Team.objects.prefetch_related("members")
     serializer_class = s.TeamSerializer
     filterset_fields = {"name": ["exact"]}
+
+
+@_workspace_docs("custom property", "custom properties", s.CustomPropertySerializer, write="admin")
+@extend_schema(tags=["Resources"])
+class CustomPropertyViewSet(WorkspaceViewSet):
+    """The workspace's own fields (admins define them; editors set their values)."""
+
+    queryset = CustomProperty.objects.all()
+    serializer_class = s.CustomPropertySerializer
+    filterset_fields = {"name": ["exact"]}
+    lookup_value_regex = "[0-9a-fA-F-]{32,36}"
+
+
+@extend_schema(tags=["Resources"])
+class CustomValueView(generics.GenericAPIView):
+    serializer_class = s.CustomValueSerializer
+    policy_model = Resource
+
+    @extend_schema(
+        operation_id="custom_property_value_set",
+        summary="Set a custom property's value on a resource",
+        description=(
+            "The value must be of the property's type; null clears it. Editors and admins."
+        ),
+        request=s.CustomValueSerializer,
+        responses={200: OpenApiTypes.OBJECT, **CHANGE_ERRORS},
+    )
+    def patch(self, request, property_id, resource_id):
+        custom_property = get_object_or_404(CustomProperty, pk=_uuid_or_404(property_id))
+        resource = get_object_or_404(
+            resources_visible_to(request.user), pk=_uuid_or_404(resource_id)
+        )
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        value = call_service(
+            resource_custom_value_set,
+            ctx=change_context(request),
+            resource=resource,
+            custom_property=custom_property,
+            value=serializer.validated_data.get("value"),
+        )
+        return Response(
+            {
+                "id": str(custom_property.pk),
+                "name": custom_property.name,
+                "resource": str(resource.pk),
+                "value": value,
+            }
+        )
+
+
+def _uuid_or_404(value: str):
+    try:
+        return uuid.UUID(value)
+    except ValueError as error:
+        raise exceptions.NotFound() from error
 
 
 @_workspace_docs("group", "groups", s.UserGroupSerializer, write="admin")

@@ -1,5 +1,6 @@
 """Event Catalog's models, one module per part of the domain."""
 
+from .custom import CustomProperty, CustomPropertyValue, ValueType
 from .history import ChangeAction, ChangeSet, ChangeSource, Notification, ResourceChange
 from .integrations import Integration, IntegrationType
 from .people import ApiKey, EmailFrequency, Role, Team, User, UserGroup
@@ -26,6 +27,8 @@ __all__ = [
     "ChangeSet",
     "ChangeSource",
     "Collection",
+    "CustomProperty",
+    "CustomPropertyValue",
     "DataType",
     "EmailFrequency",
     "EntityType",
@@ -42,4 +45,5 @@ __all__ = [
     "Team",
     "User",
     "UserGroup",
+    "ValueType",
 ]

@@ -18,6 +18,8 @@ from catalog.models import (
     EDITABLE_FIELDS,
     M2M_FIELDS,
     PROPERTY_ONLY_FIELDS,
+    CustomProperty,
+    CustomPropertyValue,
     EntityType,
     Resource,
     UserGroup,
@@ -33,6 +35,7 @@ __all__ = [
     "M2M_FIELDS",
     "PROPERTY_ONLY_FIELDS",
     "resource_create",
+    "resource_custom_value_set",
     "resource_delete",
     "resource_update",
     "resources_bulk_delete",
@@ -330,3 +333,57 @@ def resources_bulk_delete(*, ctx: ChangeContext, resources: Iterable) -> int:
 def resource_delete(*, ctx: ChangeContext, resource: Resource) -> None:
     """Delete `resource` and everything under it (a category's events, an event's properties)."""
     resources_bulk_delete(ctx=ctx, resources=[resource])
+
+
+#: How a custom property's changes are named in a diff (next to the built-in fields).
+CUSTOM_PREFIX = "custom: "
+
+
+@atomic_write
+def resource_custom_value_set(
+    *, ctx: ChangeContext, resource: Resource, custom_property: CustomProperty, value: Any
+) -> Any:
+    """Set (or, with None, clear) a custom property's value on a resource; returns the value
+    as stored. Recorded in the history, and its followers are told, like any other field."""
+    ensure_for(ctx, Action.CHANGE, Resource)
+    rows = lock_resources([resource.pk])
+    if not rows:
+        raise Resource.DoesNotExist("The resource no longer exists.")
+    current = rows[0]
+    if current.entity_type not in custom_property.entity_types:
+        kinds = ", ".join(EntityType(kind).label.lower() for kind in custom_property.entity_types)
+        raise ValidationError(
+            {"value": f"{custom_property.name} applies to: {kinds}; not to this resource."}
+        )
+    try:
+        cleaned = None if value is None else custom_property.clean_value(value)
+    except ValidationError as error:
+        raise ValidationError({"value": error.messages}) from error
+    stored = CustomPropertyValue.objects.filter(resource=current, property=custom_property)
+    old = next(iter(stored.values_list("value", flat=True)), None)
+    if old == cleaned:
+        return cleaned
+    if cleaned is None:
+        stored.delete()
+    else:
+        CustomPropertyValue.objects.update_or_create(
+            resource=current, property=custom_property, defaults={"value": cleaned}
+        )
+    current.updated_at = timezone.now()
+    current.save(update_fields=["updated_at"])
+    ancestors = _ancestors(current)
+    record_changes(
+        ctx,
+        [
+            Change(
+                current.pk,
+                current.entity_type,
+                current.title,
+                "update",
+                {f"{CUSTOM_PREFIX}{custom_property.name}": [old, cleaned]},
+                concerns=[current.pk, *ancestors],
+            )
+        ],
+        subscribers=_subscribers(relation_ids_of([current.pk, *ancestors])),
+    )
+    return cleaned

@@ -1,20 +1,11 @@
 """Template filters that show a change's diff the way a person reads it."""
 
 from django import template
-from django.core.exceptions import FieldDoesNotExist
-from django.utils.text import capfirst
 
 from catalog.models import Resource
-from catalog.notifications.emails import TEXT_FIELDS, text_diff
+from catalog.notifications.emails import TEXT_FIELDS, field_label, text_diff
 
 register = template.Library()
-
-
-def _field_label(name: str) -> str:
-    try:
-        return capfirst(Resource._meta.get_field(name).verbose_name)
-    except FieldDoesNotExist:  # a field that no longer exists still has a readable name
-        return capfirst(name.replace("_", " "))
 
 
 @register.filter
@@ -45,5 +36,5 @@ def change_rows(diff: dict) -> list[tuple[str, str, str, list[str] | None]]:
         multiline = any("\n" in (value or "") for value in (old, new) if isinstance(value, str))
         if name in TEXT_FIELDS and old and new and multiline:
             lines = [f"{sign} {line}".rstrip() for sign, line in text_diff(old, new)[0]]
-        rows.append((_field_label(name), change_value(old), change_value(new), lines))
+        rows.append((field_label(name), change_value(old), change_value(new), lines))
     return rows

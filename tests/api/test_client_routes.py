@@ -391,3 +391,39 @@ def test_a_collection_takes_the_clients_full_body(as_editor, editor):
     )
     assert refused.status_code == 400
     assert refused.json() == {"parent": ["A collection can't be its own parent."]}
+
+
+# --- who may write ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "route", "body"),
+    [
+        ("post", "/api/v1/user", {"email": "x@example.com", "role": "viewer"}),
+        ("post", "/api/v1/auth/teams", {"name": "T"}),
+        ("post", "/api/v1/auth/group", {"name": "G"}),
+        ("post", "/api/v1/tag", {"name": "t"}),
+        ("post", "/api/v1/collection/collections", {"title": "C"}),
+        ("post", "/api/v1/event/property", {"title": "p", "type": "string"}),
+        ("post", "/api/v1/resource/catalog", {"entity_type": "event", "title": "E"}),
+        (
+            "post",
+            "/api/v1/resource/all_v2/custom_properties",
+            {"name": "P", "entity_types": ["event"], "value_type": "text"},
+        ),
+    ],
+)
+def test_a_viewer_writes_none_of_it(as_viewer, method, route, body):
+    response = getattr(as_viewer, method)(route, body, format="json")
+    assert response.status_code == 403
+    assert response.json()["detail"].startswith("Only ")
+
+
+@pytest.mark.parametrize("route", ["/api/v1/user", "/api/v1/auth/teams", "/api/v1/auth/group"])
+def test_an_editor_manages_no_users_teams_or_groups(as_editor, route):
+    body = {"email": "x@example.com", "role": "viewer", "name": "N"}
+    if route != "/api/v1/user":
+        body = {"name": "N"}
+    response = as_editor.post(route, body, format="json")
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Only admins can manage the workspace."}

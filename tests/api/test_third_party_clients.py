@@ -220,3 +220,29 @@ def test_pysecoda_manages_collections(server, secoda):
         "id": collection["id"],
         "deleted": True,
     }
+
+
+def test_pysecoda_manages_custom_properties(server, secoda):
+    made = secoda.custom_properties.create_custom_property("Platform", ["event"], "text")
+    assert (made["name"], made["entity_types"], made["value_type"]) == (
+        "Platform",
+        ["event"],
+        "text",
+    )
+    assert [p["name"] for p in secoda.custom_properties.get_custom_properties()["results"]] == [
+        "Platform"
+    ]
+    assert secoda.custom_properties.get_custom_property(made["id"])["value_type"] == "text"
+    event_id = str(server["event"].pk)
+    value = secoda.custom_properties.update_entity_custom_property_value(
+        event_id, made["id"], "iOS"
+    )
+    assert value["value"] == "iOS"
+    shown = secoda.resources.get_resource_by_id(event_id)["custom_properties"]
+    assert shown == [{"id": made["id"], "name": "Platform", "value": "iOS"}]
+    renamed = secoda.custom_properties.update_custom_property(made["id"], name="Platforms")
+    assert renamed["name"] == "Platforms"
+    assert secoda.custom_properties.delete_custom_property(made["id"]) == {
+        "id": made["id"],
+        "deleted": True,
+    }
