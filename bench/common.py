@@ -1,7 +1,9 @@
 """What the benchmark scripts share: logging, the database they run on, the machine they ran
 on, and writing their results between markers in docs/PERFORMANCE.md."""
 
+import math
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -67,3 +69,14 @@ def write_section(
     after = rest.split(end, 1)[1]
     DOCS_PATH.parent.mkdir(parents=True, exist_ok=True)
     DOCS_PATH.write_text(f"{before}{start}\n{section}{end}{after}")
+
+
+def p50_ms(times: list[float]) -> float:
+    """The median of durations in seconds, in milliseconds."""
+    return statistics.median(times) * 1000
+
+
+def p95_ms(times: list[float]) -> float:
+    """The nearest-rank 95th percentile of durations in seconds, in milliseconds."""
+    ordered = sorted(times)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)] * 1000

@@ -36,7 +36,6 @@ import functools
 import gc
 import itertools
 import json
-import math
 import os
 import platform
 import selectors
@@ -60,7 +59,16 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
-from common import DOCS_PATH, ensure_postgres_database, is_postgres, log, machine, write_section
+from common import (
+    DOCS_PATH,
+    ensure_postgres_database,
+    is_postgres,
+    log,
+    machine,
+    p50_ms,
+    p95_ms,
+    write_section,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/event_catalog_bench_notify"
@@ -370,13 +378,11 @@ class Measure:
 
     @property
     def p50(self) -> float:
-        return statistics.median(self.times) * 1000
+        return p50_ms(self.times)
 
     @property
     def p95(self) -> float:
-        """Nearest-rank 95th percentile, in milliseconds."""
-        ordered = sorted(self.times)
-        return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)] * 1000
+        return p95_ms(self.times)
 
     @property
     def outbox_p50(self) -> float:

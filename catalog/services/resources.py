@@ -111,6 +111,21 @@ def write_m2m(resource_pk, field: str, old: Iterable[str], new: Iterable[str]) -
         )
 
 
+def _record_one(
+    ctx: ChangeContext, resource: Resource, action: str, changes: dict, ancestors, subscribers
+) -> None:
+    """Record one resource's change (heard by the followers of it and its ancestors)."""
+    change = Change(
+        resource.pk,
+        resource.entity_type,
+        resource.title,
+        action,
+        changes,
+        concerns=[resource.pk, *ancestors],
+    )
+    record_changes(ctx, [change], subscribers=subscribers)
+
+
 def _subscribers(relations: Mapping) -> dict:
     """Resource id -> its subscribers' ids, from `relation_ids_of`."""
     return {pk: related["subscribers"] for pk, related in relations.items()}
@@ -161,20 +176,7 @@ def resource_create(*, ctx: ChangeContext, entity_type: str, data: Mapping[str, 
     ancestors = _ancestors(resource)
     subscribers = _subscribers(relation_ids_of(ancestors))
     subscribers[resource.pk] = m2m["subscribers"]
-    record_changes(
-        ctx,
-        [
-            Change(
-                resource.pk,
-                entity_type,
-                resource.title,
-                "create",
-                diff({}, snapshot(resource, m2m)),
-                concerns=[resource.pk, *ancestors],
-            )
-        ],
-        subscribers=subscribers,
-    )
+    _record_one(ctx, resource, "create", diff({}, snapshot(resource, m2m)), ancestors, subscribers)
     return resource
 
 
@@ -223,20 +225,7 @@ def resource_update(*, ctx: ChangeContext, resource: Resource, data: Mapping[str
         ancestors = list(dict.fromkeys([*ancestors, *new_ancestors]))
     subscribers = _subscribers(relations)
     subscribers[current.pk] = m2m["subscribers"]
-    record_changes(
-        ctx,
-        [
-            Change(
-                current.pk,
-                current.entity_type,
-                current.title,
-                "update",
-                changes,
-                concerns=[current.pk, *ancestors],
-            )
-        ],
-        subscribers=subscribers,
-    )
+    _record_one(ctx, current, "update", changes, ancestors, subscribers)
     return current
 
 
@@ -372,18 +361,12 @@ def resource_custom_value_set(
     current.updated_at = timezone.now()
     current.save(update_fields=["updated_at"])
     ancestors = _ancestors(current)
-    record_changes(
+    _record_one(
         ctx,
-        [
-            Change(
-                current.pk,
-                current.entity_type,
-                current.title,
-                "update",
-                {f"{CUSTOM_PREFIX}{custom_property.name}": [old, cleaned]},
-                concerns=[current.pk, *ancestors],
-            )
-        ],
-        subscribers=_subscribers(relation_ids_of([current.pk, *ancestors])),
+        current,
+        "update",
+        {f"{CUSTOM_PREFIX}{custom_property.name}": [old, cleaned]},
+        ancestors,
+        _subscribers(relation_ids_of([current.pk, *ancestors])),
     )
     return cleaned
