@@ -483,12 +483,7 @@ class CollectionAdmin(WorkspaceAdmin):
     autocomplete_fields = [
         "integration",
         "parent",
-        "teams",
-        "owners",
-        "owners_groups",
-        "collections",
-        "tags",
-        "subscribers",
+        *(field.name for field in Collection._meta.many_to_many),
     ]
 
 

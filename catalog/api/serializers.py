@@ -243,7 +243,7 @@ class TagSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
 
 #: A collection's many-to-many fields, prefetched by its list.
-COLLECTION_M2M = ("teams", "owners", "owners_groups", "collections", "tags", "subscribers")
+COLLECTION_M2M = tuple(field.name for field in Collection._meta.many_to_many)
 
 
 class CollectionSerializer(StrictFieldsMixin, serializers.ModelSerializer):
@@ -262,22 +262,7 @@ class CollectionSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Collection
-        fields = [
-            "id",
-            "entity_type",
-            "title",
-            "description",
-            "icon",
-            "definition",
-            "pii",
-            "verified",
-            "published",
-            "integration",
-            "parent",
-            *COLLECTION_M2M,
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", "entity_type", *Collection.EDITABLE_FIELDS, "created_at", "updated_at"]
 
     def get_entity_type(self, collection) -> str:
         return "collection"
