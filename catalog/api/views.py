@@ -294,16 +294,20 @@ class ResourceQueryView(generics.ListCreateAPIView):
         except ResourceQueryError as error:
             raise ValidationError({"detail": str(error)}) from error
 
-    def _kind(self) -> str:
-        kind = self.request.data.get("entity_type") if isinstance(self.request.data, dict) else None
-        if kind not in EntityType.values:
-            raise ValidationError({"entity_type": [f"Must be one of {KIND_CHOICES}."]})
-        return kind
+    def _kind(self) -> str | None:
+        data = self.request.data if self.request is not None else None
+        kind = data.get("entity_type") if isinstance(data, dict) else None
+        return kind if kind in EntityType.values else None
 
     def get_serializer_class(self):
-        if self.request is not None and self.request.method == "POST":
-            return s.SERIALIZER_BY_KIND[self._kind()]
-        return super().get_serializer_class()
+        # The kind's serializer for a create; the generic one for lists, forms and OPTIONS.
+        kind = self._kind() if self.request is not None else None
+        return s.SERIALIZER_BY_KIND[kind] if kind else super().get_serializer_class()
+
+    def create(self, request, *args, **kwargs):
+        if self._kind() is None:
+            raise ValidationError({"entity_type": [f"Must be one of {KIND_CHOICES}."]})
+        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         create_resource(self.request, serializer, self._kind())
@@ -349,6 +353,14 @@ class ResourceDetailView(generics.RetrieveUpdateDestroyAPIView):
     def update(self, request, *args, **kwargs):
         kwargs["partial"] = True
         return super().update(request, *args, **kwargs)
+
+    def get_serializer(self, *args, **kwargs):
+        # `custom_properties` is read here and set on its own route; a client sending back
+        # what it read must not be refused for it.
+        data = kwargs.get("data")
+        if isinstance(data, dict) and "custom_properties" in data:
+            kwargs["data"] = {k: v for k, v in data.items() if k != "custom_properties"}
+        return super().get_serializer(*args, **kwargs)
 
     def perform_update(self, serializer):
         update_resource(self.request, serializer)
@@ -510,6 +522,17 @@ class CustomValueView(generics.GenericAPIView):
         )
 
 
+def username_for(email: str) -> str:
+    """A username from the address's local part ("ada" for ada@example.com), made unique with
+    a number: never the address itself, which viewers must not see."""
+    base = (email.split("@", 1)[0] or "user")[:140]
+    candidate, n = base, 1
+    while User.objects.filter(username=candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
 def _uuid_or_404(value: str):
     try:
         return uuid.UUID(value)
@@ -560,7 +583,7 @@ class UserViewSet(CatalogViewSet):
         serializer.instance = call_service(
             user_create,
             ctx=change_context(self.request),
-            username=data["email"],
+            username=username_for(data["email"]),
             **data,
         )
 

@@ -47,7 +47,7 @@ def test_an_admin_adds_changes_and_removes_a_user(as_admin, admin_user):
     user = User.objects.get(pk=body["id"])
     assert body == {
         "id": str(user.pk),
-        "username": "ada@example.com",
+        "username": "ada",  # never the address: viewers see usernames
         "email": "ada@example.com",
         "first_name": "Ada",
         "last_name": "Lovelace",
@@ -427,3 +427,31 @@ def test_an_editor_manages_no_users_teams_or_groups(as_editor, route):
     response = as_editor.post(route, body, format="json")
     assert response.status_code == 403
     assert response.json() == {"detail": "Only admins can manage the workspace."}
+
+
+def test_a_username_never_shows_the_email_address(as_admin, as_viewer):
+    UserFactory(username="secret.person")
+    made = as_admin.post(
+        "/api/v1/user", {"email": "secret.person@corp.example", "role": "viewer"}, format="json"
+    ).json()
+    assert made["username"] == "secret.person-2"
+    seen = as_viewer.get(f"/api/v1/user/{made['id']}").json()
+    assert seen["email"] is None and "@" not in seen["username"]
+
+
+def test_the_resource_query_opens_in_the_browser_and_answers_options(client, editor):
+    client.force_login(editor)
+    page = client.get("/api/v1/resource/catalog", HTTP_ACCEPT="text/html")
+    assert page.status_code == 200
+    options = client.options("/api/v1/resource/catalog")
+    assert options.status_code == 200 and options.json()["name"] == "Resource Query"
+
+
+def test_what_resource_all_answers_can_be_sent_back(as_editor):
+    event = EventFactory(title="Before")
+    url = f"/api/v1/resource/all/{event.pk}"
+    body = as_editor.get(url).json()
+    assert body["custom_properties"] == []
+    response = as_editor.patch(url, {**body, "title": "After"}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["title"] == "After"
