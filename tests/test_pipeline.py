@@ -253,3 +253,41 @@ def test_a_request_without_a_user_may_not_write(rf):
     with pytest.raises(PermissionDenied):
         resource_update(ctx=ctx, resource=EventFactory(), data={"pii": True})
     assert not ChangeSet.objects.exists()
+
+
+def test_viewers_hear_only_of_what_they_may_see(editor, viewer):
+    """A viewer following a category is not told of an unpublished event created under it,
+    nor is an unpublished resource described in a viewer's email; editors hear of both."""
+    from catalog.notifications.emails import change_email
+
+    category = EventCategoryFactory(published=True)
+    colleague = UserFactory(role="editor")
+    category.subscribers.add(viewer, colleague)
+    resource_create(
+        ctx=acting(editor),
+        entity_type=EntityType.EVENT,
+        data={"title": "Secret Launch", "parent": category, "published": False},
+    )
+    rows = {n.recipient: n for n in Notification.objects.all()}
+    assert set(rows) == {colleague}
+
+    shown = EventFactory(title="Public A", parent=category, published=True)
+    hidden = EventFactory(title="Hidden B", parent=category, published=False)
+    shown.subscribers.add(viewer)
+    resource_delete(ctx=acting(editor), resource=category)
+    latest = Notification.objects.filter(recipient=viewer).get()
+    assert latest.shown is not None and str(hidden.pk) not in latest.shown
+    email = change_email(latest)
+    assert "Public A" in email.body and "Hidden B" not in email.body
+    assert "Hidden B" not in email.subject
+    editor_email = change_email(Notification.objects.filter(recipient=colleague).latest("id"))
+    assert "Hidden B" in editor_email.body
+
+
+def test_a_viewer_hears_of_a_resource_being_published_and_unpublished(editor, viewer):
+    event = EventFactory(published=False)
+    event.subscribers.add(viewer)
+    resource_update(ctx=acting(editor), resource=event, data={"published": True})
+    resource_update(ctx=acting(editor), resource=event, data={"published": False})
+    resource_update(ctx=acting(editor), resource=event, data={"description": "Still hidden"})
+    assert Notification.objects.filter(recipient=viewer).count() == 2

@@ -123,6 +123,12 @@ class Notification(models.Model):
         help_text="Ids of the resources the recipient follows that this change concerns; the "
         "email's unsubscribe link stops following these.",
     )
+    shown = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Ids of the resources the email may describe: for a viewer, those they may "
+        "see (published, with their parents); null for editors and admins: all of them.",
+    )
     digest = models.BooleanField(
         default=False, help_text="Sent in the recipient's daily digest, not on its own."
     )

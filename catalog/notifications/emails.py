@@ -248,8 +248,16 @@ def phrase(changes: Sequence[ResourceChange]) -> str:
     return f"{what} {verb(first.action) if len(actions) == 1 else 'changed'}"
 
 
-def summarize(change_set: ChangeSet, followed: Iterable = ()) -> ChangeSetSummary:
-    changes = ordered_changes(change_set.changes.all(), followed)
+def summarize(
+    change_set: ChangeSet, followed: Iterable = (), shown: Iterable | None = None
+) -> ChangeSetSummary:
+    """What the change set changed, for one reader: only the resources in `shown` when given
+    (a viewer never reads of a resource they may not see)."""
+    changes = change_set.changes.all()
+    if shown is not None:
+        allowed = {str(pk) for pk in shown}
+        changes = [change for change in changes if str(change.resource_id) in allowed]
+    changes = ordered_changes(changes, followed)
     return ChangeSetSummary(
         actor=change_set.actor_name or "Someone",
         api_key_name=change_set.api_key_name,
@@ -296,10 +304,15 @@ def change_email(
     `summaries` lets a sender reuse one summary (its diffs rendered once) for every recipient
     of a change set who follows the same resources.
     """
-    key = (notification.change_set_id, tuple(sorted(map(str, notification.followed or []))))
+    shown = notification.shown
+    key = (
+        notification.change_set_id,
+        tuple(sorted(map(str, notification.followed or []))),
+        None if shown is None else tuple(sorted(map(str, shown))),
+    )
     summary = summaries.get(key) if summaries is not None else None
     if summary is None:
-        summary = summarize(notification.change_set, notification.followed)
+        summary = summarize(notification.change_set, notification.followed, shown)
         if summaries is not None:
             summaries[key] = summary
     return _message(
@@ -320,7 +333,7 @@ def digest_email(
     followed: list[str] = []
     for row in rows:
         followed.extend(str(pk) for pk in row.followed or [] if str(pk) not in followed)
-    summaries = [summarize(row.change_set, row.followed) for row in rows]
+    summaries = [summarize(row.change_set, row.followed, row.shown) for row in rows]
     count = len(summaries) + more
     return _message(
         recipient=recipient,

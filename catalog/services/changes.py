@@ -24,6 +24,7 @@ from catalog.models import (
     Notification,
     Resource,
     ResourceChange,
+    Role,
     Tag,
     Team,
     User,
@@ -82,6 +83,9 @@ class Change:
     diff: dict
     #: The resource itself and the ones whose subscribers hear of the change (its ancestors).
     concerns: list = field(default_factory=list)
+    #: Whether a viewer may read of it: the resource, before or after, was published with
+    #: every ancestor. Viewers are told only of public changes.
+    public: bool = True
 
 
 def _labels(changes: Iterable[Change]) -> None:
@@ -163,76 +167,115 @@ def record_changes(
 
 
 def _write_outbox(ctx, change_set, changes, subscribers) -> None:
-    followed: dict = defaultdict(set)
+    followed: dict = defaultdict(set)  # user -> followed resources among all changes
+    public: dict = defaultdict(set)  # user -> followed resources among public changes
+    shown: set = set()  # what a viewer's email may describe
     for change in changes:
         if change.action == "update" and set(change.diff) <= QUIET_FIELDS:
             continue
+        if change.public:
+            shown.add(str(change.resource_id))
         for resource_id in change.concerns:
             for user_id in subscribers.get(resource_id, ()):
                 followed[str(user_id)].add(str(resource_id))
+                if change.public:
+                    public[str(user_id)].add(str(resource_id))
     if ctx.user is not None:
         followed.pop(str(ctx.user.pk), None)
     if not followed:
         return
     insert = _insert_outbox_postgresql if connection.vendor == "postgresql" else _insert_outbox
-    if insert(change_set, followed, timezone.now()):
+    audience = Audience(followed, public, sorted(shown))
+    if insert(change_set, audience, timezone.now()):
         transaction.on_commit(partial(_enqueue_delivery, str(change_set.pk)))
 
 
-def _insert_outbox(change_set, followed: Mapping[str, set], now) -> bool:
+@dataclass
+class Audience:
+    """Who hears of a change set: editors and admins of everything they follow, viewers only
+    of what they may see (`public`), in emails that describe only `shown`."""
+
+    followed: Mapping[str, set]
+    public: Mapping[str, set]
+    shown: list[str]
+
+    def row(self, user_id: str, role: str) -> tuple[list, list | None] | None:
+        """(followed, shown) of this recipient's outbox row, or None: nothing for them."""
+        if role != Role.VIEWER:
+            return sorted(self.followed[user_id]), None
+        if not self.public.get(user_id):
+            return None
+        return sorted(self.public[user_id]), self.shown
+
+
+def _insert_outbox(change_set, audience: Audience, now) -> bool:
     """One outbox row per active recipient with an address; True when any is immediate."""
     recipients = (
-        User.objects.filter(pk__in=followed, is_active=True)
+        User.objects.filter(pk__in=audience.followed, is_active=True)
         .exclude(email="")
-        .values_list("pk", "email_frequency")
+        .values_list("pk", "email_frequency", "role")
     )
-    rows = [
-        Notification(
-            change_set=change_set,
-            recipient_id=pk,
-            followed=sorted(followed[str(pk)]),
-            digest=frequency == EmailFrequency.DAILY,
-            next_attempt_at=now,
+    rows = []
+    for pk, frequency, role in recipients:
+        row = audience.row(str(pk), role)
+        if row is None:
+            continue
+        rows.append(
+            Notification(
+                change_set=change_set,
+                recipient_id=pk,
+                followed=row[0],
+                shown=row[1],
+                digest=frequency == EmailFrequency.DAILY,
+                next_attempt_at=now,
+            )
         )
-        for pk, frequency in recipients
-    ]
     Notification.objects.bulk_create(rows)
     return any(not row.digest for row in rows)
 
 
-def _insert_outbox_postgresql(change_set, followed: Mapping[str, set], now) -> bool:
+def _insert_outbox_postgresql(change_set, audience: Audience, now) -> bool:
     """The same rows in one `INSERT ... SELECT` that picks the recipients itself.
 
     A resource with a thousand subscribers would otherwise cost a thousand model instances
-    and ten thousand bound parameters; here it is two arrays, and the request's cost stays
+    and ten thousand bound parameters; here it is three arrays, and the request's cost stays
     nearly flat in the number of subscribers.
     """
     table = Notification._meta.db_table
     users = User._meta.db_table
     statement = f"""
         WITH inserted AS (
-            INSERT INTO {table} (change_set_id, recipient_id, followed, digest, status,
+            INSERT INTO {table} (change_set_id, recipient_id, followed, shown, digest, status,
                                  attempts, next_attempt_at, last_error, created_at)
-            SELECT %s, u.id, f.followed::jsonb, u.email_frequency = %s, %s, 0, %s, '', %s
-            FROM unnest(%s::uuid[], %s::text[]) AS f(user_id, followed)
+            SELECT %s, u.id,
+                   (CASE WHEN u.role = %s THEN f.public ELSE f.followed END)::jsonb,
+                   CASE WHEN u.role = %s THEN %s::jsonb END,
+                   u.email_frequency = %s, %s, 0, %s, '', %s
+            FROM unnest(%s::uuid[], %s::text[], %s::text[]) AS f(user_id, followed, public)
             JOIN {users} u ON u.id = f.user_id
-            WHERE u.is_active AND u.email <> ''
+            WHERE u.is_active AND u.email <> '' AND (u.role <> %s OR f.public IS NOT NULL)
             RETURNING digest
         )
         SELECT coalesce(bool_or(NOT digest), false) FROM inserted
     """
-    ids = list(followed)
+    ids = list(audience.followed)
+    public = [audience.public.get(pk) for pk in ids]
     with connection.cursor() as cursor:
         cursor.execute(
             statement,
             [
                 change_set.pk,
+                Role.VIEWER,
+                Role.VIEWER,
+                json.dumps(audience.shown),
                 EmailFrequency.DAILY,
                 Notification.Status.PENDING,
                 now,
                 now,
                 ids,
-                [json.dumps(sorted(followed[pk])) for pk in ids],
+                [json.dumps(sorted(audience.followed[pk])) for pk in ids],
+                [json.dumps(sorted(values)) if values else None for values in public],
+                Role.VIEWER,
             ],
         )
         return cursor.fetchone()[0]

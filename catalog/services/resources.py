@@ -72,10 +72,21 @@ def lock_resources(pks: Iterable) -> list[Resource]:
     """The rows, locked until the transaction ends, with their parents (not locked)."""
     return list(
         Resource.objects.select_for_update(of=("self",))
-        .select_related("parent")
+        .select_related("parent", "parent__parent")
         .filter(pk__in=list(pks))
         .order_by("pk")
     )
+
+
+def _visible(resource: Resource) -> bool:
+    """Whether a viewer may see `resource` as it stands: published, and so is every ancestor
+    (the policy's rule, on loaded rows)."""
+    node = resource
+    while node is not None:
+        if not node.published:
+            return False
+        node = node.parent if node.parent_id else None
+    return True
 
 
 def _ancestors(resource: Resource) -> list:
@@ -112,9 +123,17 @@ def write_m2m(resource_pk, field: str, old: Iterable[str], new: Iterable[str]) -
 
 
 def _record_one(
-    ctx: ChangeContext, resource: Resource, action: str, changes: dict, ancestors, subscribers
+    ctx: ChangeContext,
+    resource: Resource,
+    action: str,
+    changes: dict,
+    ancestors,
+    subscribers,
+    *,
+    public: bool,
 ) -> None:
-    """Record one resource's change (heard by the followers of it and its ancestors)."""
+    """Record one resource's change (heard by the followers of it and its ancestors; by
+    viewers only when `public`)."""
     change = Change(
         resource.pk,
         resource.entity_type,
@@ -122,6 +141,7 @@ def _record_one(
         action,
         changes,
         concerns=[resource.pk, *ancestors],
+        public=public,
     )
     record_changes(ctx, [change], subscribers=subscribers)
 
@@ -176,7 +196,8 @@ def resource_create(*, ctx: ChangeContext, entity_type: str, data: Mapping[str, 
     ancestors = _ancestors(resource)
     subscribers = _subscribers(relation_ids_of(ancestors))
     subscribers[resource.pk] = m2m["subscribers"]
-    _record_one(ctx, resource, "create", diff({}, snapshot(resource, m2m)), ancestors, subscribers)
+    changes = diff({}, snapshot(resource, m2m))
+    _record_one(ctx, resource, "create", changes, ancestors, subscribers, public=_visible(resource))
     return resource
 
 
@@ -197,6 +218,7 @@ def resource_update(*, ctx: ChangeContext, resource: Resource, data: Mapping[str
     ancestors = _ancestors(current)
     relations = relation_ids_of([current.pk, *ancestors])
     before = snapshot(current, relations[current.pk])
+    was_visible = _visible(current)
 
     scalars = {k: v for k, v in data.items() if k not in M2M_FIELDS}
     for name, value in scalars.items():
@@ -225,7 +247,8 @@ def resource_update(*, ctx: ChangeContext, resource: Resource, data: Mapping[str
         ancestors = list(dict.fromkeys([*ancestors, *new_ancestors]))
     subscribers = _subscribers(relations)
     subscribers[current.pk] = m2m["subscribers"]
-    _record_one(ctx, current, "update", changes, ancestors, subscribers)
+    public = was_visible or _visible(current)
+    _record_one(ctx, current, "update", changes, ancestors, subscribers, public=public)
     return current
 
 
@@ -253,6 +276,7 @@ def resources_bulk_update(
     changes = []
     for resource in changed:
         before = {k: getattr(resource, k) for k in data}
+        was_visible = _visible(resource)
         for name, value in data.items():
             setattr(resource, name, value)
         _validate(resource, data, relations_checked=True)
@@ -264,6 +288,7 @@ def resources_bulk_update(
                 "update",
                 diff(before, data),
                 concerns=[resource.pk, *ancestors[resource.pk]],
+                public=was_visible or _visible(resource),
             )
         )
     Resource.objects.filter(pk__in=[r.pk for r in changed]).update(
@@ -292,7 +317,7 @@ def resources_bulk_delete(*, ctx: ChangeContext, resources: Iterable) -> int:
     descendants = list(
         Resource.objects.filter(Q(parent_id__in=pks) | Q(parent__parent_id__in=pks))
         .exclude(pk__in=pks)
-        .select_related("parent")
+        .select_related("parent", "parent__parent")
     )
     removed = [*rows, *descendants]
     ancestors = {r.pk: _ancestors(r) for r in removed}
@@ -307,6 +332,7 @@ def resources_bulk_delete(*, ctx: ChangeContext, resources: Iterable) -> int:
             "delete",
             diff(snapshot(r, relations[r.pk]), {}),
             concerns=[r.pk, *ancestors[r.pk]],
+            public=_visible(r),
         )
         for r in removed
     ]
@@ -368,5 +394,6 @@ def resource_custom_value_set(
         {f"{CUSTOM_PREFIX}{custom_property.name}": [old, cleaned]},
         ancestors,
         _subscribers(relation_ids_of([current.pk, *ancestors])),
+        public=_visible(current),
     )
     return cleaned

@@ -297,9 +297,9 @@ def test_recipients_of_one_change_set_share_its_summary(smtp, monkeypatch):
     calls = []
     summarize = emails.summarize
 
-    def counting(change_set, followed=()):
+    def counting(change_set, followed=(), shown=None):
         calls.append(change_set.pk)
-        return summarize(change_set, followed)
+        return summarize(change_set, followed, shown)
 
     monkeypatch.setattr(emails, "summarize", counting)
 
