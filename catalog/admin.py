@@ -43,7 +43,13 @@ from catalog.models.resources import PARENT_TYPE
 
 # The email outbox's admin lives with the rest of the notifications code.
 from catalog.notifications import admin as notifications_admin  # noqa: F401
-from catalog.policy import Action, may, may_see_email, resources_visible_to
+from catalog.policy import (
+    Action,
+    collections_visible_to,
+    may,
+    may_see_email,
+    resources_visible_to,
+)
 from catalog.selectors import custom_values_of, resource_history
 from catalog.services import keys
 from catalog.services.context import ChangeContext
@@ -478,6 +484,10 @@ class TagAdmin(WorkspaceAdmin):
 @admin.register(Collection)
 class CollectionAdmin(WorkspaceAdmin):
     list_display = ["title", "icon", "description", "published"]
+
+    def get_queryset(self, request):
+        return collections_visible_to(request.user)
+
     list_filter = ["published", "verified", "pii"]
     search_fields = ["title", "description"]
     autocomplete_fields = [

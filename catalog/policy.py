@@ -135,6 +135,14 @@ def resources_visible_to(user: User | None, entity_type: str | None = None) -> R
     return queryset
 
 
+def collections_visible_to(user: User | None):
+    """Collections `user` may read: all for editors and admins, published ones for viewers."""
+    queryset = Collection.objects.all()
+    if user is None or not user.is_active:
+        return queryset.none()
+    return queryset if user.can_edit_catalog else queryset.filter(published=True)
+
+
 def may_see_email(viewer: User | None, user: User | None) -> bool:
     """Email addresses are for editors, admins and their owners, not for every viewer
     (`user` None: anyone's address)."""

@@ -37,7 +37,7 @@ from catalog.models import (
     User,
     UserGroup,
 )
-from catalog.policy import may_see_email
+from catalog.policy import collections_visible_to, may_see_email
 from catalog.selectors import custom_values_of, resource_history, resources_visible_to
 from catalog.services import keys
 from catalog.services.context import ChangeContext
@@ -461,6 +461,13 @@ class TagViewSet(WorkspaceViewSet):
 @extend_schema(tags=["Workspace"])
 class CollectionViewSet(WorkspaceViewSet):
     queryset = Collection.objects.prefetch_related(*s.COLLECTION_M2M)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Collection.objects.none()
+        # Viewers see published collections only, as with resources.
+        return collections_visible_to(self.request.user).prefetch_related(*s.COLLECTION_M2M)
+
     serializer_class = s.CollectionSerializer
     filterset_fields = {"title": ["exact"]}
 

@@ -195,8 +195,19 @@ class Collection(models.Model):
 
     def clean(self) -> None:
         super().clean()
-        if self.parent_id is not None and self.parent_id == self.pk:
-            raise ValidationError({"parent": "A collection can't be its own parent."})
+        seen, parent_id = {self.pk}, self.parent_id
+        while parent_id is not None:  # walk up: a loop would never end for any reader
+            if parent_id in seen:
+                message = (
+                    "A collection can't be its own parent."
+                    if parent_id == self.pk and self.parent_id == self.pk
+                    else "That parent is inside this collection: it would make a loop."
+                )
+                raise ValidationError({"parent": message})
+            seen.add(parent_id)
+            parent_id = (
+                Collection.objects.filter(pk=parent_id).values_list("parent_id", flat=True).first()
+            )
 
 
 class ResourceQuerySet(models.QuerySet):

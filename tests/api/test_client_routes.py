@@ -455,3 +455,25 @@ def test_what_resource_all_answers_can_be_sent_back(as_editor):
     response = as_editor.patch(url, {**body, "title": "After"}, format="json")
     assert response.status_code == 200, response.json()
     assert response.json()["title"] == "After"
+
+
+def test_collections_can_not_loop_and_viewers_see_published_ones(as_editor, as_viewer):
+    def make(title, **body):
+        return as_editor.post(
+            "/api/v1/collection/collections", {"title": title, **body}, format="json"
+        ).json()
+
+    outer = make("Outer")
+    inner = make("Inner", parent=outer["id"])
+    loop = as_editor.patch(
+        f"/api/v1/collection/collections/{outer['id']}", {"parent": inner["id"]}, format="json"
+    )
+    assert loop.status_code == 400
+    assert loop.json() == {
+        "parent": ["That parent is inside this collection: it would make a loop."]
+    }
+    draft = make("Draft", published=False)
+    titles = [c["title"] for c in as_viewer.get("/api/v1/collection/collections").json()["results"]]
+    assert titles == ["Inner", "Outer"]
+    assert as_viewer.get(f"/api/v1/collection/collections/{draft['id']}").status_code == 404
+    assert as_editor.get(f"/api/v1/collection/collections/{draft['id']}").status_code == 200
