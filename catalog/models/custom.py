@@ -58,6 +58,26 @@ class CustomProperty(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        """A property's type, or the kinds it applies to, can't change under values that
+        would no longer fit: those have to be cleared first."""
+        super().clean()
+        if self._state.adding:
+            return
+        old = CustomProperty.objects.filter(pk=self.pk).values("value_type", "entity_types")
+        old = old.first()
+        if old is None:
+            return
+        if old["value_type"] != self.value_type and self.values.exists():
+            raise ValidationError(
+                {"value_type": "Resources have values of this property; clear them first."}
+            )
+        dropped = set(old["entity_types"]) - set(self.entity_types or [])
+        if dropped and self.values.filter(resource__entity_type__in=dropped).exists():
+            raise ValidationError(
+                {"entity_types": "Resources of a kind you removed have values; clear them first."}
+            )
+
     def clean_value(self, value):
         """The value as stored, or ValidationError saying what this property takes."""
         kind = self.value_type

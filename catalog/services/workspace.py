@@ -34,9 +34,22 @@ def _apply(obj: models.Model, data: Mapping[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in data.items() if name in many}
 
 
+def _keep_an_admin(user: User, *, removing: bool = False) -> None:
+    """Refuse the change that would leave the workspace without an active admin."""
+    if not removing and user.is_active and user.role == Role.ADMIN:
+        return
+    others = User.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk=user.pk)
+    if not others.exists():
+        raise ValidationError(
+            "The workspace needs at least one active admin: make someone else an admin first."
+        )
+
+
 @atomic_write
 def _save(obj: models.Model, data: Mapping[str, Any], **clean_kwargs) -> models.Model:
     m2m = _apply(obj, data)
+    if isinstance(obj, User) and not obj._state.adding:
+        _keep_an_admin(obj)
     obj.full_clean(**clean_kwargs)
     obj.save()
     for name, values in m2m.items():
@@ -66,6 +79,8 @@ def workspace_object_delete(*, ctx: ChangeContext, obj: models.Model) -> None:
     """Delete a tag, collection, team, integration or user; refused (InUse) while catalog
     resources still depend on it."""
     ensure_for(ctx, Action.DELETE, obj)
+    if isinstance(obj, User):
+        _keep_an_admin(obj, removing=True)
     try:
         with transaction.atomic():
             type(obj)._default_manager.filter(pk=obj.pk).delete()

@@ -477,3 +477,38 @@ def test_collections_can_not_loop_and_viewers_see_published_ones(as_editor, as_v
     assert titles == ["Inner", "Outer"]
     assert as_viewer.get(f"/api/v1/collection/collections/{draft['id']}").status_code == 404
     assert as_editor.get(f"/api/v1/collection/collections/{draft['id']}").status_code == 200
+
+
+def test_the_last_admin_can_not_be_removed_or_demoted(as_admin, admin_user):
+    refused = as_admin.delete(f"/api/v1/user/{admin_user.pk}")
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "non_field_errors": [
+            "The workspace needs at least one active admin: make someone else an admin first."
+        ]
+    }
+    demoted = as_admin.patch(f"/api/v1/user/{admin_user.pk}", {"role": "editor"}, format="json")
+    assert demoted.status_code == 400
+    other = UserFactory(username="second-admin", role="admin")
+    assert as_admin.delete(f"/api/v1/user/{other.pk}").status_code == 200
+
+
+def test_a_custom_propertys_type_can_not_change_under_its_values(as_admin, as_editor):
+    prop = as_admin.post(
+        "/api/v1/resource/all_v2/custom_properties",
+        {"name": "Points", "entity_types": ["event"], "value_type": "text"},
+        format="json",
+    ).json()
+    event = EventFactory()
+    url = f"/api/v1/resource/all_v2/custom_properties/{prop['id']}"
+    as_editor.patch(f"{url}/{event.pk}", {"value": "x"}, format="json")
+    retyped = as_admin.patch(url, {"value_type": "number"}, format="json")
+    assert retyped.json() == {
+        "value_type": ["Resources have values of this property; clear them first."]
+    }
+    narrowed = as_admin.patch(url, {"entity_types": ["event_category"]}, format="json")
+    assert narrowed.json() == {
+        "entity_types": ["Resources of a kind you removed have values; clear them first."]
+    }
+    as_editor.patch(f"{url}/{event.pk}", {"value": None}, format="json")
+    assert as_admin.patch(url, {"value_type": "number"}, format="json").status_code == 200
