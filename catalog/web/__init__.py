@@ -1,0 +1,1 @@
+"""The catalog pages: browse, search, read, edit and follow the catalog in a browser."""
