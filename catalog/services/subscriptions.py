@@ -3,13 +3,61 @@
 import uuid
 from collections.abc import Iterable
 
-from catalog.models import User
-from catalog.policy import Action, ensure_for
+from catalog.models import Resource, User
+from catalog.policy import Action, ensure_for, resources_visible_to
 from catalog.selectors import relation_ids_of
 from catalog.services.changes import Change, record_changes
 from catalog.services.context import ChangeContext
 from catalog.services.errors import atomic_write
 from catalog.services.resources import lock_resources, write_m2m
+
+__all__ = ["subscriptions_add", "subscriptions_remove"]
+
+
+def _uuids(values: Iterable) -> set[uuid.UUID]:
+    ids = set()
+    for value in values:
+        try:
+            ids.add(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    return ids
+
+
+def _change_subscription(ctx, user: User, rows, *, follow: bool) -> int:
+    """Add or remove `user` in the subscribers of `rows` (locked); record what changed."""
+    relations = relation_ids_of(row.pk for row in rows)
+    changes = []
+    for row in rows:
+        before = [str(pk) for pk in relations[row.pk]["subscribers"]]
+        if (str(user.pk) in before) == follow:
+            continue
+        others = [pk for pk in before if pk != str(user.pk)]
+        after = sorted([*others, str(user.pk)]) if follow else others
+        write_m2m(row.pk, "subscribers", before, after)
+        diff = {"subscribers": [before, after]}
+        changes.append(Change(row.pk, row.entity_type, row.title, "update", diff))
+    # A change of who follows a resource emails nobody.
+    record_changes(ctx, changes, subscribers={})
+    return len(changes)
+
+
+@atomic_write
+def subscriptions_add(*, ctx: ChangeContext, user: User, resource_ids: Iterable) -> int:
+    """Make `user` follow the resources (those they may see); return how many they now follow
+    that they didn't before.
+
+    Every role may follow what it can read, for itself; following for someone else is for
+    admins. Each new follow is in the resource's history like any change of its subscribers.
+    """
+    if not ctx.is_system and ctx.user != user:
+        ensure_for(ctx, Action.CHANGE, User)
+    ensure_for(ctx, Action.SUBSCRIBE, Resource)
+    ids = _uuids(resource_ids)
+    visible = set(resources_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
+    if not visible:
+        raise Resource.DoesNotExist("No such resource.")
+    return _change_subscription(ctx, user, lock_resources(visible), follow=True)
 
 
 @atomic_write
@@ -24,22 +72,6 @@ def subscriptions_remove(*, ctx: ChangeContext, user: User, resource_ids: Iterab
     """
     if not ctx.is_system and ctx.user != user:
         ensure_for(ctx, Action.CHANGE, User)
-    ids = set()
-    for value in resource_ids:
-        try:
-            ids.add(uuid.UUID(str(value)))
-        except ValueError:
-            continue
+    ids = _uuids(resource_ids)
     rows = lock_resources(ids) if ids else []
-    relations = relation_ids_of(row.pk for row in rows)
-    changes = []
-    for row in rows:
-        before = [str(pk) for pk in relations[row.pk]["subscribers"]]
-        if str(user.pk) not in before:
-            continue
-        after = [pk for pk in before if pk != str(user.pk)]
-        write_m2m(row.pk, "subscribers", before, after)
-        diff = {"subscribers": [before, after]}
-        changes.append(Change(row.pk, row.entity_type, row.title, "update", diff))
-    record_changes(ctx, changes, subscribers={})
-    return len(changes)
+    return _change_subscription(ctx, user, rows, follow=False)
