@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 __all__ = [
     "EDITABLE_FIELDS",
@@ -363,6 +364,10 @@ class Resource(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        """The resource's catalog page (the admin's "View on site" links to it)."""
+        return reverse("web:resource", args=[self.pk])
 
     def clean(self) -> None:
         """Check what a row alone can't: the parent's kind and integration."""

@@ -20,11 +20,9 @@ def absolute_url(path: str) -> str:
 
 
 def resource_url(resource_id) -> str:
-    """The one place that knows where a resource lives on the site.
-
-    The admin's generic resource page redirects to the page of the resource's kind.
-    """
-    return absolute_url(reverse("admin:catalog_resource_change", args=[resource_id]))
+    """The one place that knows where a resource lives on the site: its catalog page, which
+    every role can open (the admin is for editors and admins only)."""
+    return absolute_url(reverse("web:resource", args=[resource_id]))
 
 
 def unsubscribe_token(user_id, resource_ids: Iterable) -> str:

@@ -287,8 +287,8 @@ def test_deleted_resources_are_mailed_without_a_link(smtp):
 
     [message] = smtp.messages
     assert message["Subject"] == '[Event Catalog] Event "Legacy Checkout" deleted'
-    assert "/admin/catalog/resource/" not in message.text
-    assert "/admin/catalog/resource/" not in message.html
+    assert "/resources/" not in message.text
+    assert "/resources/" not in message.html
 
 
 def test_recipients_of_one_change_set_share_its_summary(smtp, monkeypatch):

@@ -67,7 +67,7 @@ def test_markdown_changes_are_a_line_diff_of_the_changed_lines(sent):
 
 
 def test_body_links_to_the_resource_with_an_absolute_url(sent):
-    url = f"{SITE}/admin/catalog/resource/{sent.event.pk}/change/"
+    url = f"{SITE}/resources/{sent.event.pk}/"
     assert resource_url(sent.event.pk) == url
     assert url in sent.text
     assert f'href="{url}"' in sent.html
@@ -140,11 +140,9 @@ def test_subject_of_a_created_or_deleted_resource(smtp, action, subject):
     assert message["Subject"] == subject
     if action == ChangeAction.CREATE:
         assert "Published: Yes" in message.text
-        assert (
-            "/admin/catalog/resource/6f0c5b1e-7a0e-4d52-9d8e-0c3b1f1b2a10/change/" in message.text
-        )
+        assert "/resources/6f0c5b1e-7a0e-4d52-9d8e-0c3b1f1b2a10/" in message.text
     else:
-        assert "/admin/catalog/resource/" not in message.text
+        assert "/resources/" not in message.text
 
 
 def test_without_followed_resources_there_is_no_unsubscribe_link(smtp):
