@@ -35,7 +35,7 @@ def unsubscribe(request, token: str):
     resources = list(
         Resource.objects.filter(pk__in=resource_ids).only("id", "title", "entity_type")
     )
-    context = {"user": user, "resources": resources, "state": "confirm"}
+    context = {"recipient": user, "resources": resources, "state": "confirm"}
     if request.method == "POST":
         ctx = ChangeContext(source=ChangeSource.EMAIL, user=user)
         subscriptions_remove(ctx=ctx, user=user, resource_ids=resource_ids)

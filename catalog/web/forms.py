@@ -1,0 +1,137 @@
+"""The forms of the catalog pages: browse filters, the resource editor, settings."""
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.db.models import Q
+
+from catalog.models import Collection, EmailFrequency, Integration, Resource, Tag, Team, User
+from catalog.policy import collections_visible_to
+
+YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
+SORTS = [("title", "Title (A to Z)"), ("-updated", "Last change (newest first)")]
+
+
+class NoColonLabels:
+    """Labels read "Owners", not "Owners:": they are the fields' accessible names."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class LoginForm(NoColonLabels, AuthenticationForm):
+    pass
+
+
+def _normalise_newlines(value: str) -> str:
+    """Browsers send textarea lines ending in CRLF; the catalog stores LF."""
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class EventFilterForm(NoColonLabels, forms.Form):
+    """The filters of the events list; every field is optional and a bad value is ignored."""
+
+    integration = forms.ModelChoiceField(
+        Integration.objects.all(), required=False, empty_label="All integrations"
+    )
+    category = forms.ModelChoiceField(
+        Resource.objects.none(), required=False, widget=forms.HiddenInput
+    )
+    tag = forms.ModelChoiceField(Tag.objects.all(), required=False, empty_label="All tags")
+    owner = forms.ChoiceField(required=False)
+    pii = forms.ChoiceField(label="PII", choices=YES_NO, required=False)
+    verified = forms.ChoiceField(choices=YES_NO, required=False)
+    published = forms.ChoiceField(choices=YES_NO, required=False)
+    subscribed = forms.BooleanField(label="Only events I follow", required=False)
+    sort = forms.ChoiceField(label="Sort by", choices=SORTS, required=False)
+
+    def __init__(self, *args, user: User, categories, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = categories
+        owners = User.objects.filter(is_active=True).order_by("username")
+        self.fields["owner"].choices = [
+            ("", "Anyone"),
+            ("me", "Me"),
+            *((str(pk), name) for pk, name in owners.values_list("pk", "username")),
+        ]
+        if not user.can_edit_catalog:
+            del self.fields["published"]  # Viewers see published events only.
+
+
+class ResourceEditForm(NoColonLabels, forms.Form):
+    """What a steward edits on a resource's page; saved through `resource_update`."""
+
+    title = forms.CharField(max_length=255)
+    description = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="A one-line summary, shown in lists and search results.",
+    )
+    definition = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 14, "class": "monospace"}),
+        help_text="Full documentation, in Markdown: headings, lists, tables, links, `code`.",
+    )
+    pii = forms.BooleanField(
+        label="PII", required=False, help_text="Holds personally identifiable information."
+    )
+    verified = forms.BooleanField(required=False, help_text="Checked by a data steward.")
+    published = forms.BooleanField(required=False, help_text="Visible to viewers.")
+    owners = forms.ModelMultipleChoiceField(User.objects.none(), required=False)
+    teams = forms.ModelMultipleChoiceField(Team.objects.all(), required=False)
+    tags = forms.ModelMultipleChoiceField(Tag.objects.all(), required=False)
+    collections = forms.ModelMultipleChoiceField(Collection.objects.none(), required=False)
+
+    #: The fields above, in the order the pipeline's diff and the form share.
+    SCALARS = ("title", "description", "definition", "pii", "verified", "published")
+    RELATIONS = ("owners", "teams", "tags", "collections")
+
+    def __init__(self, *args, user: User, resource: Resource, **kwargs) -> None:
+        self.resource = resource
+        initial = {name: getattr(resource, name) for name in self.SCALARS}
+        for name in self.RELATIONS:
+            initial[name] = [str(pk) for pk in resource.relation_ids[name]]
+        super().__init__(*args, initial=initial, **kwargs)
+        # Inactive users stay choosable while they own it, so saving keeps them.
+        self.fields["owners"].queryset = User.objects.filter(
+            Q(is_active=True) | Q(pk__in=resource.relation_ids["owners"])
+        ).order_by("username")
+        self.fields["collections"].queryset = collections_visible_to(user)
+        help_multi = "Hold Ctrl (⌘ on a Mac) to choose several."
+        for name in self.RELATIONS:
+            self.fields[name].widget.attrs["size"] = 6
+            self.fields[name].help_text = help_multi
+
+    def clean_description(self) -> str:
+        return _normalise_newlines(self.cleaned_data["description"]).strip()
+
+    def clean_definition(self) -> str:
+        return _normalise_newlines(self.cleaned_data["definition"])
+
+    def changes(self) -> dict:
+        """Only what differs from the resource as it was loaded: the pipeline records these."""
+        data = {}
+        for name in self.SCALARS:
+            if self.cleaned_data[name] != getattr(self.resource, name):
+                data[name] = self.cleaned_data[name]
+        for name in self.RELATIONS:
+            chosen = sorted(str(obj.pk) for obj in self.cleaned_data[name])
+            if chosen != sorted(str(pk) for pk in self.resource.relation_ids[name]):
+                data[name] = chosen
+        return data
+
+
+class ApiKeyForm(NoColonLabels, forms.Form):
+    name = forms.CharField(
+        label="Key name",
+        max_length=200,
+        help_text="What the key is for, such as “CI schema check”.",
+    )
+
+
+class EmailPreferenceForm(NoColonLabels, forms.Form):
+    email_frequency = forms.ChoiceField(
+        label="Email me about changes",
+        choices=EmailFrequency.choices,
+        widget=forms.RadioSelect,
+    )

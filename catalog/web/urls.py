@@ -1,0 +1,21 @@
+"""The catalog pages' routes (namespace `web`)."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("events/", views.events, name="events"),
+    path("search/", views.search, name="search"),
+    path("resources/<uuid:pk>/", views.resource_detail, name="resource"),
+    path("resources/<uuid:pk>/history/", views.resource_history_view, name="resource_history"),
+    path("resources/<uuid:pk>/edit/", views.resource_edit, name="resource_edit"),
+    path("resources/<uuid:pk>/subscribe/", views.resource_subscribe, name="resource_subscribe"),
+    path("preview/", views.markdown_preview, name="markdown_preview"),
+    path("subscriptions/", views.subscriptions, name="subscriptions"),
+    path("settings/", views.user_settings, name="settings"),
+    path("settings/keys/<uuid:pk>/revoke/", views.api_key_revoke_view, name="api_key_revoke"),
+]

@@ -1,0 +1,386 @@
+"""The catalog pages. Reads ask the policy what the user may see; writes go through the
+services with a `web` change context, exactly like the API and the admin.
+
+Each view costs a constant number of queries whatever the catalog's size (tests assert it):
+lists fetch a page plus its related names in one query per relation.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from catalog.markdown import render_markdown
+from catalog.models import (
+    ApiKey,
+    ChangeSource,
+    EntityType,
+    Integration,
+    Resource,
+    Tag,
+    User,
+)
+from catalog.policy import Action, may, resources_visible_to
+from catalog.search import search_resources
+from catalog.selectors import attach_relation_ids, custom_values_of, resource_history
+from catalog.services.context import ChangeContext
+from catalog.services.keys import api_key_create, api_key_revoke
+from catalog.services.resources import resource_update
+from catalog.services.subscriptions import subscriptions_add, subscriptions_remove
+from catalog.services.workspace import user_update_profile
+
+from .forms import ApiKeyForm, EmailPreferenceForm, EventFilterForm, ResourceEditForm
+
+PAGE_SIZE = 50
+SEARCH_PAGE_SIZE = 20
+SUGGESTIONS = 8
+HISTORY_PAGE_SIZE = 25
+CHILDREN_SHOWN = 100
+
+_PARENTS = ("parent", "parent__parent", "integration")
+_USER_NAMES = Prefetch("owners", queryset=User.objects.only("id", "username"))
+_TAG_NAMES = Prefetch("tags", queryset=Tag.objects.only("id", "title", "color"))
+
+
+def _context(request, source: str = ChangeSource.WEB) -> ChangeContext:
+    return ChangeContext.for_request(request, source)
+
+
+def _visible(request, entity_type: str | None = None):
+    return resources_visible_to(request.user, entity_type)
+
+
+def _get_resource(request, pk):
+    """The resource, if the user may see it; a 404 otherwise (hidden or missing alike)."""
+    resource = _visible(request).select_related(*_PARENTS).filter(pk=pk).first()
+    if resource is None:
+        raise Http404("No such resource.")
+    return resource
+
+
+def _page(request, queryset, size: int):
+    """A page of `queryset`; a page number that isn't one gives the first or last page."""
+    return Paginator(queryset, size).get_page(request.GET.get("page"))
+
+
+def _breadcrumbs(resource: Resource) -> list[tuple[str, str]]:
+    """(label, url) from the catalog home down to the resource's parent."""
+    crumbs = [("Catalog", reverse("web:home"))]
+    integration = resource.integration
+    crumbs.append((integration.name, f"{reverse('web:events')}?integration={integration.pk}"))
+    ancestors = []
+    node = resource.parent if resource.parent_id else None
+    while node is not None:
+        ancestors.append(node)
+        node = node.parent if node.parent_id else None
+    crumbs.extend((a.title, reverse("web:resource", args=[a.pk])) for a in reversed(ancestors))
+    return crumbs
+
+
+@require_GET
+@login_required
+def home(request):
+    """Integrations, their categories and how many events and properties each holds."""
+    visible = _visible(request)
+    counts: dict = {}
+    for integration_id, entity_type, total in (
+        visible.order_by().values_list("integration_id", "entity_type").annotate(total=Count("id"))
+    ):
+        counts.setdefault(integration_id, {})[entity_type] = total
+    events = Q(children__in=_visible(request, EntityType.EVENT))
+    categories = (
+        _visible(request, EntityType.EVENT_CATEGORY)
+        .annotate(events=Count("children", filter=events))
+        .order_by("integration__name", "title")
+        .values("id", "title", "description", "integration_id", "events")
+    )
+    by_integration: dict = {}
+    for category in categories:
+        by_integration.setdefault(category["integration_id"], []).append(category)
+    integrations = [
+        {
+            "integration": integration,
+            "categories": by_integration.get(integration.pk, []),
+            "counts": {
+                "categories": counts.get(integration.pk, {}).get(EntityType.EVENT_CATEGORY, 0),
+                "events": counts.get(integration.pk, {}).get(EntityType.EVENT, 0),
+                "properties": counts.get(integration.pk, {}).get(EntityType.EVENT_PROPERTY, 0),
+            },
+        }
+        for integration in Integration.objects.order_by("name")
+        if integration.pk in counts
+    ]
+    return render(request, "catalog/home.html", {"integrations": integrations})
+
+
+def _filtered_events(request, form: EventFilterForm):
+    events = _visible(request, EntityType.EVENT)
+    if not form.is_valid():
+        return events.order_by("title", "id")
+    data = form.cleaned_data
+    if data.get("integration"):
+        events = events.filter(integration=data["integration"])
+    if data.get("category"):
+        events = events.filter(parent=data["category"])
+    if data.get("tag"):
+        events = events.filter(tags=data["tag"])
+    owner = data.get("owner")
+    if owner == "me":
+        events = events.filter(owners=request.user)
+    elif owner:
+        events = events.filter(owners=owner)
+    for flag in ("pii", "verified", "published"):
+        if data.get(flag):
+            events = events.filter(**{flag: data[flag] == "yes"})
+    if data.get("subscribed"):
+        events = events.filter(subscribers=request.user)
+    if data.get("sort") == "-updated":
+        return events.order_by("-updated_at", "id")
+    return events.order_by("title", "id")
+
+
+@require_GET
+@login_required
+def events(request):
+    """Every event the user may see, filtered, sorted and paginated."""
+    categories = _visible(request, EntityType.EVENT_CATEGORY)
+    form = EventFilterForm(request.GET or None, user=request.user, categories=categories)
+    if request.GET and not form.is_valid():
+        # A stale link (a deleted tag, say) shows the list unfiltered, saying why.
+        messages.warning(request, "Some filters were not understood and were left out.")
+    queryset = (
+        _filtered_events(request, form)
+        .select_related(*_PARENTS)
+        .prefetch_related(_USER_NAMES, _TAG_NAMES)
+    )
+    page = _page(request, queryset, PAGE_SIZE)
+    query = request.GET.copy()
+    query.pop("page", None)
+    category = form.cleaned_data.get("category") if form.is_bound and form.is_valid() else None
+    return render(
+        request,
+        "catalog/events.html",
+        {"form": form, "page": page, "query": query.urlencode(), "category": category},
+    )
+
+
+def _search_text(request) -> str:
+    return request.GET.get("q", "").replace("\x00", "")[:200]
+
+
+@require_GET
+@login_required
+def search(request):
+    """Search results: a page of its own, or (htmx, as you type) the suggestions list."""
+    text = _search_text(request).strip()
+    results = search_resources(request.user, text).select_related(*_PARENTS)
+    if request.htmx and request.GET.get("suggest"):
+        return render(
+            request,
+            "catalog/_suggestions.html",
+            {"q": text, "results": list(results[: SUGGESTIONS + 1]), "limit": SUGGESTIONS},
+        )
+    page = _page(request, results, SEARCH_PAGE_SIZE) if text else None
+    return render(request, "catalog/search.html", {"q": text, "page": page})
+
+
+@require_GET
+@login_required
+def resource_detail(request, pk):
+    """A category, event or property: its fields, definition, children and followers."""
+    resource = _get_resource(request, pk)
+    attach_relation_ids([resource])
+    related = (
+        Resource.objects.filter(pk=resource.pk)
+        .prefetch_related(
+            _USER_NAMES,
+            _TAG_NAMES,
+            "teams",
+            "collections",
+            "owners_groups",
+        )
+        .get()
+    )
+    grandchildren = _visible(request).filter(parent__parent=resource.pk)
+    children = list(
+        _visible(request)
+        .filter(parent=resource)
+        .order_by("title", "id")
+        .annotate(child_count=Count("children", filter=Q(children__in=grandchildren)))[
+            : CHILDREN_SHOWN + 1
+        ]
+    )
+    context = {
+        "resource": resource,
+        "related": related,
+        "definition": render_markdown(resource.definition),
+        "breadcrumbs": _breadcrumbs(resource),
+        "children": children[:CHILDREN_SHOWN],
+        "more_children": len(children) > CHILDREN_SHOWN,
+        "custom_values": custom_values_of(resource.pk),
+        "subscribed": str(request.user.pk) in map(str, resource.relation_ids["subscribers"]),
+        "subscriber_count": len(resource.relation_ids["subscribers"]),
+        "can_edit": may(request.user, Action.CHANGE, Resource),
+    }
+    return render(request, "catalog/resource_detail.html", context)
+
+
+@require_GET
+@login_required
+def resource_history_view(request, pk):
+    """Who changed what and when, newest first."""
+    resource = _get_resource(request, pk)
+    page = _page(request, resource_history(resource.pk), HISTORY_PAGE_SIZE)
+    return render(
+        request,
+        "catalog/resource_history.html",
+        {"resource": resource, "page": page, "breadcrumbs": _breadcrumbs(resource)},
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def resource_edit(request, pk):
+    """The steward's form; a viewer gets a 403 (or a 404 for what they can't even see)."""
+    resource = _get_resource(request, pk)
+    if not may(request.user, Action.CHANGE, resource):
+        raise PermissionDenied("Only editors and admins can change the catalog.")
+    attach_relation_ids([resource])
+    form = ResourceEditForm(request.POST or None, user=request.user, resource=resource)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        if "preview" in request.POST:
+            preview = render_markdown(form.cleaned_data["definition"])
+        else:
+            try:
+                changes = form.changes()
+                if changes:
+                    resource_update(ctx=_context(request), resource=resource, data=changes)
+            except ValidationError as error:
+                _add_errors(form, error)
+            except Resource.DoesNotExist:
+                raise Http404("The resource was deleted meanwhile.") from None
+            else:
+                messages.success(
+                    request, "Saved." if changes else "Nothing changed: nothing was saved."
+                )
+                return redirect("web:resource", pk=resource.pk)
+    return render(
+        request,
+        "catalog/resource_edit.html",
+        {
+            "resource": resource,
+            "form": form,
+            "preview": preview,
+            "breadcrumbs": _breadcrumbs(resource),
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    """Show the pipeline's refusal next to the fields it names (or above the form)."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+@require_POST
+@login_required
+def markdown_preview(request):
+    """The editor's live preview (htmx): the definition as it will be shown."""
+    text = request.POST.get("definition", "")
+    return render(request, "catalog/_preview.html", {"preview": render_markdown(text)})
+
+
+@require_POST
+@login_required
+def resource_subscribe(request, pk):
+    """Follow or stop following (the form's `action`); htmx swaps the button in place."""
+    resource = _get_resource(request, pk)
+    follow = request.POST.get("action") != "unsubscribe"
+    ctx = _context(request)
+    if follow:
+        subscriptions_add(ctx=ctx, user=request.user, resource_ids=[resource.pk])
+    else:
+        subscriptions_remove(ctx=ctx, user=request.user, resource_ids=[resource.pk])
+    if request.htmx:
+        return render(
+            request, "catalog/_subscribe.html", {"resource": resource, "subscribed": follow}
+        )
+    messages.success(
+        request,
+        f"You follow “{resource.title}”."
+        if follow
+        else f"You no longer follow “{resource.title}”.",
+    )
+    target = request.POST.get("next", "")
+    if target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect("web:resource", pk=resource.pk)
+
+
+@require_GET
+@login_required
+def subscriptions(request):
+    """What the user follows (and may still see)."""
+    followed = (
+        _visible(request)
+        .filter(subscribers=request.user)
+        .select_related(*_PARENTS)
+        .order_by("entity_type", "title", "id")
+    )
+    page = _page(request, followed, PAGE_SIZE)
+    return render(request, "catalog/subscriptions.html", {"page": page})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def user_settings(request):
+    """The user's email preference and API keys."""
+    user = request.user
+    ctx = _context(request)
+    email_form = EmailPreferenceForm(initial={"email_frequency": user.email_frequency})
+    key_form = ApiKeyForm()
+    new_key = None
+    status = 200
+    if request.method == "POST":
+        if "email_frequency" in request.POST:
+            email_form = EmailPreferenceForm(request.POST)
+            if email_form.is_valid():
+                user_update_profile(ctx=ctx, user=user, data=email_form.cleaned_data)
+                messages.success(request, "Your email preference is saved.")
+                return redirect("web:settings")
+        else:
+            key_form = ApiKeyForm(request.POST)
+            if key_form.is_valid():
+                _key, new_key = api_key_create(
+                    ctx=ctx, user=user, name=key_form.cleaned_data["name"]
+                )
+                key_form = ApiKeyForm()
+        status = 400 if (email_form.errors or key_form.errors) else 200
+    keys = ApiKey.objects.filter(user=user).order_by("-created_at")
+    return render(
+        request,
+        "catalog/settings.html",
+        {"email_form": email_form, "key_form": key_form, "new_key": new_key, "keys": keys},
+        status=status,
+    )
+
+
+@require_POST
+@login_required
+def api_key_revoke_view(request, pk):
+    key = ApiKey.objects.filter(pk=pk, user=request.user).first()
+    if key is None:
+        raise Http404("No such key.")
+    api_key_revoke(ctx=_context(request), key=key)
+    messages.success(request, f"The key “{key.name or key.prefix}” is revoked.")
+    return redirect("web:settings")
