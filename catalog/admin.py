@@ -8,7 +8,10 @@ in the same history; what a user may see and do is asked of `catalog.policy`.
 import contextvars
 
 from django import forms
+from django.apps import apps
 from django.contrib import admin, messages
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.models import Group
@@ -17,7 +20,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -177,6 +180,67 @@ CHILD_KIND = {
 CHILDREN_SHOWN = 25
 
 
+# --- Which resource is which: labels and the parent picker -------------------------------
+
+#: What `resource_label` reads: select these with the resources (no query per label).
+LABEL_RELATED = ("integration", "parent__parent")
+#: Between the integration and the ancestors: a single right-pointing angle quotation mark.
+LABEL_SEPARATOR = " \u203a "
+
+
+def resource_label(resource: Resource) -> str:
+    """`Signed Up — Web app > Onboarding` (with LABEL_SEPARATOR for ">"): the title, then the
+    integration and the ancestors from the top, so that resources of one title differ."""
+    ancestors = []
+    node = resource.parent if resource.parent_id else None
+    while node is not None:
+        ancestors.insert(0, node.title)
+        node = node.parent if node.parent_id else None
+    return f"{resource.title} — {LABEL_SEPARATOR.join([resource.integration.name, *ancestors])}"
+
+
+def parent_kind(request) -> str | None:
+    """For an autocomplete request on the `parent` of an event or a property: the kind of
+    parent it may take (a category, an event); None for any other field or model."""
+    if request.GET.get("app_label") != "catalog" or request.GET.get("field_name") != "parent":
+        return None
+    try:
+        model = apps.get_model("catalog", request.GET.get("model_name", ""))
+    except LookupError:
+        return None
+    return PARENT_TYPE.get(getattr(model, "ENTITY_TYPE", None))
+
+
+class ParentChoiceField(forms.ModelChoiceField):
+    """A parent, labelled with its integration and ancestors."""
+
+    def label_from_instance(self, obj):
+        return resource_label(obj)
+
+
+class ParentAutocomplete(AutocompleteSelect):
+    """The parent picker: a search box over the right kind of parent, 20 labelled results a
+    page, instead of a <select> of every category or event."""
+
+    url_name = "%s:catalog_resource_parent_autocomplete"
+
+
+class ParentAutocompleteJsonView(AutocompleteJsonView):
+    """Answers the parent picker: Django's autocomplete over `ResourceAdmin` (its queryset,
+    from the policy; its search, restricted to the right kind), with labels."""
+
+    def process_request(self, request):
+        if parent_kind(request) is None:
+            raise PermissionDenied
+        return super().process_request(request)
+
+    def get_queryset(self):
+        return super().get_queryset().select_related(*LABEL_RELATED)
+
+    def serialize_result(self, obj, to_field_name):
+        return {"id": str(getattr(obj, to_field_name)), "text": resource_label(obj)}
+
+
 class ResourceHistoryMixin:
     """The admin's "History" page of a resource, built from the catalog's own change rows
     (the same the API serves), not from Django's LogEntry."""
@@ -313,7 +377,15 @@ class ResourceAdminBase(
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "parent":
-            kwargs["queryset"] = Resource.objects.of_type(PARENT_TYPE[self.entity_type])
+            # Only parents of the right kind are offered, and only they validate if posted.
+            kind = PARENT_TYPE[self.entity_type]
+            kwargs["queryset"] = resources_visible_to(request.user, kind).select_related(
+                *LABEL_RELATED
+            )
+            kwargs["form_class"] = ParentChoiceField
+            kwargs["widget"] = ParentAutocomplete(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
@@ -420,19 +492,12 @@ class EventPropertyAdmin(ResourceAdminBase):
         return obj.parent
 
 
-#: For the `parent` autocomplete: which kind of parent each kind of resource takes.
-PARENT_KIND_BY_MODEL = {
-    "event": EntityType.EVENT_CATEGORY,
-    "eventproperty": EntityType.EVENT,
-}
-
-
 @admin.register(Resource)
 class ResourceAdmin(ResourceHistoryMixin, PolicyAdminMixin, admin.ModelAdmin):
     """All resources in one list (search across kinds); editing happens in each kind's admin.
 
-    It also answers the `parent` autocomplete of events and properties, offering only parents
-    of the right kind.
+    It also answers the parent picker of events and properties (`ParentAutocompleteJsonView`,
+    and Django's own autocomplete view), offering only parents of the right kind.
     """
 
     list_display = ["title", "entity_type", "integration", "parent", "published", "updated_at"]
@@ -463,12 +528,28 @@ class ResourceAdmin(ResourceHistoryMixin, PolicyAdminMixin, admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         resources_bulk_delete(ctx=change_context(request), resources=queryset)
 
+    def get_urls(self):
+        picker = ParentAutocompleteJsonView.as_view(admin_site=self.admin_site)
+        return [
+            path(
+                "parent-autocomplete/",
+                self.admin_site.admin_view(picker),
+                name="catalog_resource_parent_autocomplete",
+            ),
+            *super().get_urls(),
+        ]
+
+    def get_search_fields(self, request):
+        if request.GET.get("field_name") == "parent":
+            # The parent picker finds what its labels show: "web onboarding signed".
+            return ["title", "parent__title", "integration__name"]
+        return super().get_search_fields(request)
+
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         if request.GET.get("field_name") == "parent":
-            kind = PARENT_KIND_BY_MODEL.get(request.GET.get("model_name", ""))
-            if kind:
-                queryset = queryset.filter(entity_type=kind)
+            kind = parent_kind(request)
+            queryset = queryset.filter(entity_type=kind) if kind else queryset.none()
         return queryset, may_have_duplicates
 
 
