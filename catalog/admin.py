@@ -11,7 +11,7 @@ from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
-from django.contrib.admin.widgets import AutocompleteSelect
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.models import Group
@@ -79,6 +79,31 @@ def change_context(request) -> ChangeContext:
     return ChangeContext.for_request(request, ChangeSource.ADMIN)
 
 
+class KnownValuesOnly:
+    """For Django's autocomplete widgets, which look the chosen values up to show them: a
+    value that is no id at all (a tampered form) is left out of that look-up, so the form
+    shows the field's error instead of failing with a 500."""
+
+    def optgroups(self, name, value, attr=None):
+        pk = self.field.remote_field.model._meta.pk
+        known = []
+        for item in value:
+            try:
+                pk.to_python(item)
+            except ValidationError:
+                continue
+            known.append(item)
+        return super().optgroups(name, known, attr)
+
+
+class KnownAutocompleteSelect(KnownValuesOnly, AutocompleteSelect):
+    """The admin's autocomplete for a foreign key (`autocomplete_fields`)."""
+
+
+class KnownAutocompleteSelectMultiple(KnownValuesOnly, AutocompleteSelectMultiple):
+    """The admin's autocomplete for a many-to-many field (`autocomplete_fields`)."""
+
+
 class PolicyAdminMixin:
     """Admin permissions from the one policy instead of Django's per-model permission rows.
 
@@ -104,6 +129,20 @@ class PolicyAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return self._may(request, Action.DELETE, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = KnownAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = KnownAutocompleteSelectMultiple(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 class WorkspaceAdmin(PolicyAdminMixin, admin.ModelAdmin):
@@ -218,7 +257,7 @@ class ParentChoiceField(forms.ModelChoiceField):
         return resource_label(obj)
 
 
-class ParentAutocomplete(AutocompleteSelect):
+class ParentAutocomplete(KnownAutocompleteSelect):
     """The parent picker: a search box over the right kind of parent, 20 labelled results a
     page, instead of a <select> of every category or event."""
 
