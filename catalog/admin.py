@@ -10,6 +10,7 @@ import contextvars
 from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -23,6 +24,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 
 from catalog.models import (
     EDITABLE_FIELDS,
@@ -60,7 +62,9 @@ from catalog.services.errors import InUse
 from catalog.services.resources import (
     resource_create,
     resource_update,
+    resources_bulk_add_relations,
     resources_bulk_delete,
+    resources_bulk_remove_relations,
     resources_bulk_update,
 )
 from catalog.services.workspace import (
@@ -189,19 +193,28 @@ class PropertyFieldsMixin:
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
-@admin.action(description="Mark selected as verified")
-def mark_verified(modeladmin, request, queryset):
-    modeladmin.bulk_update(request, queryset, verified=True)
+def resource_action(action, name: str, description: str):
+    """`action` as the admin action `name`, offered only to those the policy lets change
+    resources (viewers get no actions)."""
+    action.__name__ = name
+    return admin.action(description=description, permissions=["change"])(action)
 
 
-@admin.action(description="Publish selected")
-def publish(modeladmin, request, queryset):
-    modeladmin.bulk_update(request, queryset, published=True)
+def update_action(name: str, description: str, **data):
+    """An action setting the same fields (`verified`, `published`, `pii`) on every selected
+    resource."""
+
+    def action(modeladmin, request, queryset):
+        modeladmin.bulk_update(request, queryset, **data)
+
+    return resource_action(action, name, description)
 
 
-@admin.action(description="Unpublish selected")
-def unpublish(modeladmin, request, queryset):
-    modeladmin.bulk_update(request, queryset, published=False)
+mark_verified = update_action("mark_verified", "Mark selected as verified", verified=True)
+publish = update_action("publish", "Publish selected", published=True)
+unpublish = update_action("unpublish", "Unpublish selected", published=False)
+mark_pii = update_action("mark_pii", "Mark selected as PII", pii=True)
+mark_not_pii = update_action("mark_not_pii", "Mark selected as not PII", pii=False)
 
 
 #: The admin URL name of each kind.
@@ -280,6 +293,38 @@ class ParentAutocompleteJsonView(AutocompleteJsonView):
         return {"id": str(getattr(obj, to_field_name)), "text": resource_label(obj)}
 
 
+# --- Bulk actions that ask which: owners, tags -------------------------------------------
+
+
+def relations_action(name: str, description: str, field: str, *, add: bool):
+    """An action that asks which owners, tags, ... on a confirmation page, then adds them to
+    (or removes them from) every selected resource."""
+
+    def action(modeladmin, request, queryset):
+        return modeladmin.bulk_relations(request, queryset, name, field, add=add)
+
+    return resource_action(action, name, description)
+
+
+add_owners = relations_action("add_owners", "Add owners…", "owners", add=True)
+add_tags = relations_action("add_tags", "Add tags…", "tags", add=True)
+remove_tags = relations_action("remove_tags", "Remove tags…", "tags", add=False)
+
+
+class BulkRelationsForm(forms.Form):
+    """The confirmation page of a relations action: which owners, tags, ... to add or remove,
+    picked with the admin's autocomplete (there may be many)."""
+
+    def __init__(self, *args, field: str, admin_site, **kwargs):
+        super().__init__(*args, **kwargs)
+        db_field = Resource._meta.get_field(field)
+        self.fields[field] = forms.ModelMultipleChoiceField(
+            queryset=db_field.related_model._default_manager.all(),
+            widget=KnownAutocompleteSelectMultiple(db_field, admin_site),
+            label=capfirst(db_field.verbose_name),
+        )
+
+
 class ResourceHistoryMixin:
     """The admin's "History" page of a resource, built from the catalog's own change rows
     (the same the API serves), not from Django's LogEntry."""
@@ -325,7 +370,18 @@ class ResourceAdminBase(
     search_fields = ["title", "description"]
     autocomplete_fields = ["integration", *M2M_FIELDS]
     readonly_fields = ["id", "created_at", "updated_at", "events", "properties", "custom_values"]
-    actions = [mark_verified, publish, unpublish]
+    actions = [
+        mark_verified,
+        publish,
+        unpublish,
+        mark_pii,
+        mark_not_pii,
+        add_owners,
+        add_tags,
+        remove_tags,
+    ]
+    #: How many of the selected resources a confirmation page names.
+    bulk_listed = 100
     list_per_page = 50
     show_full_result_count = False
     common_fieldsets = [
@@ -456,6 +512,47 @@ class ResourceAdminBase(
             raise PermissionDenied
         changed = resources_bulk_update(ctx=change_context(request), resources=queryset, data=data)
         self.message_user(request, f"{changed} of {queryset.count()} updated.", messages.SUCCESS)
+
+    def bulk_relations(self, request, queryset, action: str, field: str, *, add: bool):
+        """First a confirmation page asking which (the selection travels in hidden fields,
+        as the changelist posted it), then, on "Apply", one bulk change through the service."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        data = request.POST if "apply" in request.POST else None
+        form = BulkRelationsForm(data, field=field, admin_site=self.admin_site)
+        if form.is_valid():
+            service = resources_bulk_add_relations if add else resources_bulk_remove_relations
+            changed = service(
+                ctx=change_context(request),
+                resources=queryset,
+                field=field,
+                ids=form.cleaned_data[field],
+            )
+            message = f"{changed} of {queryset.count()} updated."
+            self.message_user(request, message, messages.SUCCESS)
+            return None
+        listed = list(queryset.select_related(*LABEL_RELATED)[: self.bulk_listed])
+        total = queryset.count() if len(listed) == self.bulk_listed else len(listed)
+        name = form.fields[field].label.lower()
+        noun = self.opts.verbose_name if total == 1 else self.opts.verbose_name_plural
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{'Add' if add else 'Remove'} {name} {'to' if add else 'from'} "
+            f"{total} {noun}",
+            "subtitle": None,
+            "opts": self.opts,
+            "media": self.media + form.media,
+            "form": form,
+            "labels": [resource_label(resource) for resource in listed],
+            "more": total - len(listed),
+            "action": action,
+            "select_across": request.POST.get("select_across", "0"),
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "cancel_url": request.get_full_path(),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/catalog/bulk_relations.html", context)
 
     def _changeform_view(self, request, object_id, form_url, extra_context):
         # Service refusals (a duplicate title, a parent of the wrong kind) show on the form.
