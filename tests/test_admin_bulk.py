@@ -11,7 +11,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from catalog.models import ChangeSet, Event, EventCategory, EventProperty, Resource, ResourceChange
+from catalog.models import (
+    ChangeSet,
+    Event,
+    EventCategory,
+    EventProperty,
+    Resource,
+    ResourceChange,
+    UserGroup,
+)
 from catalog.services.context import ChangeContext
 from catalog.services.resources import (
     resources_bulk_add_relations,
@@ -335,8 +343,6 @@ def test_the_service_refuses_unknown_fields_and_ids(editor):
 
 
 def test_the_members_of_new_owner_groups_follow(editor):
-    from catalog.models import UserGroup
-
     alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
     group = UserGroup.objects.create(name="Payments")
     group.users.add(alice, bob)
