@@ -8,7 +8,11 @@ in the same history; what a user may see and do is asked of `catalog.policy`.
 import contextvars
 
 from django import forms
+from django.apps import apps
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.models import Group
@@ -17,9 +21,10 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 
 from catalog.models import (
     EDITABLE_FIELDS,
@@ -57,7 +62,9 @@ from catalog.services.errors import InUse
 from catalog.services.resources import (
     resource_create,
     resource_update,
+    resources_bulk_add_relations,
     resources_bulk_delete,
+    resources_bulk_remove_relations,
     resources_bulk_update,
 )
 from catalog.services.workspace import (
@@ -74,6 +81,31 @@ admin.site.unregister(Group)
 
 def change_context(request) -> ChangeContext:
     return ChangeContext.for_request(request, ChangeSource.ADMIN)
+
+
+class KnownValuesOnly:
+    """For Django's autocomplete widgets, which look the chosen values up to show them: a
+    value that is no id at all (a tampered form) is left out of that look-up, so the form
+    shows the field's error instead of failing with a 500."""
+
+    def optgroups(self, name, value, attr=None):
+        pk = self.field.remote_field.model._meta.pk
+        known = []
+        for item in value:
+            try:
+                pk.to_python(item)
+            except ValidationError:
+                continue
+            known.append(item)
+        return super().optgroups(name, known, attr)
+
+
+class KnownAutocompleteSelect(KnownValuesOnly, AutocompleteSelect):
+    """The admin's autocomplete for a foreign key (`autocomplete_fields`)."""
+
+
+class KnownAutocompleteSelectMultiple(KnownValuesOnly, AutocompleteSelectMultiple):
+    """The admin's autocomplete for a many-to-many field (`autocomplete_fields`)."""
 
 
 class PolicyAdminMixin:
@@ -101,6 +133,20 @@ class PolicyAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return self._may(request, Action.DELETE, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = KnownAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = KnownAutocompleteSelectMultiple(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 class WorkspaceAdmin(PolicyAdminMixin, admin.ModelAdmin):
@@ -147,19 +193,28 @@ class PropertyFieldsMixin:
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
-@admin.action(description="Mark selected as verified")
-def mark_verified(modeladmin, request, queryset):
-    modeladmin.bulk_update(request, queryset, verified=True)
+def resource_action(action, name: str, description: str):
+    """`action` as the admin action `name`, offered only to those the policy lets change
+    resources (viewers get no actions)."""
+    action.__name__ = name
+    return admin.action(description=description, permissions=["change"])(action)
 
 
-@admin.action(description="Publish selected")
-def publish(modeladmin, request, queryset):
-    modeladmin.bulk_update(request, queryset, published=True)
+def update_action(name: str, description: str, **data):
+    """An action setting the same fields (`verified`, `published`, `pii`) on every selected
+    resource."""
+
+    def action(modeladmin, request, queryset):
+        modeladmin.bulk_update(request, queryset, **data)
+
+    return resource_action(action, name, description)
 
 
-@admin.action(description="Unpublish selected")
-def unpublish(modeladmin, request, queryset):
-    modeladmin.bulk_update(request, queryset, published=False)
+mark_verified = update_action("mark_verified", "Mark selected as verified", verified=True)
+publish = update_action("publish", "Publish selected", published=True)
+unpublish = update_action("unpublish", "Unpublish selected", published=False)
+mark_pii = update_action("mark_pii", "Mark selected as PII", pii=True)
+mark_not_pii = update_action("mark_not_pii", "Mark selected as not PII", pii=False)
 
 
 #: The admin URL name of each kind.
@@ -175,6 +230,99 @@ CHILD_KIND = {
 }
 #: How many children a resource's page lists before linking to the full, paginated list.
 CHILDREN_SHOWN = 25
+
+
+# --- Which resource is which: labels and the parent picker -------------------------------
+
+#: What `resource_label` reads: select these with the resources (no query per label).
+LABEL_RELATED = ("integration", "parent__parent")
+#: Between the integration and the ancestors: a single right-pointing angle quotation mark.
+LABEL_SEPARATOR = " \u203a "
+
+
+def resource_label(resource: Resource) -> str:
+    """`Signed Up — Web app > Onboarding` (with LABEL_SEPARATOR for ">"): the title, then the
+    integration and the ancestors from the top, so that resources of one title differ."""
+    ancestors = []
+    node = resource.parent if resource.parent_id else None
+    while node is not None:
+        ancestors.insert(0, node.title)
+        node = node.parent if node.parent_id else None
+    return f"{resource.title} — {LABEL_SEPARATOR.join([resource.integration.name, *ancestors])}"
+
+
+def parent_kind(request) -> str | None:
+    """For an autocomplete request on the `parent` of an event or a property: the kind of
+    parent it may take (a category, an event); None for any other field or model."""
+    if request.GET.get("app_label") != "catalog" or request.GET.get("field_name") != "parent":
+        return None
+    try:
+        model = apps.get_model("catalog", request.GET.get("model_name", ""))
+    except LookupError:
+        return None
+    return PARENT_TYPE.get(getattr(model, "ENTITY_TYPE", None))
+
+
+class ParentChoiceField(forms.ModelChoiceField):
+    """A parent, labelled with its integration and ancestors."""
+
+    def label_from_instance(self, obj):
+        return resource_label(obj)
+
+
+class ParentAutocomplete(KnownAutocompleteSelect):
+    """The parent picker: a search box over the right kind of parent, 20 labelled results a
+    page, instead of a <select> of every category or event."""
+
+    url_name = "%s:catalog_resource_parent_autocomplete"
+
+
+class ParentAutocompleteJsonView(AutocompleteJsonView):
+    """Answers the parent picker: Django's autocomplete over `ResourceAdmin` (its queryset,
+    from the policy; its search, restricted to the right kind), with labels."""
+
+    def process_request(self, request):
+        if parent_kind(request) is None:
+            raise PermissionDenied
+        return super().process_request(request)
+
+    def get_queryset(self):
+        return super().get_queryset().select_related(*LABEL_RELATED)
+
+    def serialize_result(self, obj, to_field_name):
+        return {"id": str(getattr(obj, to_field_name)), "text": resource_label(obj)}
+
+
+# --- Bulk actions that ask which: owners, tags -------------------------------------------
+
+
+def relations_action(name: str, description: str, field: str, *, add: bool):
+    """An action that asks which owners, tags, ... on a confirmation page, then adds them to
+    (or removes them from) every selected resource."""
+
+    def action(modeladmin, request, queryset):
+        return modeladmin.bulk_relations(request, queryset, name, field, add=add)
+
+    return resource_action(action, name, description)
+
+
+add_owners = relations_action("add_owners", "Add owners…", "owners", add=True)
+add_tags = relations_action("add_tags", "Add tags…", "tags", add=True)
+remove_tags = relations_action("remove_tags", "Remove tags…", "tags", add=False)
+
+
+class BulkRelationsForm(forms.Form):
+    """The confirmation page of a relations action: which owners, tags, ... to add or remove,
+    picked with the admin's autocomplete (there may be many)."""
+
+    def __init__(self, *args, field: str, admin_site, **kwargs):
+        super().__init__(*args, **kwargs)
+        db_field = Resource._meta.get_field(field)
+        self.fields[field] = forms.ModelMultipleChoiceField(
+            queryset=db_field.related_model._default_manager.all(),
+            widget=KnownAutocompleteSelectMultiple(db_field, admin_site),
+            label=capfirst(db_field.verbose_name),
+        )
 
 
 class ResourceHistoryMixin:
@@ -222,7 +370,18 @@ class ResourceAdminBase(
     search_fields = ["title", "description"]
     autocomplete_fields = ["integration", *M2M_FIELDS]
     readonly_fields = ["id", "created_at", "updated_at", "events", "properties", "custom_values"]
-    actions = [mark_verified, publish, unpublish]
+    actions = [
+        mark_verified,
+        publish,
+        unpublish,
+        mark_pii,
+        mark_not_pii,
+        add_owners,
+        add_tags,
+        remove_tags,
+    ]
+    #: How many of the selected resources a confirmation page names.
+    bulk_listed = 100
     list_per_page = 50
     show_full_result_count = False
     common_fieldsets = [
@@ -313,7 +472,15 @@ class ResourceAdminBase(
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "parent":
-            kwargs["queryset"] = Resource.objects.of_type(PARENT_TYPE[self.entity_type])
+            # Only parents of the right kind are offered, and only they validate if posted.
+            kind = PARENT_TYPE[self.entity_type]
+            kwargs["queryset"] = resources_visible_to(request.user, kind).select_related(
+                *LABEL_RELATED
+            )
+            kwargs["form_class"] = ParentChoiceField
+            kwargs["widget"] = ParentAutocomplete(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
@@ -345,6 +512,47 @@ class ResourceAdminBase(
             raise PermissionDenied
         changed = resources_bulk_update(ctx=change_context(request), resources=queryset, data=data)
         self.message_user(request, f"{changed} of {queryset.count()} updated.", messages.SUCCESS)
+
+    def bulk_relations(self, request, queryset, action: str, field: str, *, add: bool):
+        """First a confirmation page asking which (the selection travels in hidden fields,
+        as the changelist posted it), then, on "Apply", one bulk change through the service."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        data = request.POST if "apply" in request.POST else None
+        form = BulkRelationsForm(data, field=field, admin_site=self.admin_site)
+        if form.is_valid():
+            service = resources_bulk_add_relations if add else resources_bulk_remove_relations
+            changed = service(
+                ctx=change_context(request),
+                resources=queryset,
+                field=field,
+                ids=form.cleaned_data[field],
+            )
+            message = f"{changed} of {queryset.count()} updated."
+            self.message_user(request, message, messages.SUCCESS)
+            return None
+        listed = list(queryset.select_related(*LABEL_RELATED)[: self.bulk_listed])
+        total = queryset.count() if len(listed) == self.bulk_listed else len(listed)
+        name = form.fields[field].label.lower()
+        noun = self.opts.verbose_name if total == 1 else self.opts.verbose_name_plural
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{'Add' if add else 'Remove'} {name} {'to' if add else 'from'} "
+            f"{total} {noun}",
+            "subtitle": None,
+            "opts": self.opts,
+            "media": self.media + form.media,
+            "form": form,
+            "labels": [resource_label(resource) for resource in listed],
+            "more": total - len(listed),
+            "action": action,
+            "select_across": request.POST.get("select_across", "0"),
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "cancel_url": request.get_full_path(),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/catalog/bulk_relations.html", context)
 
     def _changeform_view(self, request, object_id, form_url, extra_context):
         # Service refusals (a duplicate title, a parent of the wrong kind) show on the form.
@@ -420,19 +628,12 @@ class EventPropertyAdmin(ResourceAdminBase):
         return obj.parent
 
 
-#: For the `parent` autocomplete: which kind of parent each kind of resource takes.
-PARENT_KIND_BY_MODEL = {
-    "event": EntityType.EVENT_CATEGORY,
-    "eventproperty": EntityType.EVENT,
-}
-
-
 @admin.register(Resource)
 class ResourceAdmin(ResourceHistoryMixin, PolicyAdminMixin, admin.ModelAdmin):
     """All resources in one list (search across kinds); editing happens in each kind's admin.
 
-    It also answers the `parent` autocomplete of events and properties, offering only parents
-    of the right kind.
+    It also answers the parent picker of events and properties (`ParentAutocompleteJsonView`,
+    and Django's own autocomplete view), offering only parents of the right kind.
     """
 
     list_display = ["title", "entity_type", "integration", "parent", "published", "updated_at"]
@@ -463,12 +664,28 @@ class ResourceAdmin(ResourceHistoryMixin, PolicyAdminMixin, admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         resources_bulk_delete(ctx=change_context(request), resources=queryset)
 
+    def get_urls(self):
+        picker = ParentAutocompleteJsonView.as_view(admin_site=self.admin_site)
+        return [
+            path(
+                "parent-autocomplete/",
+                self.admin_site.admin_view(picker),
+                name="catalog_resource_parent_autocomplete",
+            ),
+            *super().get_urls(),
+        ]
+
+    def get_search_fields(self, request):
+        if request.GET.get("field_name") == "parent":
+            # The parent picker finds what its labels show: "web onboarding signed".
+            return ["title", "parent__title", "integration__name"]
+        return super().get_search_fields(request)
+
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         if request.GET.get("field_name") == "parent":
-            kind = PARENT_KIND_BY_MODEL.get(request.GET.get("model_name", ""))
-            if kind:
-                queryset = queryset.filter(entity_type=kind)
+            kind = parent_kind(request)
+            queryset = queryset.filter(entity_type=kind) if kind else queryset.none()
         return queryset, may_have_duplicates
 
 

@@ -496,3 +496,25 @@ def test_an_events_page_shows_its_custom_property_values(client, editor):
     assert "<div><strong>Jira ticket</strong>: T-42</div>" in page
     history = client.get(reverse("admin:catalog_event_history", args=[event.pk])).content.decode()
     assert "<td>Custom: Jira ticket</td><td>—</td><td>T-42</td>" in history
+
+
+def test_a_tampered_id_in_an_autocomplete_field_is_a_form_error_not_a_500(client, editor):
+    event = EventFactory()
+    client.force_login(editor)
+    url = reverse("admin:catalog_event_change", args=[event.pk])
+    for field, value in [("tags", ["nope"]), ("owners", ["1"]), ("parent", "not-an-id")]:
+        data = {"title": event.title, "parent": event.parent_id, field: value}
+        response = client.post(url, data)
+        assert response.status_code == 200, field
+        assert "errornote" in response.content.decode()
+    response = client.post(
+        reverse("admin:catalog_event_add"),
+        {"title": "New", "parent": event.parent_id, "integration": "nope"},
+    )
+    assert response.status_code == 200 and "errornote" in response.content.decode()
+    response = client.post(
+        reverse("admin:catalog_collection_add"), {"title": "Funnel", "tags": ["nope"]}
+    )
+    assert response.status_code == 200 and "errornote" in response.content.decode()
+    assert not Event.objects.filter(title="New").exists()
+    assert Event.objects.get(pk=event.pk).tags.count() == 0

@@ -7,6 +7,7 @@ records the diff, the history rows and the notification outbox (`catalog.service
 Bulk variants do the same for many resources in a constant number of queries.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -38,7 +39,9 @@ __all__ = [
     "resource_custom_value_set",
     "resource_delete",
     "resource_update",
+    "resources_bulk_add_relations",
     "resources_bulk_delete",
+    "resources_bulk_remove_relations",
     "resources_bulk_update",
 ]
 
@@ -122,6 +125,20 @@ def write_m2m(resource_pk, field: str, old: Iterable[str], new: Iterable[str]) -
         )
 
 
+def _change(resource: Resource, action: str, changes: dict, ancestors, *, public: bool) -> Change:
+    """One resource's change, heard by the followers of it and its ancestors (by viewers only
+    when `public`)."""
+    return Change(
+        resource.pk,
+        resource.entity_type,
+        resource.title,
+        action,
+        changes,
+        concerns=[resource.pk, *ancestors],
+        public=public,
+    )
+
+
 def _record_one(
     ctx: ChangeContext,
     resource: Resource,
@@ -132,17 +149,8 @@ def _record_one(
     *,
     public: bool,
 ) -> None:
-    """Record one resource's change (heard by the followers of it and its ancestors; by
-    viewers only when `public`)."""
-    change = Change(
-        resource.pk,
-        resource.entity_type,
-        resource.title,
-        action,
-        changes,
-        concerns=[resource.pk, *ancestors],
-        public=public,
-    )
+    """Record one resource's change (see `_change`)."""
+    change = _change(resource, action, changes, ancestors, public=public)
     record_changes(ctx, [change], subscribers=subscribers)
 
 
@@ -151,15 +159,29 @@ def _subscribers(relations: Mapping) -> dict:
     return {pk: related["subscribers"] for pk, related in relations.items()}
 
 
-def _m2m_after(data: Mapping[str, Any], before: Mapping[str, list]) -> dict[str, list[str]]:
+def _group_members(group_ids: Iterable) -> dict[str, set[str]]:
+    """Owner group id -> its members' ids, in one query."""
+    members: dict[str, set[str]] = defaultdict(set)
+    rows = UserGroup.users.through.objects.filter(usergroup_id__in=list(group_ids))
+    for group_id, user_id in rows.values_list("usergroup_id", "user_id"):
+        members[str(group_id)].add(str(user_id))
+    return members
+
+
+def _m2m_after(
+    data: Mapping[str, Any], before: Mapping[str, list], members: Mapping | None = None
+) -> dict[str, list[str]]:
     """The M2M sets after the change. New owners, and the members of new owner groups, become
-    subscribers (they may unsubscribe later)."""
+    subscribers (they may unsubscribe later). `members` (see `_group_members`) saves bulk
+    callers a query per resource."""
     after = {name: _pks(data[name]) if name in data else before[name] for name in M2M_FIELDS}
     new_owners = set(after["owners"]) - set(before["owners"])
     new_groups = set(after["owners_groups"]) - set(before["owners_groups"])
     if new_groups:
-        members = UserGroup.users.through.objects.filter(usergroup_id__in=new_groups)
-        new_owners |= {str(pk) for pk in members.values_list("user_id", flat=True)}
+        if members is None:
+            members = _group_members(new_groups)
+        for group in new_groups:
+            new_owners |= members.get(group, set())
     if new_owners:
         after["subscribers"] = sorted(set(after["subscribers"]) | new_owners)
     return after
@@ -280,16 +302,9 @@ def resources_bulk_update(
         for name, value in data.items():
             setattr(resource, name, value)
         _validate(resource, data, relations_checked=True)
+        public = was_visible or _visible(resource)
         changes.append(
-            Change(
-                resource.pk,
-                resource.entity_type,
-                resource.title,
-                "update",
-                diff(before, data),
-                concerns=[resource.pk, *ancestors[resource.pk]],
-                public=was_visible or _visible(resource),
-            )
+            _change(resource, "update", diff(before, data), ancestors[resource.pk], public=public)
         )
     Resource.objects.filter(pk__in=[r.pk for r in changed]).update(
         **data, updated_at=timezone.now()
@@ -300,6 +315,94 @@ def resources_bulk_update(
         subscribers=_subscribers(relations),
     )
     return len(changed)
+
+
+def _bulk_relations(
+    ctx: ChangeContext, resources: Iterable, field: str, ids: Iterable, *, add: bool
+) -> int:
+    """Add `ids` to (or remove them from) the `field` set of every resource, in one change set.
+
+    Only what changes is written: the through rows to add, or those to delete; a resource
+    that already had (or lacked) all of them records nothing. New owners follow as in
+    `resource_update`. A constant number of queries, however many resources.
+    """
+    ensure_for(ctx, Action.CHANGE, Resource)
+    if field not in M2M_FIELDS:
+        raise ValidationError({field: "Not a relation of resources."})
+    wanted = set(_pks(ids))
+    if not wanted:
+        return 0
+    if add:
+        model = Resource._meta.get_field(field).related_model
+        found = {str(pk) for pk in model.objects.filter(pk__in=wanted).values_list("pk", flat=True)}
+        if missing := sorted(wanted - found):
+            raise ValidationError({field: f"Unknown {field}: {', '.join(missing)}."})
+    rows = lock_resources(_pks(resources))
+    if not rows:
+        return 0
+    ancestors = {r.pk: _ancestors(r) for r in rows}
+    relations = relation_ids_of(
+        [*(r.pk for r in rows), *(pk for ids in ancestors.values() for pk in ids)]
+    )
+    members = _group_members(wanted) if add and field == "owners_groups" else None
+    changes, added, removed = [], defaultdict(list), []
+    for resource in rows:
+        before = snapshot(resource, relations[resource.pk])
+        m2m_before = {name: before[name] for name in M2M_FIELDS}
+        current = set(m2m_before[field])
+        data = {field: current | wanted if add else current - wanted}
+        m2m = _m2m_after(data, m2m_before, members)
+        changed = diff(m2m_before, m2m)
+        if not changed:
+            continue
+        if add:
+            for name in changed:
+                new = set(m2m[name]) - set(m2m_before[name])
+                added[name].extend((resource.pk, pk) for pk in new)
+        else:
+            removed.append(resource.pk)
+        relations[resource.pk]["subscribers"] = m2m["subscribers"]
+        public = _visible(resource)
+        changes.append(_change(resource, "update", changed, ancestors[resource.pk], public=public))
+    if not changes:
+        return 0
+    for name, pairs in added.items():
+        through, source, target = relation_columns(name)
+        through.objects.bulk_create(
+            through(**{f"{source}_id": resource_pk, f"{target}_id": pk})
+            for resource_pk, pk in pairs
+        )
+    if removed:
+        through, source, target = relation_columns(field)
+        through.objects.filter(**{f"{source}__in": removed, f"{target}__in": wanted}).delete()
+    Resource.objects.filter(pk__in=[c.resource_id for c in changes]).update(
+        updated_at=timezone.now()
+    )
+    record_changes(ctx, changes, subscribers=_subscribers(relations))
+    return len(changes)
+
+
+@atomic_write
+def resources_bulk_add_relations(
+    *, ctx: ChangeContext, resources: Iterable, field: str, ids: Iterable
+) -> int:
+    """Add the same owners, tags, teams, ... (`ids`, objects or primary keys) to many resources.
+
+    For admin bulk actions ("Add owners…"): unlike `resource_update`, the sets are not
+    replaced; each resource keeps what it had. Returns how many resources changed.
+    """
+    return _bulk_relations(ctx, resources, field, ids, add=True)
+
+
+@atomic_write
+def resources_bulk_remove_relations(
+    *, ctx: ChangeContext, resources: Iterable, field: str, ids: Iterable
+) -> int:
+    """Remove the same owners, tags, ... (`ids`) from many resources, where present.
+
+    Returns how many resources changed.
+    """
+    return _bulk_relations(ctx, resources, field, ids, add=False)
 
 
 @atomic_write
@@ -325,14 +428,8 @@ def resources_bulk_delete(*, ctx: ChangeContext, resources: Iterable) -> int:
         [*(r.pk for r in removed), *(pk for ids in ancestors.values() for pk in ids)]
     )
     changes = [
-        Change(
-            r.pk,
-            r.entity_type,
-            r.title,
-            "delete",
-            diff(snapshot(r, relations[r.pk]), {}),
-            concerns=[r.pk, *ancestors[r.pk]],
-            public=_visible(r),
+        _change(
+            r, "delete", diff(snapshot(r, relations[r.pk]), {}), ancestors[r.pk], public=_visible(r)
         )
         for r in removed
     ]
