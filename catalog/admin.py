@@ -522,12 +522,17 @@ class ResourceAdminBase(
         form = BulkRelationsForm(data, field=field, admin_site=self.admin_site)
         if form.is_valid():
             service = resources_bulk_add_relations if add else resources_bulk_remove_relations
-            changed = service(
-                ctx=change_context(request),
-                resources=queryset,
-                field=field,
-                ids=form.cleaned_data[field],
-            )
+            try:
+                changed = service(
+                    ctx=change_context(request),
+                    resources=queryset,
+                    field=field,
+                    ids=form.cleaned_data[field],
+                )
+            except ValidationError as error:
+                # A chosen tag or user deleted meanwhile: say so, change nothing.
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+                return None
             message = f"{changed} of {queryset.count()} updated."
             self.message_user(request, message, messages.SUCCESS)
             return None

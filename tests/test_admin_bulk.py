@@ -377,3 +377,19 @@ def test_categories_and_properties_keep_their_kind_and_children(editor):
 
     assert EventProperty.objects.filter(pk=prop.pk, parent=prop.parent_id).exists()
     assert Event.objects.filter(parent=category).count() == 1
+
+
+def test_a_refusal_of_the_service_is_a_message_not_an_error(client, editor, monkeypatch):
+    """A tag deleted between the confirmation page and "Apply" is refused by the service."""
+    event, tag = EventFactory(), TagFactory(title="checkout")
+
+    def refuse(**kwargs):
+        raise ValidationError({"tags": "Unknown tags: 1 of them no longer exists."})
+
+    monkeypatch.setattr("catalog.admin.resources_bulk_add_relations", refuse)
+    client.force_login(editor)
+    response = act(client, "event", "add_tags", [event], apply="Apply", tags=[tag.pk])
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "no longer exists" in page
+    assert not event.tags.exists()
