@@ -24,9 +24,7 @@ the suite keeps Django's check.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,8 +34,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from tests.e2e.harness import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    FAILURES_DIR,
     PageProblems,
+    finish_page,
     require_chromium,
 )
 
@@ -136,24 +134,9 @@ def page(
     watch(page)
     yield page
 
-    # A round trip delivers the browser's events still in flight before we judge.
-    # A closed or crashed page has nothing left to say.
-    for open_page in context.pages:
-        with contextlib.suppress(Exception):
-            open_page.evaluate("0")
-    if request.node.stash.get(_CALL_FAILED, False):
-        _save_failure_screenshot(page, request.node.nodeid)
-        if lines := page_errors.failures():
-            # The test already failed: show the browser's problems beside that failure.
-            print("The browser also reported:\n" + "\n".join(lines))
-        return
-    page_errors.check()
-
-
-def _save_failure_screenshot(page: Page, nodeid: str) -> None:
-    name = re.sub(r"[^A-Za-z0-9._-]+", "-", nodeid).strip("-")
-    FAILURES_DIR.mkdir(parents=True, exist_ok=True)
-    try:
-        page.screenshot(path=str(FAILURES_DIR / f"{name}.png"), full_page=True)
-    except Exception as error:
-        print(f"(no failure screenshot: {error})")
+    finish_page(
+        page,
+        page_errors,
+        test_failed=request.node.stash.get(_CALL_FAILED, False),
+        name=request.node.nodeid,
+    )

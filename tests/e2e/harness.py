@@ -8,6 +8,7 @@ import the helpers from here::
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import os
@@ -233,6 +234,39 @@ class PageProblems:
             )
 
 
+def finish_page(page: Page, page_errors: PageProblems, *, test_failed: bool, name: str) -> None:
+    """What the ``page`` fixture does after the test: collect the browser's last events, then
+    fail on unexpected problems; or, when the test itself failed, save a screenshot under
+    test-artifacts/failures/ and print the problems beside that failure instead."""
+    # A round trip delivers the browser's events still in flight before we judge; a closed
+    # or crashed page has nothing left to say.
+    for open_page in page.context.pages:
+        with contextlib.suppress(Error):
+            open_page.evaluate("0")
+    if not test_failed:
+        report = ""
+        try:
+            page_errors.check()
+        except AssertionError as problems:
+            report = str(problems)
+        if report:
+            pytest.fail(report, pytrace=False)  # the list says it all; no traceback
+        return
+    path = FAILURES_DIR / f"{_file_name(name)}.png"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(path), full_page=True)
+        print(f"Screenshot of the page at the failure: {path}")
+    except Error as error:
+        print(f"(no screenshot of the failure: {error})")
+    if lines := page_errors.failures():
+        print("The browser also reported:\n" + "\n".join(lines))
+
+
+def _file_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "page"
+
+
 # -- helpers for tests ------------------------------------------------------------------------
 
 
@@ -382,8 +416,7 @@ def check_no_horizontal_scroll(page: Page, width: int = 390, height: int = 844) 
 
 def screenshot(page: Page, name: str) -> Path:
     """Save a full-page PNG as test-artifacts/screenshots/<name>.png; returns its path."""
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "page"
-    path = SCREENSHOTS_DIR / f"{safe}.png"
+    path = SCREENSHOTS_DIR / f"{_file_name(name)}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=True)
     return path

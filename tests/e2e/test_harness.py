@@ -2,24 +2,22 @@
 on tiny pages made up with Playwright routes for each kind of problem it must catch."""
 
 import os
-import subprocess
-import sys
-import textwrap
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e import harness
 from tests.e2e.harness import (
     CONSOLE_ERROR,
     EXTERNAL_REQUEST,
     FAILED_REQUEST,
     PAGE_ERROR,
-    REPO_DIR,
     SCREENSHOTS_DIR,
+    PageProblems,
     check_accessibility,
     check_no_horizontal_scroll,
+    finish_page,
     login,
-    require_chromium,
     screenshot,
 )
 
@@ -163,78 +161,48 @@ def test_a_missing_static_file_is_caught(page, page_errors):
     page_errors.expect(FAILED_REQUEST, r"/static/e2e-missing\.css: HTTP 404")
 
 
-INNER_CONFTEST = """
-from tests.e2e.conftest import (  # noqa: F401
-    _django_orm_beside_playwright,
-    browser,
-    browser_context,
-    page,
-    page_errors,
-    pytest_runtest_makereport,
-)
-"""
+def test_unexpected_problems_fail_the_test_at_teardown(page, page_errors):
+    page.set_content("<script>throw new Error('unexpected boom')</script>")
 
-INNER_TESTS = """
-def test_unexpected_error(page):
-    page.set_content("<script>throw new Error('inner boom')</script>")
+    with pytest.raises(pytest.fail.Exception) as failure:
+        finish_page(page, page_errors, test_failed=False, name="any")  # as the fixture does
 
-def test_expected_error_that_never_comes(page, page_errors):
-    page_errors.expect("page error", "never thrown", "a known bug")
-    page.set_content("<p>calm</p>")
+    assert str(failure.value) == (
+        "The browser reported problems (use page_errors.expect(kind, pattern) for intended "
+        "ones):\n  - page error: Error: unexpected boom"
+    )
+    page_errors.expect(PAGE_ERROR, "unexpected boom")
+    finish_page(page, page_errors, test_failed=False, name="any")
 
-def test_expected_error(page, page_errors):
-    page_errors.expect("page error", "inner boom")
-    page.set_content("<script>throw new Error('inner boom')</script>")
 
-def test_orm_works_beside_playwright(page, django_user_model):
-    django_user_model.objects.create(username="inner")
-    assert django_user_model.objects.filter(username="inner").exists()
+def test_an_expected_problem_that_never_comes_fails():
+    problems = PageProblems(origin="http://localhost:8000")
+    problems.expect(PAGE_ERROR, "never thrown", "a known bug")
 
-def test_failing_test_keeps_its_own_failure(page):
+    with pytest.raises(AssertionError, match=r"expected page error matching 'never thrown' "):
+        problems.check()
+    with pytest.raises(ValueError, match="unknown kind"):
+        problems.expect("warning", "anything")
+
+
+def test_a_failed_test_keeps_its_failure_and_gets_a_screenshot(
+    page, page_errors, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setattr(harness, "FAILURES_DIR", tmp_path)
     page.set_content("<script>throw new Error('beside a failure')</script>")
-    assert False, "the test's own failure"
-"""
 
+    finish_page(page, page_errors, test_failed=True, name="tests/x.py::test_y[1]")
 
-def test_page_fixture_fails_the_test_at_teardown(tmp_path):
-    """Run a few browser tests in a separate pytest and read its verdicts."""
-    require_chromium()
-    (tmp_path / "pytest.ini").write_text(
-        "[pytest]\n"
-        "DJANGO_SETTINGS_MODULE = config.settings_test\n"
-        f"pythonpath = {REPO_DIR}\n"
-        "filterwarnings = ignore:No directory at:UserWarning\n"
+    assert (tmp_path / "tests-x.py-test_y-1.png").read_bytes().startswith(b"\x89PNG")
+    assert "The browser also reported:\n  - page error: Error: beside a failure" in (
+        capsys.readouterr().out
     )
-    (tmp_path / "conftest.py").write_text(INNER_CONFTEST)
-    (tmp_path / "test_inner.py").write_text(textwrap.dedent(INNER_TESTS))
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("DJANGO_ALLOW_ASYNC_UNSAFE", "PYTEST_ADDOPTS", "PYTEST_CURRENT_TEST")
-    }
-    env["DATABASE_URL"] = "sqlite://:memory:"  # never the outer run's test database
-    env["E2E_ARTIFACTS_DIR"] = str(tmp_path / "artifacts")  # its failure screenshot stays here
+    page_errors.expect(PAGE_ERROR, "beside a failure")
 
-    inner_pytest = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--no-migrations"]
-    run = subprocess.run(
-        [*inner_pytest, "-q", "-rA", str(tmp_path)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    output = run.stdout + run.stderr
 
-    assert "1 failed, 4 passed, 2 errors in" in output, output
-    assert "ERROR test_inner.py::test_unexpected_error" in output, output
-    assert "page error: Error: inner boom" in output, output
-    assert "ERROR test_inner.py::test_expected_error_that_never_comes" in output, output
-    assert "expected page error matching 'never thrown' (a known bug) did not happen" in output
-    assert "PASSED test_inner.py::test_expected_error\n" in output, output
-    assert "PASSED test_inner.py::test_orm_works_beside_playwright" in output, output
-    assert "FAILED test_inner.py::test_failing_test_keeps_its_own_failure" in output, output
-    assert "The browser also reported:\n  - page error: Error: beside a failure" in output
-    failure_shot = "test_inner.py-test_failing_test_keeps_its_own_failure.png"
-    assert (tmp_path / "artifacts" / "failures" / failure_shot).exists()
+def test_the_orm_works_beside_playwright(page, django_user_model):
+    # Playwright's event loop runs in this thread; Django would refuse without the conftest's
+    # DJANGO_ALLOW_ASYNC_UNSAFE.
+    assert os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] == "true"
+    django_user_model.objects.create(username="beside-playwright")
+    assert django_user_model.objects.filter(username="beside-playwright").exists()
