@@ -1,0 +1,142 @@
+"""Fixtures for the end-to-end browser tests: Playwright driving Debian's headless Chromium
+against pytest-django's ``live_server``.
+
+Every test here is marked ``e2e`` (``pytest -m "not e2e"`` leaves them out). Fixtures:
+
+- ``browser``: one Chromium for all browser tests (package-scoped, see below).
+- ``page``: a new browser context and page per test, 1280x800, whose relative URLs go to the
+  live server; it records problems and fails the test at teardown when there are any.
+- ``page_errors``: the problems ``page`` recorded (see harness.PageProblems), for
+  ``page_errors.expect(kind, pattern)``.
+
+Helpers (login, check_accessibility, check_no_horizontal_scroll, screenshot) are in harness.py.
+
+Why DJANGO_ALLOW_ASYNC_UNSAFE: Playwright's sync API keeps an asyncio event loop running in
+the test's own thread (suspended in a greenlet between calls) from ``sync_playwright().start()``
+until ``stop()``. Django's async-safety check sees that running loop and refuses every ORM
+call in the test (factories, assertions on the database, the live-server test database flush)
+with SynchronousOnlyOperation. Nothing in the test thread runs inside that loop concurrently,
+so the check is a false alarm here; we switch it off only while the browser is up and restore
+the variable afterwards. That is also why ``browser`` is package-scoped rather than
+session-scoped: it stops (and the loop with it) after the last browser test, so the rest of
+the suite keeps Django's check.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from tests.e2e.harness import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PageProblems,
+    finish_page,
+    require_chromium,
+)
+
+E2E_DIR = Path(__file__).resolve().parent
+VIEWPORT = {"width": 1280, "height": 800}
+TIMEOUT_MS = 10_000
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # A conftest's hook sees the whole session's items: mark only the ones in this folder.
+    for item in items:
+        if E2E_DIR in Path(item.path).parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    # Let the page fixture know at teardown whether the test itself failed.
+    report = yield
+    if report.when == "call":
+        item.stash[_CALL_FAILED] = report.failed
+    return report
+
+
+_CALL_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.fixture(scope="package")
+def _django_orm_beside_playwright() -> Iterator[None]:
+    """Allow the ORM in the test thread while Playwright's loop runs there (module docstring)."""
+    key = "DJANGO_ALLOW_ASYNC_UNSAFE"
+    previous = os.environ.get(key)
+    os.environ[key] = "true"
+    yield
+    if previous is None:
+        os.environ.pop(key, None)
+    else:
+        os.environ[key] = previous
+
+
+@pytest.fixture(scope="package")
+def browser(_django_orm_beside_playwright: None) -> Iterator[Browser]:
+    """Headless Debian Chromium, launched once for all browser tests."""
+    require_chromium()
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+    finally:
+        playwright.stop()
+
+
+@pytest.fixture
+def page_errors(live_server) -> PageProblems:
+    """Problems the test's pages cause; ``page_errors.expect(kind, pattern)`` allows one."""
+    return PageProblems(origin=live_server.url.rstrip("/"))
+
+
+@pytest.fixture
+def browser_context(
+    browser: Browser, live_server, page_errors: PageProblems
+) -> Iterator[BrowserContext]:
+    """The page's browser context: 1280x800, relative URLs on the live server, other hosts
+    blocked."""
+    context = browser.new_context(viewport=VIEWPORT, base_url=live_server.url)
+    context.set_default_timeout(TIMEOUT_MS)
+    context.route("**/*", page_errors.on_route)
+    context.on("requestfailed", page_errors.on_request_failed)
+    context.on("response", page_errors.on_response)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(
+    request: pytest.FixtureRequest, browser_context: BrowserContext, page_errors: PageProblems
+) -> Iterator[Page]:
+    """A fresh page on the live server (``page.goto("/admin/")``) that records console errors,
+    uncaught exceptions, failed requests for the server's own files and requests to other
+    hosts (blocked), and fails the test at teardown if any were not expected."""
+
+    context = browser_context
+    watched: list[Page] = []
+
+    def watch(page: Page) -> None:
+        if page not in watched:
+            watched.append(page)
+            page.on("console", page_errors.on_console)
+            page.on("pageerror", page_errors.on_page_error)
+
+    context.on("page", watch)  # pop-ups too
+    page = context.new_page()
+    watch(page)
+    yield page
+
+    finish_page(
+        page,
+        page_errors,
+        test_failed=request.node.stash.get(_CALL_FAILED, False),
+        name=request.node.nodeid,
+    )
