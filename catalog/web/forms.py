@@ -81,6 +81,9 @@ class ResourceEditForm(NoColonLabels, forms.Form):
     teams = forms.ModelMultipleChoiceField(Team.objects.all(), required=False)
     tags = forms.ModelMultipleChoiceField(Tag.objects.all(), required=False)
     collections = forms.ModelMultipleChoiceField(Collection.objects.none(), required=False)
+    #: When the resource was last changed as the form was loaded: a save on top of someone
+    #: else's newer change is stopped instead of silently undoing it.
+    loaded = forms.CharField(required=False, widget=forms.HiddenInput)
 
     #: The fields above, in the order the pipeline's diff and the form share.
     SCALARS = ("title", "description", "definition", "pii", "verified", "published")
@@ -89,6 +92,7 @@ class ResourceEditForm(NoColonLabels, forms.Form):
     def __init__(self, *args, user: User, resource: Resource, **kwargs) -> None:
         self.resource = resource
         initial = {name: getattr(resource, name) for name in self.SCALARS}
+        initial["loaded"] = self.version(resource)
         for name in self.RELATIONS:
             initial[name] = [str(pk) for pk in resource.relation_ids[name]]
         super().__init__(*args, initial=initial, **kwargs)
@@ -101,6 +105,20 @@ class ResourceEditForm(NoColonLabels, forms.Form):
         for name in self.RELATIONS:
             self.fields[name].widget.attrs["size"] = 6
             self.fields[name].help_text = help_multi
+
+    @staticmethod
+    def version(resource: Resource) -> str:
+        return resource.updated_at.isoformat()
+
+    def is_stale(self) -> bool:
+        """Whether the resource changed since the form was loaded (by someone else)."""
+        loaded = self.cleaned_data.get("loaded")
+        return bool(loaded) and loaded != self.version(self.resource)
+
+    def reload_version(self) -> None:
+        """Take the current version, so that saving again (after checking) goes through."""
+        self.data = self.data.copy()
+        self.data["loaded"] = self.version(self.resource)
 
     def clean_description(self) -> str:
         return _normalise_newlines(self.cleaned_data["description"]).strip()

@@ -253,9 +253,14 @@ def resource_edit(request, pk):
     attach_relation_ids([resource])
     form = ResourceEditForm(request.POST or None, user=request.user, resource=resource)
     preview = None
+    status = 200
     if request.method == "POST" and form.is_valid():
         if "preview" in request.POST:
             preview = render_markdown(form.cleaned_data["definition"])
+        elif form.is_stale():
+            _report_conflict(form, resource)
+            form.reload_version()
+            status = 409
         else:
             try:
                 changes = form.changes()
@@ -279,7 +284,21 @@ def resource_edit(request, pk):
             "preview": preview,
             "breadcrumbs": _breadcrumbs(resource),
         },
-        status=400 if form.is_bound and form.errors else 200,
+        status=400 if form.is_bound and form.errors and status == 200 else status,
+    )
+
+
+def _report_conflict(form: ResourceEditForm, resource: Resource) -> None:
+    """Someone saved the resource after this form was loaded: say who, and what differs."""
+    latest = resource_history(resource.pk).first()
+    who = latest.change_set.actor_name if latest else "Someone"
+    labels = [str(form[name].label) for name in form.changes()]
+    differs = f" Your form differs from it in: {', '.join(labels)}." if labels else ""
+    form.add_error(
+        None,
+        f"{who} changed this {resource.get_entity_type_display().lower()} after you opened "
+        f"the form, so nothing was saved.{differs} Check the fields below (they hold what you "
+        "entered) and press Save again to keep your version.",
     )
 
 

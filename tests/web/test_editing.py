@@ -329,3 +329,31 @@ def test_methods_not_allowed(viewer_web, order_completed):
         viewer_web.get(reverse("web:resource_subscribe", args=[order_completed.pk])).status_code
         == 405
     )
+
+
+def test_a_save_on_top_of_a_newer_change_is_stopped(editor_web, order_completed):
+    """Two people open the form; the second to save is told, and undoes nothing silently."""
+    from catalog.services.context import ChangeContext
+    from catalog.services.resources import resource_update
+
+    html = editor_web.get(edit_url(order_completed)).content.decode()
+    loaded = re.search(r'name="loaded" value="([^"]+)"', html).group(1)
+    someone = UserFactory(username="dana")
+    resource_update(
+        ctx=ChangeContext(source="api", user=someone),
+        resource=order_completed,
+        data={"description": "Dana's better description."},
+    )
+    stale = form_data(order_completed, title="Order Done", loaded=loaded)
+    response = editor_web.post(edit_url(order_completed), stale)
+    assert response.status_code == 409
+    text = text_of(response)
+    assert "dana changed this event after you opened the form, so nothing was saved." in text
+    assert "Your form differs from it in: Title, Description." in text
+    current = Resource.objects.get(pk=order_completed.pk)
+    assert (current.title, current.description) == ("Order Completed", "Dana's better description.")
+    # The form now carries the current version: saving again keeps the editor's version.
+    again = re.search(r'name="loaded" value="([^"]+)"', response.content.decode()).group(1)
+    response = editor_web.post(edit_url(order_completed), {**stale, "loaded": again})
+    assert response.status_code == 302
+    assert Resource.objects.get(pk=order_completed.pk).title == "Order Done"

@@ -286,3 +286,13 @@ def test_no_page_costs_more_queries_with_more_rows(editor_web, editor, order_com
     big = {url: _queries(editor_web, url) for url in pages}
     assert big == small
     assert max(small.values()) <= 12
+
+
+def test_the_500_page_renders_without_a_request_context(rf):
+    from django.views.defaults import server_error
+
+    response = server_error(rf.get("/"))
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert "Something went wrong" in html
+    assert "/static/catalog/site.css" in html
