@@ -18,7 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.http.request import validate_host
 
-from catalog.demo import load_demo_catalog
+from catalog.demo import DemoCatalogError, load_demo_catalog
 from catalog.models import Resource, Role, User
 from catalog.services.context import ChangeContext
 from catalog.services.workspace import user_create
@@ -112,7 +112,10 @@ class Command(BaseCommand):
         elif Resource.objects.exists():
             self.stdout.write("The catalog has resources already; not loading the demo.")
         else:
-            counts = load_demo_catalog()
+            try:
+                counts = load_demo_catalog()
+            except DemoCatalogError as error:
+                raise CommandError(f"The demo catalog can't be loaded. {error}") from error
             self.stdout.write(
                 self.style.SUCCESS(
                     "Loaded the demo catalog: {integrations} integrations, {event_categories} "
