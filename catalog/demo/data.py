@@ -45,6 +45,7 @@ class PropertySpec:
     pii: bool = False
     allowed: list | None = None
     examples: list | None = None
+    definition: str = ""
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class EventSpec:
     title: str
     description: str
     properties: tuple[str, ...]
+    #: Markdown that introduces the event; the loader adds its properties and an example.
+    definition: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class CategorySpec:
     tags: tuple[str, ...]
     description: str
     events: tuple[EventSpec, ...]
+    definition: str = ""
 
 
 @dataclass(frozen=True)
@@ -311,7 +315,13 @@ class _Reader:
                 item,
                 where,
                 {"type": TEXT, "description": TEXT},
-                {"required": FLAG, "pii": FLAG, "allowed": VALUES, "examples": VALUES},
+                {
+                    "required": FLAG,
+                    "pii": FLAG,
+                    "allowed": VALUES,
+                    "examples": VALUES,
+                    "definition": TEXT,
+                },
             )
             self.choice(table["type"], DataType.values, f"{where} > type")
             properties[name] = PropertySpec(
@@ -322,6 +332,7 @@ class _Reader:
                 pii=table.get("pii", False),
                 allowed=table.get("allowed"),
                 examples=table.get("examples"),
+                definition=table.get("definition", "").strip(),
             )
         return properties
 
@@ -369,7 +380,7 @@ class _Reader:
                 item,
                 where,
                 {"integration": TEXT, "title": TEXT, "team": TEXT, "events": TABLES},
-                {"tags": NAMES, "description": TEXT},
+                {"tags": NAMES, "description": TEXT, "definition": TEXT},
             )
             key = (table["integration"], table["title"])
             self.known([key[0]], integrations, f"{where} > integration", "integration")
@@ -386,7 +397,7 @@ class _Reader:
                     event,
                     event_where,
                     {"title": TEXT, "properties": NAMES},
-                    {"description": TEXT},
+                    {"description": TEXT, "definition": TEXT},
                 )
                 self.new(event["title"], events, event_where, "event")
                 where_props = f"{event_where} > properties"
@@ -395,6 +406,7 @@ class _Reader:
                     title=event["title"],
                     description=event.get("description", ""),
                     properties=tuple(event["properties"]),
+                    definition=event.get("definition", "").strip(),
                 )
             categories[key] = CategorySpec(
                 integration=table["integration"],
@@ -403,6 +415,7 @@ class _Reader:
                 tags=tuple(table.get("tags", ())),
                 description=table.get("description", ""),
                 events=tuple(events.values()),
+                definition=table.get("definition", "").strip(),
             )
         return tuple(categories.values())
 

@@ -25,8 +25,10 @@ from django.db import transaction
 
 from catalog.demo.data import (
     SEP,
+    CategorySpec,
     DemoCatalogError,
     DemoData,
+    EventSpec,
     IntegrationSpec,
     PropertySpec,
     UserSpec,
@@ -71,28 +73,42 @@ def _example_value(prop: PropertySpec) -> Any:
     return True if prop.data_type == DataType.BOOLEAN else None
 
 
+def _category_definition(spec: CategorySpec, integration: Integration) -> str:
+    kind = integration.get_type_display()
+    lines = [spec.description, ""] if spec.description else []
+    lines += [
+        f"Sent by the **{integration.name}** integration ({kind}); the **{spec.team}** team "
+        "looks after these events.",
+        "",
+        "## Events",
+        "",
+    ]
+    lines += [f"- **{event.title}**: {event.description}" for event in spec.events]
+    return "\n".join(lines)
+
+
 def _event_definition(
-    integration: Integration,
-    title: str,
-    description: str,
-    props: list[PropertySpec],
-    deprecated: bool,
+    integration: Integration, spec: EventSpec, props: list[PropertySpec], deprecated: bool
 ) -> str:
+    """The event's own introduction (or when it fires), its properties and an example."""
     lines = []
     if deprecated:
         lines += ["> **Deprecated.** Kept for old dashboards; do not use it in new analyses.", ""]
-    lines += [f"**When it fires:** {description}", "", "## Properties", ""]
+    lines += [spec.definition or f"**When it fires:** {spec.description}", ""]
+    lines += ["## Properties", ""]
     lines += ["| Property | Type | Required | Description |", "| --- | --- | --- | --- |"]
     for prop in props:
         required = "yes" if prop.required else "no"
         lines.append(f"| `{prop.name}` | {prop.data_type} | {required} | {prop.description} |")
     example = {prop.name: _example_value(prop) for prop in props}
-    payload = json.dumps(_payload(integration.type, title, example), indent=2)
+    payload = json.dumps(_payload(integration.type, spec.title, example), indent=2)
     lines += ["", f"## Example ({integration.get_type_display()})", "", "```json", payload, "```"]
     return "\n".join(lines)
 
 
 def _property_definition(prop: PropertySpec) -> str:
+    if prop.definition:
+        return prop.definition
     parts = [prop.description]
     if prop.pii:
         parts.append(
@@ -207,6 +223,9 @@ def load_demo_catalog(*, data: DemoData | None = None) -> dict[str, int]:
         category = EventCategory(
             title=category_spec.title,
             description=category_spec.description,
+            definition=(
+                category_spec.definition or _category_definition(category_spec, integration)
+            ),
             integration=integration,
             verified=True,
             published=True,
@@ -235,10 +254,8 @@ def load_demo_catalog(*, data: DemoData | None = None) -> dict[str, int]:
                 verified=verified,
                 published=published,
             )
-            if verified or rng.random() < 0.3:
-                event.definition = _event_definition(
-                    integration, event_spec.title, event_spec.description, props, deprecated
-                )
+            if event_spec.definition or verified or rng.random() < 0.3:
+                event.definition = _event_definition(integration, event_spec, props, deprecated)
             resources.append(event)
             counts["events"] += 1
             owners += [(event, user) for user in rng.sample(editors, rng.randint(1, len(editors)))]
@@ -269,7 +286,7 @@ def load_demo_catalog(*, data: DemoData | None = None) -> dict[str, int]:
                     allowed_values=list(spec.allowed) if spec.allowed else None,
                     examples=list(spec.examples) if spec.examples else None,
                 )
-                if spec.pii or spec.allowed or rng.random() < 0.15:
+                if spec.definition or spec.pii or spec.allowed or rng.random() < 0.15:
                     prop.definition = _property_definition(spec)
                 resources.append(prop)
                 counts["event_properties"] += 1
