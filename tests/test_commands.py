@@ -1,9 +1,12 @@
 """The demo catalog and the operator commands: `serve` and `create_api_key`."""
 
 import io
+import json
+import uuid
 from collections import Counter
 
 import pytest
+from django.contrib.auth.hashers import make_password
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.db.models import Count, F
@@ -22,7 +25,8 @@ from catalog.models import (
     User,
 )
 from catalog.services.keys import api_key_authenticate
-from tests.factories import EventCategoryFactory, UserFactory
+from catalog.services.workspace import user_deactivate, user_set_password
+from tests.factories import SYSTEM, EventCategoryFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -141,6 +145,7 @@ def test_demo_catalog_reuses_existing_users_and_integrations():
 def commands(monkeypatch, settings, tmp_path):
     """Names of the commands `serve` ran; runserver and collectstatic are only recorded."""
     settings.STATIC_ROOT = tmp_path / "static"
+    settings.DATA_DIR = tmp_path / "data"
     calls = []
 
     def fake_call_command(name, *args, **options):
@@ -159,6 +164,14 @@ def run_serve(*args):
     return out.getvalue(), err.getvalue()
 
 
+def demo_accounts(out: str) -> dict[str, tuple[str, str]]:
+    """username -> (role, password column) from serve's table of demo accounts."""
+    lines = out.splitlines()
+    start = lines.index("  username  role    password") + 1
+    rows = [line.split(maxsplit=2) for line in lines[start : start + 3]]
+    return {username: (role, password) for username, role, password in rows}
+
+
 def test_serve_prepares_an_empty_database_and_starts_the_server(commands, settings):
     settings.DEBUG = False
     out, _ = run_serve()
@@ -168,25 +181,126 @@ def test_serve_prepares_an_empty_database_and_starts_the_server(commands, settin
     assert commands[-1][1:] == (("127.0.0.1:8000",), {"use_reloader": False})
     assert Event.objects.count() >= 100
     assert "Loaded the demo catalog" in out
+    assert "Demo accounts: log in at http://127.0.0.1:8000/login/ as" in out
+    accounts = demo_accounts(out)
+    assert {name: role for name, (role, _) in accounts.items()} == {
+        "admin": "admin",
+        "editor": "editor",
+        "viewer": "viewer",
+    }
+    # The demo's admin is the workspace's admin account: no other one is made.
+    assert list(User.objects.filter(role=Role.ADMIN).values_list("username", flat=True)) == [
+        "admin"
+    ]
     admin = User.objects.get(username="admin")
     assert admin.role == Role.ADMIN and admin.is_staff and admin.is_superuser
-    password = next(line for line in out.splitlines() if "Password:" in line).split()[-1]
-    assert len(password) >= 16 and admin.check_password(password)
+    for username, (role, password) in accounts.items():
+        user = User.objects.get(username=username)
+        assert user.role == role and len(password) >= 16 and user.check_password(password)
+    assert len({password for _, password in accounts.values()}) == 3
+    assert "Created an admin account" not in out and "exists already" not in out
     assert "http://127.0.0.1:8000/admin/" in out
     assert "http://127.0.0.1:8000/healthcheck" in out
 
 
-def test_serve_twice_keeps_the_catalog_and_the_admin(commands):
-    run_serve()
+def test_serve_twice_keeps_the_catalog_and_prints_the_same_accounts(commands, settings):
+    first, _ = run_serve()
     resources, users = Resource.objects.count(), User.objects.count()
     out, _ = run_serve()
 
     assert Resource.objects.count() == resources
     assert User.objects.count() == users
     assert "not loading the demo" in out
-    assert "An admin account exists already (admin)" in out
-    assert "uv run manage.py changepassword admin" in out
-    assert "Password:" not in out
+    assert demo_accounts(out) == demo_accounts(first)
+    path = settings.DATA_DIR / "demo-accounts.json"
+    assert f"The passwords are kept in {path}" in out
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_printed_demo_passwords_let_one_in(commands, client):
+    accounts = demo_accounts(run_serve()[0])
+
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": "editor", "password": accounts["editor"][1]},
+        follow=True,
+    )
+    assert response.status_code == 200 and response.context["user"].username == "editor"
+    assert "Catalog administration" in response.text
+    client.logout()
+    assert client.login(username="viewer", password=accounts["viewer"][1])
+    assert not client.login(username="admin", password=accounts["editor"][1])
+
+
+def test_serve_says_when_a_demo_password_changed_since(commands):
+    run_serve()
+    viewer = User.objects.get(username="viewer")
+    user_set_password(ctx=SYSTEM, user=viewer, password="my-own-new-passphrase")
+    editor = User.objects.get(username="editor")
+    user_deactivate(ctx=SYSTEM, user=editor)
+
+    out, _ = run_serve()
+
+    accounts = demo_accounts(out)
+    assert accounts["viewer"] == (
+        "viewer",
+        "password changed since the demo was loaded (forgot it? "
+        "uv run manage.py changepassword viewer)",
+    )
+    assert accounts["editor"] == ("editor", "(deactivated)")
+    assert User.objects.get(username="admin").check_password(accounts["admin"][1])
+
+
+def test_serve_still_shows_a_password_django_hashed_again(commands):
+    """Django re-hashes a password at login when its hasher gets stronger: same password."""
+    password = demo_accounts(run_serve()[0])["admin"][1]
+    admin = User.objects.get(username="admin")
+    User.objects.filter(pk=admin.pk).update(password=make_password(password))
+
+    assert demo_accounts(run_serve()[0])["admin"] == ("admin", password)
+
+
+def test_serve_gives_the_demo_admin_the_admin_password_of_the_environment(commands, monkeypatch):
+    monkeypatch.setenv("ADMIN_PASSWORD", "correct-horse-battery-staple")
+    out, _ = run_serve()
+
+    assert User.objects.get(username="admin").check_password("correct-horse-battery-staple")
+    assert "correct-horse-battery-staple" not in out
+    accounts = demo_accounts(out)
+    assert accounts["admin"] == ("admin", "the value of ADMIN_PASSWORD")
+    assert User.objects.get(username="editor").check_password(accounts["editor"][1])
+
+
+def test_serve_refuses_a_weak_admin_password_before_loading_the_demo(commands, monkeypatch):
+    monkeypatch.setenv("ADMIN_PASSWORD", "admin")
+    with pytest.raises(CommandError, match="ADMIN_PASSWORD is too weak"):
+        run_serve()
+    assert not User.objects.exists() and not Resource.objects.exists()
+
+
+def test_serve_ignores_the_accounts_of_another_database(commands, settings):
+    settings.DATA_DIR.mkdir()
+    (settings.DATA_DIR / "demo-accounts.json").write_text(
+        json.dumps(
+            {
+                "accounts": [
+                    {"username": "admin", "role": "admin", "id": str(uuid.uuid4()),
+                     "password": "from-another-database"},
+                ]
+            }
+        )
+    )  # fmt: skip
+    out, _ = run_serve("--no-demo")
+    assert "Demo accounts" not in out and "from-another-database" not in out
+    assert "Created an admin account." in out
+
+
+def test_serve_warns_about_an_unreadable_accounts_file(commands, settings):
+    settings.DATA_DIR.mkdir()
+    (settings.DATA_DIR / "demo-accounts.json").write_text("{not json")
+    out, err = run_serve("--no-demo")
+    assert "Can't read the demo accounts in" in err and "Not showing the demo accounts." in err
+    assert "Created an admin account." in out
 
 
 def test_serve_does_not_load_the_demo_over_an_existing_catalog(commands, admin_user):
@@ -202,6 +316,13 @@ def test_serve_no_demo(commands):
     assert not Resource.objects.exists()
     assert "--no-demo" in out
     assert User.objects.filter(role=Role.ADMIN).count() == 1
+    assert "Demo accounts" not in out
+    password = next(line for line in out.splitlines() if "Password:" in line).split()[-1]
+    assert len(password) >= 16 and User.objects.get(username="admin").check_password(password)
+    out, _ = run_serve("--no-demo")
+    assert "An admin account exists already (admin)" in out
+    assert "uv run manage.py changepassword admin" in out
+    assert "Password:" not in out
 
 
 def test_serve_takes_the_admin_password_from_the_environment(commands, monkeypatch):

@@ -1,10 +1,13 @@
 """The demo catalog as a trial user meets it: definitions, accounts, followers, history."""
 
+import json
+
 import markdown
 import pytest
 
-from catalog.demo import load_demo_catalog
-from catalog.models import Event, EventCategory, EventProperty, User
+from catalog.demo import load_demo_catalog, read_demo_accounts
+from catalog.models import Event, EventCategory, EventProperty, Role, User
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +63,43 @@ def test_other_definitions_are_written_from_the_data():
     assert "Personal data" in email.definition
     plan = EventProperty.objects.filter(title="plan").first()
     assert "One of: `free`, `starter`, `pro`, `enterprise`." in plan.definition
+
+
+# The demo accounts.
+
+
+def test_the_demo_accounts_exist_only_once_the_demo_is_loaded(tmp_path):
+    assert not User.objects.exists()  # The migrations made none.
+    path = tmp_path / "demo-accounts.json"
+
+    load_demo_catalog(accounts_file=path)
+
+    accounts = read_demo_accounts(path)
+    assert [(a.username, a.role, a.status) for a in accounts] == [
+        ("admin", "admin", "current"),
+        ("editor", "editor", "current"),
+        ("viewer", "viewer", "current"),
+    ]
+    for account in accounts:
+        assert User.objects.get(username=account.username).check_password(account.password)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert "changepassword" in json.loads(path.read_text())["about"]
+
+
+def test_without_a_file_to_keep_them_the_accounts_get_no_password():
+    load_demo_catalog()
+    for username in ("admin", "editor", "viewer"):
+        assert not User.objects.get(username=username).has_usable_password()
+
+
+def test_an_account_that_exists_already_is_left_alone(tmp_path):
+    editor = UserFactory(username="editor", role=Role.VIEWER)
+    editor.set_password("the-owner's-own-password")
+    editor.save()
+    path = tmp_path / "demo-accounts.json"
+
+    load_demo_catalog(accounts_file=path)
+
+    editor.refresh_from_db()
+    assert editor.role == Role.VIEWER and editor.check_password("the-owner's-own-password")
+    assert [a.username for a in read_demo_accounts(path)] == ["admin", "viewer"]

@@ -69,7 +69,7 @@ def test_the_shipped_file_is_valid():
         (
             'role = "viewer"',
             'role = "owner"',
-            "catalog.toml: [[users]] #5 \"sofia.rossi\" > role: 'owner' is not one of: admin, "
+            "catalog.toml: [[accounts]] #3 \"viewer\" > role: 'owner' is not one of: admin, "
             "editor, viewer",
         ),
         (

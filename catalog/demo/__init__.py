@@ -7,7 +7,16 @@ file `catalog/demo/catalog.toml` (checked by `catalog.demo.data`); `catalog.demo
 it in bulk (see its docstring for why it bypasses the per-object services).
 """
 
+from catalog.demo.accounts import DemoAccount, demo_accounts_file, read_demo_accounts
 from catalog.demo.data import DemoCatalogError, DemoDataError, read_demo_data
 from catalog.demo.loader import load_demo_catalog
 
-__all__ = ["DemoCatalogError", "DemoDataError", "load_demo_catalog", "read_demo_data"]
+__all__ = [
+    "DemoAccount",
+    "DemoCatalogError",
+    "DemoDataError",
+    "demo_accounts_file",
+    "load_demo_catalog",
+    "read_demo_accounts",
+    "read_demo_data",
+]

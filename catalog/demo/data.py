@@ -103,7 +103,10 @@ class DemoData:
     privacy_owner: str
     teams: dict[str, str]
     tags: dict[str, str]
+    #: People of the demo workspace, without passwords: they own and follow resources.
     users: tuple[UserSpec, ...]
+    #: Accounts to sign in with, which get passwords (see `catalog.demo.accounts`).
+    accounts: tuple[UserSpec, ...]
     integrations: tuple[IntegrationSpec, ...]
     properties: dict[str, PropertySpec]
     categories: tuple[CategorySpec, ...]
@@ -245,11 +248,13 @@ class _Reader:
                 "categories": TABLES,
                 "collections": TABLES,
             },
+            {"accounts": TABLES},
         )
         teams = self.teams(raw)
         tags = self.tag_table(raw["tags"])
-        users = self.users(raw, teams)
-        usernames = {user.username: user for user in users}
+        usernames: dict[str, UserSpec] = {}
+        accounts = self.users(raw, "accounts", teams, usernames)
+        users = self.users(raw, "users", teams, usernames)
         self.known([raw["privacy_owner"]], usernames, "privacy_owner", "user")
         properties = self.properties(raw["properties"])
         integrations = self.integrations(raw, teams, properties)
@@ -264,6 +269,7 @@ class _Reader:
             teams=teams,
             tags=tags,
             users=users,
+            accounts=accounts,
             integrations=tuple(integrations.values()),
             properties=properties,
             categories=categories,
@@ -285,26 +291,29 @@ class _Reader:
             self.fail("[tags]", f"the loader gives these tags by rule; define them: {missing}")
         return dict(tags)
 
-    def users(self, raw: Mapping, teams: Mapping) -> tuple[UserSpec, ...]:
-        users: dict[str, UserSpec] = {}
-        for where, item in self.tables(raw, "users", "username"):
+    def users(self, raw: Mapping, array: str, teams: Mapping, seen: dict[str, UserSpec]):
+        """The users of `[[array]]`, added to `seen` (accounts and users share usernames)."""
+        users = []
+        for where, item in self.tables(raw, array, "username"):
             table = self.table(
                 item,
                 where,
                 {"username": TEXT, "role": TEXT},
                 {"first_name": TEXT, "last_name": TEXT, "teams": NAMES},
             )
-            self.new(table["username"], users, where, "user")
+            self.new(table["username"], seen, where, "user")
             self.choice(table["role"], Role.values, f"{where} > role")
             self.known(table.get("teams", ()), teams, f"{where} > teams", "team")
-            users[table["username"]] = UserSpec(
+            user = UserSpec(
                 username=table["username"],
                 role=table["role"],
                 first_name=table.get("first_name", ""),
                 last_name=table.get("last_name", ""),
                 teams=tuple(table.get("teams", ())),
             )
-        return tuple(users.values())
+            users.append(user)
+            seen[user.username] = user
+        return tuple(users)
 
     def properties(self, raw: Mapping) -> dict[str, PropertySpec]:
         properties = {}

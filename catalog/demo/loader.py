@@ -9,8 +9,9 @@ service would check still holds: every row passes `clean_fields()` and `clean()`
 lengths, the parent's kind and integration, JSON lists) before the insert, and the database's
 constraints check the rest (foreign keys, unique titles). No ResourceChange or Notification
 rows are created. Users go through `catalog.services.workspace.user_create` like every other
-account (with the system's change context: a fresh database has no admin yet); teams, tags,
-collections and integrations are fetched or created directly as well.
+account (with the system's change context: a fresh database has no admin yet), the demo
+accounts with their passwords (`catalog.demo.accounts`); teams, tags, collections and
+integrations are fetched or created directly as well.
 
 The content is fixed and the choices (flags, owners, tags...) come from a seeded
 `random.Random`, so two loads into empty databases give the same catalog (ids aside).
@@ -19,10 +20,12 @@ The content is fixed and the choices (flags, owners, tags...) come from a seeded
 import json
 import random
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from django.db import transaction
 
+from catalog.demo.accounts import new_password, save_demo_accounts
 from catalog.demo.data import (
     SEP,
     CategorySpec,
@@ -141,32 +144,57 @@ def _links(field: str, pairs: Iterable[tuple[Any, Any]]) -> int:
     return len(rows)
 
 
-def _users(specs: Iterable[UserSpec], teams: dict[str, Team]) -> dict[str, User]:
-    users = {}
+def _user(spec: UserSpec, teams: dict[str, Team], password: str | None = None):
+    """(user, created): the user `spec` names, created with `password` (or none, to sign in
+    with API keys only) unless the username is taken; either way a member of its teams."""
+    user = User.objects.filter(username=spec.username).first()
+    created = user is None
+    if created:
+        user = user_create(
+            ctx=ChangeContext.for_system(),
+            username=spec.username,
+            role=spec.role,
+            email=f"{spec.username}@example.com",
+            password=password,
+            first_name=spec.first_name,
+            last_name=spec.last_name,
+        )
+    for name in spec.teams:
+        teams[name].members.add(user)
+    return user, created
+
+
+def _accounts(
+    specs: Iterable[UserSpec], teams: dict[str, Team], *, keep: bool, admin_password: str | None
+) -> tuple[dict[str, User], list[tuple[User, str | None]]]:
+    """The accounts to sign in with, and the new ones with the password to keep: a random one,
+    or None for the admin's `admin_password` (the operator knows it). With nothing to `keep`
+    them in, new accounts get no password."""
+    accounts, new = {}, []
     for spec in specs:
-        user = User.objects.filter(username=spec.username).first()
-        if user is None:
-            user = user_create(
-                ctx=ChangeContext.for_system(),
-                username=spec.username,
-                role=spec.role,
-                email=f"{spec.username}@example.com",
-                first_name=spec.first_name,
-                last_name=spec.last_name,
-            )
-        users[spec.username] = user
-        for name in spec.teams:
-            teams[name].members.add(user)
-    return users
+        given = admin_password if spec.role == Role.ADMIN else None
+        password = given or (new_password() if keep else None)
+        user, created = _user(spec, teams, password)
+        accounts[spec.username] = user
+        if created:
+            new.append((user, None if given else password))
+    return accounts, new
 
 
 @transaction.atomic
-def load_demo_catalog(*, data: DemoData | None = None) -> dict[str, int]:
+def load_demo_catalog(
+    *,
+    data: DemoData | None = None,
+    accounts_file: Path | None = None,
+    admin_password: str | None = None,
+) -> dict[str, int]:
     """Load the demo catalog and return how many objects of each kind it has.
 
     `data` defaults to the shipped `catalog.toml` (a DemoDataError names what is wrong in it).
     Integrations, teams, tags, collections and users are reused when they exist by name;
     resources are always new, so DemoCatalogError is raised if a demo integration has any.
+    The demo accounts it creates get random passwords, written to `accounts_file` (see
+    `catalog.demo.accounts`), or `admin_password` for the admin; without a file, they get none.
     """
     if data is None:
         data = read_demo_data()
@@ -198,8 +226,12 @@ def load_demo_catalog(*, data: DemoData | None = None) -> dict[str, int]:
         )
         for spec in data.integrations
     }
-    users = _users(data.users, teams)
+    accounts, new_accounts = _accounts(
+        data.accounts, teams, keep=accounts_file is not None, admin_password=admin_password
+    )
+    users = {spec.username: _user(spec, teams)[0] for spec in data.users}
     everyone = list(users.values())
+    people = {**accounts, **users}
     editors_by_team = {
         team: [users[u.username] for u in data.users if u.role == Role.EDITOR and team in u.teams]
         for team in data.teams
@@ -292,7 +324,7 @@ def load_demo_catalog(*, data: DemoData | None = None) -> dict[str, int]:
                 counts["event_properties"] += 1
                 if spec.pii:
                     tag_links.append((prop, tags["gdpr"]))
-                    owners.append((prop, users[data.privacy_owner]))
+                    owners.append((prop, people[data.privacy_owner]))
                 if rng.random() < 0.05:
                     subscribers.append((prop, rng.choice(everyone)))
 
@@ -307,11 +339,14 @@ def load_demo_catalog(*, data: DemoData | None = None) -> dict[str, int]:
     _links("teams", team_links)
     _links("tags", tag_links)
     _links("collections", collection_links)
+    if accounts_file is not None:
+        save_demo_accounts(accounts_file, new_accounts)
 
     return {
         "integrations": len(integrations),
         **counts,
-        "users": len(users),
+        "users": len(people),
+        "accounts": len(new_accounts),
         "teams": len(teams),
         "tags": len(tags),
         "collections": len(collections),
