@@ -6,7 +6,17 @@ import markdown
 import pytest
 
 from catalog.demo import load_demo_catalog, read_demo_accounts
-from catalog.models import Event, EventCategory, EventProperty, Role, User
+from catalog.models import (
+    ChangeSet,
+    Event,
+    EventCategory,
+    EventProperty,
+    Notification,
+    Resource,
+    ResourceChange,
+    Role,
+    User,
+)
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -103,3 +113,73 @@ def test_an_account_that_exists_already_is_left_alone(tmp_path):
     editor.refresh_from_db()
     assert editor.role == Role.VIEWER and editor.check_password("the-owner's-own-password")
     assert [a.username for a in read_demo_accounts(path)] == ["admin", "viewer"]
+
+
+# Followers and a first history.
+
+
+@pytest.fixture
+def demo(tmp_path):
+    """The demo catalog, loaded as serve loads it; its accounts' passwords by username."""
+    path = tmp_path / "demo-accounts.json"
+    load_demo_catalog(accounts_file=path)
+    return {account.username: account.password for account in read_demo_accounts(path)}
+
+
+def test_the_demo_accounts_follow_what_the_file_says(demo, client):
+    assert client.login(username="editor", password=demo["editor"])
+    acquisition = EventCategory.objects.get(integration__name="Web app", title="Acquisition")
+    editor = User.objects.get(username="editor")
+
+    category = client.get(f"/api/v1/event/category/{acquisition.pk}").json()
+
+    assert str(editor.pk) in category["subscribers"]
+    followed = Resource.objects.filter(subscribers=editor)
+    assert set(followed.values_list("title", flat=True)) >= {
+        "Acquisition",
+        "Onboarding",
+        "Order Completed",
+        "Account Created",
+    }
+
+
+def test_people_follow_their_teams_categories_and_what_they_own(demo):
+    maria = User.objects.get(username="maria.garcia")  # Growth
+    growth = set(EventCategory.objects.filter(teams__name="Growth"))
+    assert growth and growth <= set(EventCategory.objects.filter(subscribers=maria))
+    owned = Resource.owners.through.objects.values_list("resource_id", "user_id")
+    followed = set(Resource.subscribers.through.objects.values_list("resource_id", "user_id"))
+    assert set(owned) <= followed
+    assert Event.objects.filter(subscribers__role=Role.VIEWER).exists()
+
+
+def test_a_few_edits_show_in_the_history_with_who_made_them(demo, client):
+    assert client.login(username="viewer", password=demo["viewer"])
+    revenue = EventProperty.objects.get(
+        title="revenue", parent__title="Order Completed", integration__name="Web app"
+    )
+
+    history = client.get(f"/api/v1/event/event_properties/{revenue.pk}/history").json()
+
+    [change] = history["results"]
+    assert change["actor"]["name"] == "editor" and change["source"] == "command"
+    assert change["diff"] == {
+        "description": [
+            "Revenue after discounts, before shipping and tax.",
+            "Revenue after discounts, before shipping and tax, in `currency`.",
+        ]
+    }
+    client.logout()
+
+    assert client.login(username="admin", password=demo["admin"])
+    shipped = Event.objects.get(title="order_shipped")
+    page = client.get(f"/admin/catalog/event/{shipped.pk}/history/").content.decode()
+    assert "admin" in page and "via Command" in page and "gdpr" in page
+    assert shipped.pii and shipped.tags.filter(title="gdpr").exists()
+    assert ResourceChange.objects.count() == 8
+    assert set(ChangeSet.objects.values_list("actor__username", flat=True)) == {"admin", "editor"}
+
+
+def test_the_load_emails_nobody(demo, mailoutbox):
+    assert not Notification.objects.exists()
+    assert mailoutbox == []

@@ -95,6 +95,25 @@ def test_the_shipped_file_is_valid():
             'privacy_owner = "lukas"',
             "catalog.toml: privacy_owner: no user 'lukas'",
         ),
+        (
+            '    "Web app / Acquisition",\n',
+            '    "Web app / Aquisition",\n',
+            'catalog.toml: [[accounts]] #2 "editor" > follows: no resource '
+            "'Web app / Aquisition' (name one as \"Integration / Category / Event\", with "
+            '" / property" for a property)',
+        ),
+        (
+            'by = "editor"',
+            'by = "viewer"',
+            'catalog.toml: [[edits]] #1 "Web app / Checkout / Order Completed / revenue" > by: '
+            "only editors and admins may edit the catalog",
+        ),
+        (
+            'resource = "Backend / Orders / order_shipped"\npii = true',
+            'resource = "Backend / Orders / order_shipped"\nrequired = true',
+            'catalog.toml: [[edits]] #4 "Backend / Orders / order_shipped" > required: only '
+            "event properties have this field",
+        ),
     ],
 )
 def test_a_mistake_is_named_with_its_place_in_the_file(tmp_path, old, new, message):
@@ -131,3 +150,19 @@ def test_serve_says_what_is_wrong_with_the_file(tmp_path, monkeypatch, settings)
     with pytest.raises(CommandError, match=r"demo catalog can.t be loaded.*unknown key .tagz."):
         call_command("serve", stdout=io.StringIO(), stderr=io.StringIO())
     assert not Resource.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_edit_the_catalog_refuses_stops_the_whole_load(tmp_path):
+    path = broken(
+        tmp_path,
+        'description = "Revenue after discounts, before shipping and tax, in `currency`."',
+        'title = "currency"',
+    )
+    with pytest.raises(DemoDataError) as error:
+        load_demo_catalog(data=read_demo_data(path))
+    assert str(error.value).startswith(
+        'catalog.toml: [[edits]] #1 "Web app / Checkout / Order Completed / revenue": '
+    )
+    assert "already" in str(error.value)
+    assert not Resource.objects.exists() and not User.objects.exists()

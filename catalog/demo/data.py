@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from catalog.models import DataType, IntegrationType, Role
+from catalog.models import EDITABLE_FIELDS, DataType, EntityType, IntegrationType, Role
 
 __all__ = ["DATA_FILE", "DemoCatalogError", "DemoData", "DemoDataError", "read_demo_data"]
 
@@ -86,6 +86,8 @@ class UserSpec:
     first_name: str = ""
     last_name: str = ""
     teams: tuple[str, ...] = ()
+    #: Paths of the resources the user follows.
+    follows: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,17 @@ class CollectionSpec:
     description: str
     #: Paths of the events in the collection.
     events: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EditSpec:
+    """A change made after the load, through the change pipeline, by the user `by`."""
+
+    by: str
+    resource: str
+    #: Fields and their new values.
+    changes: dict[str, Any]
+    add_tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,6 +124,9 @@ class DemoData:
     properties: dict[str, PropertySpec]
     categories: tuple[CategorySpec, ...]
     collections: tuple[CollectionSpec, ...]
+    edits: tuple[EditSpec, ...]
+    #: The file's name, for messages.
+    file_name: str = DATA_FILE.name
 
 
 def read_demo_data(path: Path | None = None) -> DemoData:
@@ -163,6 +179,20 @@ TABLES = _Kind(
     "an array of tables, [[...]]",
     lambda v: isinstance(v, list) and all(isinstance(x, dict) for x in v),
 )
+#: What an edit may change, besides adding tags.
+EDIT_FIELDS = {
+    "title": TEXT,
+    "description": TEXT,
+    "definition": TEXT,
+    "pii": FLAG,
+    "verified": FLAG,
+    "published": FLAG,
+    "required": FLAG,
+    "data_type": TEXT,
+    "allowed_values": VALUES,
+    "examples": VALUES,
+}
+_PATH_HINT = '"Integration / Category / Event", with " / property" for a property'
 
 
 def _describe(value: Any) -> str:
@@ -230,6 +260,11 @@ class _Reader:
         if SEP in name or not name.strip():
             self.fail(where, f"a {what} name must not be empty nor contain {SEP!r}")
 
+    def resources(self, paths: Iterable[str], defined, where: str, what="resource") -> None:
+        for path in paths:
+            if path not in defined:
+                self.fail(where, f"no {what} {path!r} (name one as {_PATH_HINT})")
+
     def choice(self, value: str, choices: Iterable[str], where: str) -> None:
         if value not in choices:
             self.fail(where, f"{value!r} is not one of: {', '.join(choices)}")
@@ -248,7 +283,7 @@ class _Reader:
                 "categories": TABLES,
                 "collections": TABLES,
             },
-            {"accounts": TABLES},
+            {"accounts": TABLES, "edits": TABLES},
         )
         teams = self.teams(raw)
         tags = self.tag_table(raw["tags"])
@@ -259,11 +294,11 @@ class _Reader:
         properties = self.properties(raw["properties"])
         integrations = self.integrations(raw, teams, properties)
         categories = self.categories(raw, integrations, teams, tags, properties, users)
-        paths = {
-            SEP.join([category.integration, category.title, event.title])
-            for category in categories
-            for event in category.events
-        }
+        paths = self.paths(categories, integrations)
+        for array in ("accounts", "users"):
+            for where, item in self.tables(raw, array, "username"):
+                self.resources(item.get("follows", ()), paths, f"{where} > follows")
+        events = {path for path, kind in paths.items() if kind == EntityType.EVENT}
         return DemoData(
             privacy_owner=raw["privacy_owner"],
             teams=teams,
@@ -273,7 +308,9 @@ class _Reader:
             integrations=tuple(integrations.values()),
             properties=properties,
             categories=categories,
-            collections=self.collections(raw, paths),
+            collections=self.collections(raw, events),
+            edits=self.edits(raw, paths, usernames, tags),
+            file_name=self.file_name,
         )
 
     def teams(self, raw: Mapping) -> dict[str, str]:
@@ -299,7 +336,7 @@ class _Reader:
                 item,
                 where,
                 {"username": TEXT, "role": TEXT},
-                {"first_name": TEXT, "last_name": TEXT, "teams": NAMES},
+                {"first_name": TEXT, "last_name": TEXT, "teams": NAMES, "follows": NAMES},
             )
             self.new(table["username"], seen, where, "user")
             self.choice(table["role"], Role.values, f"{where} > role")
@@ -310,6 +347,7 @@ class _Reader:
                 first_name=table.get("first_name", ""),
                 last_name=table.get("last_name", ""),
                 teams=tuple(table.get("teams", ())),
+                follows=tuple(table.get("follows", ())),
             )
             users.append(user)
             seen[user.username] = user
@@ -433,13 +471,60 @@ class _Reader:
         for where, item in self.tables(raw, "collections", "title"):
             table = self.table(item, where, {"title": TEXT, "events": NAMES}, {"description": TEXT})
             self.new(table["title"], collections, where, "collection")
-            for path in table["events"]:
-                if path not in events:
-                    hint = '"Integration / Category / Event"'
-                    self.fail(f"{where} > events", f"no event {path!r} (name one as {hint})")
+            self.resources(table["events"], events, f"{where} > events", "event")
             collections[table["title"]] = CollectionSpec(
                 title=table["title"],
                 description=table.get("description", ""),
                 events=tuple(table["events"]),
             )
         return tuple(collections.values())
+
+    @staticmethod
+    def paths(categories: Iterable[CategorySpec], integrations: Mapping) -> dict[str, str]:
+        """The path of every resource the loader makes, with its kind; of the properties, only
+        those an event always has (the loader adds a few others at random)."""
+        paths = {}
+        for category in categories:
+            category_path = SEP.join([category.integration, category.title])
+            paths[category_path] = EntityType.EVENT_CATEGORY
+            always = integrations[category.integration].always
+            for event in category.events:
+                event_path = SEP.join([category_path, event.title])
+                paths[event_path] = EntityType.EVENT
+                for name in (*always, *event.properties):
+                    paths[SEP.join([event_path, name])] = EntityType.EVENT_PROPERTY
+        return paths
+
+    def edits(
+        self, raw: Mapping, paths: Mapping[str, str], users: Mapping[str, UserSpec], tags: Mapping
+    ) -> tuple[EditSpec, ...]:
+        edits = []
+        for where, item in self.tables(raw, "edits", "resource"):
+            table = self.table(
+                item, where, {"by": TEXT, "resource": TEXT}, {**EDIT_FIELDS, "add_tags": NAMES}
+            )
+            self.known([table["by"]], users, f"{where} > by", "user")
+            if users[table["by"]].role not in (Role.EDITOR, Role.ADMIN):
+                self.fail(f"{where} > by", "only editors and admins may edit the catalog")
+            self.resources([table["resource"]], paths, f"{where} > resource")
+            kind = paths[table["resource"]]
+            changes = {k: v for k, v in table.items() if k in EDIT_FIELDS}
+            for key in changes:
+                if key not in EDITABLE_FIELDS[kind]:
+                    self.fail(f"{where} > {key}", "only event properties have this field")
+            if "data_type" in changes:
+                self.choice(changes["data_type"], DataType.values, f"{where} > data_type")
+            if "definition" in changes:
+                changes["definition"] = changes["definition"].strip()
+            self.known(table.get("add_tags", ()), tags, f"{where} > add_tags", "tag")
+            if not changes and not table.get("add_tags"):
+                self.fail(where, "changes nothing: set a field, or add_tags")
+            edits.append(
+                EditSpec(
+                    by=table["by"],
+                    resource=table["resource"],
+                    changes=changes,
+                    add_tags=tuple(table.get("add_tags", ())),
+                )
+            )
+        return tuple(edits)

@@ -7,11 +7,13 @@ once history and notifications exist, would record a change set per resource and
 subscribers about changes nobody made); loading in bulk keeps `manage.py serve` quick. What a
 service would check still holds: every row passes `clean_fields()` and `clean()` (choices,
 lengths, the parent's kind and integration, JSON lists) before the insert, and the database's
-constraints check the rest (foreign keys, unique titles). No ResourceChange or Notification
-rows are created. Users go through `catalog.services.workspace.user_create` like every other
-account (with the system's change context: a fresh database has no admin yet), the demo
-accounts with their passwords (`catalog.demo.accounts`); teams, tags, collections and
-integrations are fetched or created directly as well.
+constraints check the rest (foreign keys, unique titles). The bulk load records no history
+and no notifications. Then the file's few `[[edits]]` go through `resource_update` like any
+change, as a demo account with `notify=False`: those resources get a History with a real
+user's name, and nobody is emailed. Users go through `catalog.services.workspace.user_create`
+like every other account (with the system's change context: a fresh database has no admin
+yet), the demo accounts with their passwords (`catalog.demo.accounts`); teams, tags,
+collections and integrations are fetched or created directly as well.
 
 The content is fixed and the choices (flags, owners, tags...) come from a seeded
 `random.Random`, so two loads into empty databases give the same catalog (ids aside).
@@ -19,10 +21,11 @@ The content is fixed and the choices (flags, owners, tags...) come from a seeded
 
 import json
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from catalog.demo.accounts import new_password, save_demo_accounts
@@ -31,6 +34,7 @@ from catalog.demo.data import (
     CategorySpec,
     DemoCatalogError,
     DemoData,
+    DemoDataError,
     EventSpec,
     IntegrationSpec,
     PropertySpec,
@@ -38,6 +42,7 @@ from catalog.demo.data import (
     read_demo_data,
 )
 from catalog.models import (
+    ChangeSource,
     Collection,
     DataType,
     Event,
@@ -52,6 +57,7 @@ from catalog.models import (
     User,
 )
 from catalog.services.context import ChangeContext
+from catalog.services.resources import resource_update
 from catalog.services.workspace import user_create
 
 __all__ = ["SEED", "load_demo_catalog"]
@@ -181,6 +187,29 @@ def _accounts(
     return accounts, new
 
 
+def _apply_edits(
+    data: DemoData, by_path: Mapping[str, Resource], people: Mapping[str, User], tags: Mapping
+) -> None:
+    """Make the file's `[[edits]]` through the change pipeline, as their users, emailing
+    nobody: the resources' history shows them like any change made in the catalog."""
+    for number, edit in enumerate(data.edits, 1):
+        actor = people[edit.by]
+        if actor.is_active and actor.can_edit_catalog:
+            ctx = ChangeContext(source=ChangeSource.COMMAND, user=actor, notify=False)
+        else:  # A user of that name was there before the demo, and may not edit.
+            ctx = ChangeContext.for_system(notify=False)
+        resource = by_path[edit.resource]
+        changes = dict(edit.changes)
+        if edit.add_tags:
+            current = list(resource.tags.values_list("pk", flat=True))
+            changes["tags"] = [*current, *(tags[name].pk for name in edit.add_tags)]
+        try:
+            resource_update(ctx=ctx, resource=resource, data=changes)
+        except ValidationError as error:
+            where = f'{data.file_name}: [[edits]] #{number} "{edit.resource}"'
+            raise DemoDataError(f"{where}: {' '.join(error.messages)}") from error
+
+
 @transaction.atomic
 def load_demo_catalog(
     *,
@@ -232,9 +261,12 @@ def load_demo_catalog(
     users = {spec.username: _user(spec, teams)[0] for spec in data.users}
     everyone = list(users.values())
     people = {**accounts, **users}
+    members = {team: [users[u.username] for u in data.users if team in u.teams] for team in teams}
+    # Editors in the file (checked: every category's team has one), whatever an account of
+    # that name that was there before may do.
     editors_by_team = {
         team: [users[u.username] for u in data.users if u.role == Role.EDITOR and team in u.teams]
-        for team in data.teams
+        for team in teams
     }
     for spec in data.integrations:
         integrations[spec.name].teams.add(*(teams[t] for t in spec.teams))
@@ -244,6 +276,7 @@ def load_demo_catalog(
             in_collection.setdefault(path, []).append(collections[spec.title])
 
     resources: list[Resource] = []
+    by_path: dict[str, Resource] = {}
     owners, subscribers, team_links, tag_links, collection_links = [], [], [], [], []
     counts = {"event_categories": 0, "events": 0, "event_properties": 0}
     for category_spec in data.categories:
@@ -263,8 +296,10 @@ def load_demo_catalog(
             published=True,
         )
         resources.append(category)
+        by_path[SEP.join([integration_name, category.title])] = category
         counts["event_categories"] += 1
         owners += [(category, editors[0])]
+        subscribers += [(category, user) for user in members[category_spec.team]]
         team_links.append((category, team))
         tag_links += [(category, tags[t]) for t in category_spec.tags]
 
@@ -277,6 +312,8 @@ def load_demo_catalog(
             deprecated = rng.random() < 0.06
             published = not deprecated and rng.random() < 0.85
             verified = published and rng.random() < 0.65
+            if event_spec.definition:  # A steward wrote it: reviewed, and for everyone.
+                deprecated, published, verified = False, True, True
             event = Event(
                 title=event_spec.title,
                 description=event_spec.description,
@@ -302,6 +339,7 @@ def load_demo_catalog(
                 event_tags.append("gdpr")
             tag_links += [(event, tags[t]) for t in event_tags]
             path = SEP.join([integration_name, category_spec.title, event_spec.title])
+            by_path[path] = event
             collection_links += [(event, c) for c in in_collection.get(path, [])]
 
             for spec in props:
@@ -321,12 +359,21 @@ def load_demo_catalog(
                 if spec.definition or spec.pii or spec.allowed or rng.random() < 0.15:
                     prop.definition = _property_definition(spec)
                 resources.append(prop)
+                by_path[SEP.join([path, prop.title])] = prop
                 counts["event_properties"] += 1
                 if spec.pii:
                     tag_links.append((prop, tags["gdpr"]))
                     owners.append((prop, people[data.privacy_owner]))
                 if rng.random() < 0.05:
                     subscribers.append((prop, rng.choice(everyone)))
+
+    subscribers += [
+        (by_path[path], people[spec.username])
+        for spec in (*data.accounts, *data.users)
+        for path in spec.follows
+    ]
+    # Owners follow what they own, as the change pipeline has new owners do.
+    subscribers = list({(r.pk, u.pk): (r, u) for r, u in [*owners, *subscribers]}.values())
 
     for resource in resources:
         # What a service would validate, minus the queries per row (foreign keys exist, titles
@@ -339,6 +386,7 @@ def load_demo_catalog(
     _links("teams", team_links)
     _links("tags", tag_links)
     _links("collections", collection_links)
+    _apply_edits(data, by_path, people, tags)
     if accounts_file is not None:
         save_demo_accounts(accounts_file, new_accounts)
 
@@ -352,4 +400,5 @@ def load_demo_catalog(
         "collections": len(collections),
         "owners": len(owners),
         "subscribers": len(subscribers),
+        "edits": len(data.edits),
     }
