@@ -2,8 +2,16 @@
 
 import io
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 import uuid
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.hashers import make_password
@@ -393,6 +401,130 @@ def test_serve_warns_about_hosts_django_would_refuse(commands, settings):
     settings.ALLOWED_HOSTS = ["catalog.example.com"]
     _, err = run_serve("--no-demo", "--addr", "127.0.0.1:8000")
     assert "not in ALLOWED_HOSTS" in err
+
+
+@pytest.fixture
+def a_machine(monkeypatch):
+    """This machine, as its name and addresses look to `serve`: catalog-box, 10.20.30.40."""
+    addresses = {
+        "catalog-box": ["10.20.30.40", "127.0.1.1"],
+        "catalog-box.office.example": ["10.20.30.40", "2001:db8:1::7", "fe80::1%eth0"],
+    }
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host not in addresses:
+            return real_getaddrinfo(host, *args, **kwargs)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, 0)) for ip in addresses[host]]
+
+    monkeypatch.setattr(socket, "gethostname", lambda: "catalog-box")
+    monkeypatch.setattr(socket, "getfqdn", lambda *args: "catalog-box.office.example")
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(serve, "_ROUTE_PROBES", [])
+    monkeypatch.delenv("ALLOWED_HOSTS", raising=False)
+
+
+def test_serve_on_every_interface_answers_to_the_machines_names_and_addresses(
+    commands, settings, client, a_machine
+):
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]  # The default.
+    assert client.get("/healthcheck", HTTP_HOST="10.20.30.40:8000").status_code == 400
+
+    out, _ = run_serve("--no-demo", "--addr", "0.0.0.0:8000")
+
+    for host in ["10.20.30.40", "catalog-box", "catalog-box.office.example"]:
+        response = client.get("/healthcheck", HTTP_HOST=f"{host}:8000")
+        assert response.status_code == 200, host
+        assert f"http://{host}:8000/" in out
+    assert "127.0.1.1" not in out and "fe80" not in out  # Loopback and link-local.
+    assert "2001:db8" not in out  # 0.0.0.0 is IPv4 only.
+    assert client.get("/healthcheck", HTTP_HOST="elsewhere.example").status_code == 400
+    assert "Set ALLOWED_HOSTS to the names to answer to." in out
+
+
+def test_serve_on_every_ipv6_interface_answers_to_both_kinds_of_address(
+    commands, settings, client, a_machine
+):
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+    out, _ = run_serve("--no-demo", "--addr", "[::]:8000")
+    for host in ["10.20.30.40", "[2001:db8:1::7]"]:
+        assert client.get("/healthcheck", HTTP_HOST=f"{host}:8000").status_code == 200, host
+        assert f"http://{host}:8000/" in out
+
+
+def test_serve_keeps_allowed_hosts_set_in_the_environment(
+    commands, settings, client, a_machine, monkeypatch
+):
+    monkeypatch.setenv("ALLOWED_HOSTS", "catalog.example.com")
+    settings.ALLOWED_HOSTS = ["catalog.example.com"]
+    out, _ = run_serve("--no-demo", "--addr", "0.0.0.0:8000")
+    assert settings.ALLOWED_HOSTS == ["catalog.example.com"]
+    assert client.get("/healthcheck", HTTP_HOST="10.20.30.40").status_code == 400
+    assert "From other machines" not in out
+
+
+def test_serve_on_one_address_answers_to_that_address_only(commands, settings, a_machine):
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+    run_serve("--no-demo", "--addr", "127.0.0.1:8000")
+    assert settings.ALLOWED_HOSTS == ["localhost", "127.0.0.1", "[::1]"]
+
+
+#: What the real server's environment leaves out, to run as a trial: what the test run set.
+TRIAL_UNSET = {
+    "DJANGO_SETTINGS_MODULE",
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "DJANGO_DEBUG",
+    "ALLOWED_HOSTS",
+    "ADMIN_PASSWORD",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(url: str, seconds: float = 60) -> int:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def test_a_real_server_on_every_interface_answers_at_the_machines_address(tmp_path):
+    """`manage.py serve --addr 0.0.0.0:PORT` as a person runs it, asked at this machine's
+    address, as another machine would (in a trial of its own, on SQLite in a temporary dir)."""
+    machine = [host for host in serve.machine_hosts() if host[0].isdigit()]
+    if not machine:
+        pytest.skip("This machine has no IPv4 address but loopback.")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in TRIAL_UNSET}
+    env["DATA_DIR"] = str(tmp_path)
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--no-demo", "--addr", f"0.0.0.0:{port}"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert wait_for(f"http://127.0.0.1:{port}/healthcheck") == 200
+        assert wait_for(f"http://{machine[0]}:{port}/healthcheck") == 200
+        assert wait_for(f"http://{machine[0]}:{port}/admin/login/") == 200
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0]
+    assert f"http://{machine[0]}:{port}/" in output
 
 
 def test_serve_has_help_on_every_option():

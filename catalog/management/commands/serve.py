@@ -10,12 +10,18 @@ DATA_DIR/demo-accounts.json (see `catalog.demo.accounts`): every start prints th
 account still has its demo password. The demo's admin is the workspace's admin account;
 without the demo (--no-demo, or a catalog that has resources), serve makes sure an admin
 exists as before, and prints its password once, when it creates it.
+
+ALLOWED_HOSTS defaults to localhost only, so a server listening on every interface (--addr
+0.0.0.0:PORT or [::]:PORT) would answer other machines 400 Bad Request. Unless ALLOWED_HOSTS is
+set in the environment, serve then adds this machine's host names and addresses to it, for its
+own process, and prints the URLs other machines can use.
 """
 
 import ipaddress
 import os
 import re
 import secrets
+import socket
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -40,6 +46,44 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_ADDR = f"{DEFAULT_HOST}:8000"
 ADMIN_USERNAME = "admin"
 _HOSTNAME = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$")
+#: Listening on one of these is listening on every interface of the machine.
+EVERY_INTERFACE = ("0.0.0.0", "[::]")
+#: Addresses of no real host (documentation ranges). "Connecting" a UDP socket to one sends
+#: nothing; it only tells which local address the machine would send from: its address on the
+#: network of its default route.
+_ROUTE_PROBES = [(socket.AF_INET, ("192.0.2.1", 9)), (socket.AF_INET6, ("2001:db8::1", 9))]
+
+
+def machine_hosts(*, ipv6: bool = True) -> list[str]:
+    """This machine's host names and network addresses, as a browser on another machine puts
+    them in the Host header (IPv6 in brackets, unless left out); loopback and link-local ones
+    left out."""
+    names = {name for name in (socket.gethostname(), socket.getfqdn()) if _HOSTNAME.match(name)}
+    addresses = set()
+    for name in names:
+        try:
+            addresses |= {info[4][0] for info in socket.getaddrinfo(name, None)}
+        except OSError:
+            continue
+    for family, probe in _ROUTE_PROBES:
+        try:
+            with socket.socket(family, socket.SOCK_DGRAM) as udp:
+                udp.connect(probe)
+                addresses.add(udp.getsockname()[0])
+        except OSError:  # No network of that family.
+            continue
+    ips = []
+    for address in addresses:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:  # Not an IP address.
+            continue
+        unreachable = ip.is_loopback or ip.is_unspecified or ip.is_link_local
+        if not unreachable and (ip.version == 4 or ipv6):
+            ips.append(ip)
+    hosts = sorted(name for name in names if name != "localhost")
+    ips.sort(key=lambda ip: (ip.version, ip))
+    return hosts + [str(ip) if ip.version == 4 else f"[{ip}]" for ip in ips]
 
 
 def admin_password_from_env() -> str | None:
@@ -93,8 +137,9 @@ class Command(BaseCommand):
             default=DEFAULT_ADDR,
             help=(
                 f"Address to listen on, as HOST:PORT or PORT (default {DEFAULT_ADDR}). Use "
-                "0.0.0.0:PORT to accept connections from other machines, and add the host "
-                "name to ALLOWED_HOSTS."
+                "0.0.0.0:PORT or [::]:PORT to accept connections from other machines: unless "
+                "ALLOWED_HOSTS is set, the server then answers to this machine's host names "
+                "and addresses too."
             ),
         )
         parser.add_argument(
@@ -110,6 +155,7 @@ class Command(BaseCommand):
         host, port = parse_addr(options["addr"])
         addr = f"{host}:{port}"
         accounts = self.prepare(load_demo=not options["no_demo"], verbosity=options["verbosity"])
+        others = self.allow_this_machine(host)
         self.check_serving_settings(host)
         shown = {"0.0.0.0": "127.0.0.1", "[::]": "[::1]"}.get(host, host)
         base = f"http://{shown}:{port}"
@@ -119,6 +165,14 @@ class Command(BaseCommand):
         self.stdout.write(f"  Log in:      {base}/login/")
         self.stdout.write(f"  Admin:       {base}/admin/")
         self.stdout.write(f"  Healthcheck: {base}/healthcheck")
+        if others:
+            urls = ", ".join(f"http://{other}:{port}/" for other in others)
+            self.stdout.write(f"  From other machines: {urls}")
+            self.stdout.write(
+                "  (This run answers to this machine's names and addresses. Reached under "
+                "another name, such as a DNS alias or the public address of a NAT? Set "
+                "ALLOWED_HOSTS to the names to answer to.)"
+            )
         self.print_demo_accounts(accounts, f"{base}/login/")
         self.stdout.write("Stop it with CONTROL-C.")
         self.stdout.write("")
@@ -233,12 +287,24 @@ class Command(BaseCommand):
         )
         self.stdout.write("")
 
+    def allow_this_machine(self, host: str) -> list[str]:
+        """Listening on every interface with ALLOWED_HOSTS not set (it defaults to localhost
+        only): answer, in this process, to this machine's names and addresses too, which
+        other machines use. Returns the hosts added."""
+        if host not in EVERY_INTERFACE or "ALLOWED_HOSTS" in os.environ:
+            return []
+        # 0.0.0.0 is every IPv4 interface; [::] every interface, of both kinds on most systems.
+        hosts = machine_hosts(ipv6=host == "[::]")
+        added = [name for name in hosts if not validate_host(name, settings.ALLOWED_HOSTS)]
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, *added]
+        return added
+
     def check_serving_settings(self, host: str) -> None:
         """Warn about settings that would make the server answer 400s or redirect to HTTPS."""
         allowed = settings.ALLOWED_HOSTS
         if settings.DEBUG and not allowed:
             allowed = [".localhost", "127.0.0.1", "[::1]"]  # What Django allows then.
-        if host not in ("0.0.0.0", "[::]") and not validate_host(host, allowed):
+        if host not in EVERY_INTERFACE and not validate_host(host, allowed):
             self.stderr.write(
                 self.style.WARNING(
                     f"{host} is not in ALLOWED_HOSTS: requests to it get 400 Bad Request."
