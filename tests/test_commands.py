@@ -1,9 +1,20 @@
 """The demo catalog and the operator commands: `serve` and `create_api_key`."""
 
 import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
 from collections import Counter
+from pathlib import Path
 
 import pytest
+from django.contrib.auth.hashers import make_password
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.db.models import Count, F
@@ -22,7 +33,8 @@ from catalog.models import (
     User,
 )
 from catalog.services.keys import api_key_authenticate
-from tests.factories import EventCategoryFactory, UserFactory
+from catalog.services.workspace import user_deactivate, user_set_password
+from tests.factories import SYSTEM, EventCategoryFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -141,6 +153,7 @@ def test_demo_catalog_reuses_existing_users_and_integrations():
 def commands(monkeypatch, settings, tmp_path):
     """Names of the commands `serve` ran; runserver and collectstatic are only recorded."""
     settings.STATIC_ROOT = tmp_path / "static"
+    settings.DATA_DIR = tmp_path / "data"
     calls = []
 
     def fake_call_command(name, *args, **options):
@@ -159,6 +172,14 @@ def run_serve(*args):
     return out.getvalue(), err.getvalue()
 
 
+def demo_accounts(out: str) -> dict[str, tuple[str, str]]:
+    """username -> (role, password column) from serve's table of demo accounts."""
+    lines = out.splitlines()
+    start = lines.index("  username  role    password") + 1
+    rows = [line.split(maxsplit=2) for line in lines[start : start + 3]]
+    return {username: (role, password) for username, role, password in rows}
+
+
 def test_serve_prepares_an_empty_database_and_starts_the_server(commands, settings):
     settings.DEBUG = False
     out, _ = run_serve()
@@ -168,25 +189,126 @@ def test_serve_prepares_an_empty_database_and_starts_the_server(commands, settin
     assert commands[-1][1:] == (("127.0.0.1:8000",), {"use_reloader": False})
     assert Event.objects.count() >= 100
     assert "Loaded the demo catalog" in out
+    assert "Demo accounts: log in at http://127.0.0.1:8000/login/ as" in out
+    accounts = demo_accounts(out)
+    assert {name: role for name, (role, _) in accounts.items()} == {
+        "admin": "admin",
+        "editor": "editor",
+        "viewer": "viewer",
+    }
+    # The demo's admin is the workspace's admin account: no other one is made.
+    assert list(User.objects.filter(role=Role.ADMIN).values_list("username", flat=True)) == [
+        "admin"
+    ]
     admin = User.objects.get(username="admin")
     assert admin.role == Role.ADMIN and admin.is_staff and admin.is_superuser
-    password = next(line for line in out.splitlines() if "Password:" in line).split()[-1]
-    assert len(password) >= 16 and admin.check_password(password)
+    for username, (role, password) in accounts.items():
+        user = User.objects.get(username=username)
+        assert user.role == role and len(password) >= 16 and user.check_password(password)
+    assert len({password for _, password in accounts.values()}) == 3
+    assert "Created an admin account" not in out and "exists already" not in out
     assert "http://127.0.0.1:8000/admin/" in out
     assert "http://127.0.0.1:8000/healthcheck" in out
 
 
-def test_serve_twice_keeps_the_catalog_and_the_admin(commands):
-    run_serve()
+def test_serve_twice_keeps_the_catalog_and_prints_the_same_accounts(commands, settings):
+    first, _ = run_serve()
     resources, users = Resource.objects.count(), User.objects.count()
     out, _ = run_serve()
 
     assert Resource.objects.count() == resources
     assert User.objects.count() == users
     assert "not loading the demo" in out
-    assert "An admin account exists already (admin)" in out
-    assert "uv run manage.py changepassword admin" in out
-    assert "Password:" not in out
+    assert demo_accounts(out) == demo_accounts(first)
+    path = settings.DATA_DIR / "demo-accounts.json"
+    assert f"The passwords are kept in {path}" in out
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_printed_demo_passwords_let_one_in(commands, client):
+    accounts = demo_accounts(run_serve()[0])
+
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": "editor", "password": accounts["editor"][1]},
+        follow=True,
+    )
+    assert response.status_code == 200 and response.context["user"].username == "editor"
+    assert "Catalog administration" in response.text
+    client.logout()
+    assert client.login(username="viewer", password=accounts["viewer"][1])
+    assert not client.login(username="admin", password=accounts["editor"][1])
+
+
+def test_serve_says_when_a_demo_password_changed_since(commands):
+    run_serve()
+    viewer = User.objects.get(username="viewer")
+    user_set_password(ctx=SYSTEM, user=viewer, password="my-own-new-passphrase")
+    editor = User.objects.get(username="editor")
+    user_deactivate(ctx=SYSTEM, user=editor)
+
+    out, _ = run_serve()
+
+    accounts = demo_accounts(out)
+    assert accounts["viewer"] == (
+        "viewer",
+        "password changed since the demo was loaded (forgot it? "
+        "uv run manage.py changepassword viewer)",
+    )
+    assert accounts["editor"] == ("editor", "(deactivated)")
+    assert User.objects.get(username="admin").check_password(accounts["admin"][1])
+
+
+def test_serve_still_shows_a_password_django_hashed_again(commands):
+    """Django re-hashes a password at login when its hasher gets stronger: same password."""
+    password = demo_accounts(run_serve()[0])["admin"][1]
+    admin = User.objects.get(username="admin")
+    User.objects.filter(pk=admin.pk).update(password=make_password(password))
+
+    assert demo_accounts(run_serve()[0])["admin"] == ("admin", password)
+
+
+def test_serve_gives_the_demo_admin_the_admin_password_of_the_environment(commands, monkeypatch):
+    monkeypatch.setenv("ADMIN_PASSWORD", "correct-horse-battery-staple")
+    out, _ = run_serve()
+
+    assert User.objects.get(username="admin").check_password("correct-horse-battery-staple")
+    assert "correct-horse-battery-staple" not in out
+    accounts = demo_accounts(out)
+    assert accounts["admin"] == ("admin", "the value of ADMIN_PASSWORD")
+    assert User.objects.get(username="editor").check_password(accounts["editor"][1])
+
+
+def test_serve_refuses_a_weak_admin_password_before_loading_the_demo(commands, monkeypatch):
+    monkeypatch.setenv("ADMIN_PASSWORD", "admin")
+    with pytest.raises(CommandError, match="ADMIN_PASSWORD is too weak"):
+        run_serve()
+    assert not User.objects.exists() and not Resource.objects.exists()
+
+
+def test_serve_ignores_the_accounts_of_another_database(commands, settings):
+    settings.DATA_DIR.mkdir()
+    (settings.DATA_DIR / "demo-accounts.json").write_text(
+        json.dumps(
+            {
+                "accounts": [
+                    {"username": "admin", "role": "admin", "id": str(uuid.uuid4()),
+                     "password": "from-another-database"},
+                ]
+            }
+        )
+    )  # fmt: skip
+    out, _ = run_serve("--no-demo")
+    assert "Demo accounts" not in out and "from-another-database" not in out
+    assert "Created an admin account." in out
+
+
+def test_serve_warns_about_an_unreadable_accounts_file(commands, settings):
+    settings.DATA_DIR.mkdir()
+    (settings.DATA_DIR / "demo-accounts.json").write_text("{not json")
+    out, err = run_serve("--no-demo")
+    assert "Can't read the demo accounts in" in err and "Not showing the demo accounts." in err
+    assert "Created an admin account." in out
 
 
 def test_serve_does_not_load_the_demo_over_an_existing_catalog(commands, admin_user):
@@ -202,6 +324,13 @@ def test_serve_no_demo(commands):
     assert not Resource.objects.exists()
     assert "--no-demo" in out
     assert User.objects.filter(role=Role.ADMIN).count() == 1
+    assert "Demo accounts" not in out
+    password = next(line for line in out.splitlines() if "Password:" in line).split()[-1]
+    assert len(password) >= 16 and User.objects.get(username="admin").check_password(password)
+    out, _ = run_serve("--no-demo")
+    assert "An admin account exists already (admin)" in out
+    assert "uv run manage.py changepassword admin" in out
+    assert "Password:" not in out
 
 
 def test_serve_takes_the_admin_password_from_the_environment(commands, monkeypatch):
@@ -272,6 +401,130 @@ def test_serve_warns_about_hosts_django_would_refuse(commands, settings):
     settings.ALLOWED_HOSTS = ["catalog.example.com"]
     _, err = run_serve("--no-demo", "--addr", "127.0.0.1:8000")
     assert "not in ALLOWED_HOSTS" in err
+
+
+@pytest.fixture
+def a_machine(monkeypatch):
+    """This machine, as its name and addresses look to `serve`: catalog-box, 10.20.30.40."""
+    addresses = {
+        "catalog-box": ["10.20.30.40", "127.0.1.1"],
+        "catalog-box.office.example": ["10.20.30.40", "2001:db8:1::7", "fe80::1%eth0"],
+    }
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host not in addresses:
+            return real_getaddrinfo(host, *args, **kwargs)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, 0)) for ip in addresses[host]]
+
+    monkeypatch.setattr(socket, "gethostname", lambda: "catalog-box")
+    monkeypatch.setattr(socket, "getfqdn", lambda *args: "catalog-box.office.example")
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(serve, "_ROUTE_PROBES", [])
+    monkeypatch.delenv("ALLOWED_HOSTS", raising=False)
+
+
+def test_serve_on_every_interface_answers_to_the_machines_names_and_addresses(
+    commands, settings, client, a_machine
+):
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]  # The default.
+    assert client.get("/healthcheck", HTTP_HOST="10.20.30.40:8000").status_code == 400
+
+    out, _ = run_serve("--no-demo", "--addr", "0.0.0.0:8000")
+
+    for host in ["10.20.30.40", "catalog-box", "catalog-box.office.example"]:
+        response = client.get("/healthcheck", HTTP_HOST=f"{host}:8000")
+        assert response.status_code == 200, host
+        assert f"http://{host}:8000/" in out
+    assert "127.0.1.1" not in out and "fe80" not in out  # Loopback and link-local.
+    assert "2001:db8" not in out  # 0.0.0.0 is IPv4 only.
+    assert client.get("/healthcheck", HTTP_HOST="elsewhere.example").status_code == 400
+    assert "Set ALLOWED_HOSTS to the names to answer to." in out
+
+
+def test_serve_on_every_ipv6_interface_answers_to_both_kinds_of_address(
+    commands, settings, client, a_machine
+):
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+    out, _ = run_serve("--no-demo", "--addr", "[::]:8000")
+    for host in ["10.20.30.40", "[2001:db8:1::7]"]:
+        assert client.get("/healthcheck", HTTP_HOST=f"{host}:8000").status_code == 200, host
+        assert f"http://{host}:8000/" in out
+
+
+def test_serve_keeps_allowed_hosts_set_in_the_environment(
+    commands, settings, client, a_machine, monkeypatch
+):
+    monkeypatch.setenv("ALLOWED_HOSTS", "catalog.example.com")
+    settings.ALLOWED_HOSTS = ["catalog.example.com"]
+    out, _ = run_serve("--no-demo", "--addr", "0.0.0.0:8000")
+    assert settings.ALLOWED_HOSTS == ["catalog.example.com"]
+    assert client.get("/healthcheck", HTTP_HOST="10.20.30.40").status_code == 400
+    assert "From other machines" not in out
+
+
+def test_serve_on_one_address_answers_to_that_address_only(commands, settings, a_machine):
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+    run_serve("--no-demo", "--addr", "127.0.0.1:8000")
+    assert settings.ALLOWED_HOSTS == ["localhost", "127.0.0.1", "[::1]"]
+
+
+#: What the real server's environment leaves out, to run as a trial: what the test run set.
+TRIAL_UNSET = {
+    "DJANGO_SETTINGS_MODULE",
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "DJANGO_DEBUG",
+    "ALLOWED_HOSTS",
+    "ADMIN_PASSWORD",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(url: str, seconds: float = 60) -> int:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def test_a_real_server_on_every_interface_answers_at_the_machines_address(tmp_path):
+    """`manage.py serve --addr 0.0.0.0:PORT` as a person runs it, asked at this machine's
+    address, as another machine would (in a trial of its own, on SQLite in a temporary dir)."""
+    machine = [host for host in serve.machine_hosts() if host[0].isdigit()]
+    if not machine:
+        pytest.skip("This machine has no IPv4 address but loopback.")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in TRIAL_UNSET}
+    env["DATA_DIR"] = str(tmp_path)
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--no-demo", "--addr", f"0.0.0.0:{port}"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert wait_for(f"http://127.0.0.1:{port}/healthcheck") == 200
+        assert wait_for(f"http://{machine[0]}:{port}/healthcheck") == 200
+        assert wait_for(f"http://{machine[0]}:{port}/admin/login/") == 200
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0]
+    assert f"http://{machine[0]}:{port}/" in output
 
 
 def test_serve_has_help_on_every_option():

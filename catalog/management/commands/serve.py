@@ -1,15 +1,28 @@
 """`manage.py serve`: one command from a fresh checkout to a working catalog.
 
 It migrates, collects static files (when not debugging), loads the demo catalog into an empty
-database, makes sure an admin account exists, and then runs Django's server without the
-reloader; whitenoise serves the static files. Meant for a trial on one machine; production runs
-gunicorn behind a TLS proxy (see README.md).
+database, makes sure an admin account exists, prints how to log in, and then runs Django's
+server without the reloader; whitenoise serves the static files. Meant for a trial on one
+machine; production runs gunicorn behind a TLS proxy (see README.md).
+
+The demo brings an admin, an editor and a viewer account with random passwords, kept in
+DATA_DIR/demo-accounts.json (see `catalog.demo.accounts`): every start prints them while an
+account still has its demo password. The demo's admin is the workspace's admin account;
+without the demo (--no-demo, or a catalog that has resources), serve makes sure an admin
+exists as before, and prints its password once, when it creates it.
+
+ALLOWED_HOSTS defaults to localhost only, so a server listening on every interface (--addr
+0.0.0.0:PORT or [::]:PORT) would answer other machines 400 Bad Request. Unless ALLOWED_HOSTS is
+set in the environment, serve then adds this machine's host names and addresses to it, for its
+own process, and prints the URLs other machines can use.
 """
 
 import ipaddress
 import os
 import re
 import secrets
+import socket
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -18,7 +31,13 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.http.request import validate_host
 
-from catalog.demo import load_demo_catalog
+from catalog.demo import (
+    DemoAccount,
+    DemoCatalogError,
+    demo_accounts_file,
+    load_demo_catalog,
+    read_demo_accounts,
+)
 from catalog.models import Resource, Role, User
 from catalog.services.context import ChangeContext
 from catalog.services.workspace import user_create
@@ -27,6 +46,56 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_ADDR = f"{DEFAULT_HOST}:8000"
 ADMIN_USERNAME = "admin"
 _HOSTNAME = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$")
+#: Listening on one of these is listening on every interface of the machine.
+EVERY_INTERFACE = ("0.0.0.0", "[::]")
+#: Addresses of no real host (documentation ranges). "Connecting" a UDP socket to one sends
+#: nothing; it only tells which local address the machine would send from: its address on the
+#: network of its default route.
+_ROUTE_PROBES = [(socket.AF_INET, ("192.0.2.1", 9)), (socket.AF_INET6, ("2001:db8::1", 9))]
+
+
+def machine_hosts(*, ipv6: bool = True) -> list[str]:
+    """This machine's host names and network addresses, as a browser on another machine puts
+    them in the Host header (IPv6 in brackets, unless left out); loopback and link-local ones
+    left out."""
+    names = {name for name in (socket.gethostname(), socket.getfqdn()) if _HOSTNAME.match(name)}
+    addresses = set()
+    for name in names:
+        try:
+            addresses |= {info[4][0] for info in socket.getaddrinfo(name, None)}
+        except OSError:
+            continue
+    for family, probe in _ROUTE_PROBES:
+        try:
+            with socket.socket(family, socket.SOCK_DGRAM) as udp:
+                udp.connect(probe)
+                addresses.add(udp.getsockname()[0])
+        except OSError:  # No network of that family.
+            continue
+    ips = []
+    for address in addresses:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:  # Not an IP address.
+            continue
+        unreachable = ip.is_loopback or ip.is_unspecified or ip.is_link_local
+        if not unreachable and (ip.version == 4 or ipv6):
+            ips.append(ip)
+    hosts = sorted(name for name in names if name != "localhost")
+    ips.sort(key=lambda ip: (ip.version, ip))
+    return hosts + [str(ip) if ip.version == 4 else f"[{ip}]" for ip in ips]
+
+
+def admin_password_from_env() -> str | None:
+    """ADMIN_PASSWORD, for the first admin account; CommandError if it is too weak."""
+    password = os.environ.get("ADMIN_PASSWORD", "")
+    if not password:
+        return None
+    try:
+        validate_password(password, User(username=ADMIN_USERNAME))
+    except ValidationError as error:
+        raise CommandError("ADMIN_PASSWORD is too weak: " + " ".join(error.messages)) from None
+    return password
 
 
 def parse_addr(value: str) -> tuple[str, int]:
@@ -68,8 +137,9 @@ class Command(BaseCommand):
             default=DEFAULT_ADDR,
             help=(
                 f"Address to listen on, as HOST:PORT or PORT (default {DEFAULT_ADDR}). Use "
-                "0.0.0.0:PORT to accept connections from other machines, and add the host "
-                "name to ALLOWED_HOSTS."
+                "0.0.0.0:PORT or [::]:PORT to accept connections from other machines: unless "
+                "ALLOWED_HOSTS is set, the server then answers to this machine's host names "
+                "and addresses too."
             ),
         )
         parser.add_argument(
@@ -84,20 +154,35 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         host, port = parse_addr(options["addr"])
         addr = f"{host}:{port}"
-        self.prepare(load_demo=not options["no_demo"], verbosity=options["verbosity"])
+        accounts = self.prepare(load_demo=not options["no_demo"], verbosity=options["verbosity"])
+        others = self.allow_this_machine(host)
         self.check_serving_settings(host)
         shown = {"0.0.0.0": "127.0.0.1", "[::]": "[::1]"}.get(host, host)
         base = f"http://{shown}:{port}"
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Event Catalog is starting on {addr}"))
+        self.stdout.write(f"  Catalog:     {base}/")
+        self.stdout.write(f"  Log in:      {base}/login/")
         self.stdout.write(f"  Admin:       {base}/admin/")
         self.stdout.write(f"  Healthcheck: {base}/healthcheck")
+        if others:
+            urls = ", ".join(f"http://{other}:{port}/" for other in others)
+            self.stdout.write(f"  From other machines: {urls}")
+            self.stdout.write(
+                "  (This run answers to this machine's names and addresses. Reached under "
+                "another name, such as a DNS alias or the public address of a NAT? Set "
+                "ALLOWED_HOSTS to the names to answer to.)"
+            )
+        self.print_demo_accounts(accounts, f"{base}/login/")
         self.stdout.write("Stop it with CONTROL-C.")
         self.stdout.write("")
         call_command("runserver", addr, use_reloader=False)
 
-    def prepare(self, *, load_demo: bool, verbosity: int = 1) -> None:
-        """Everything before serving: schema, static files, demo data, admin account."""
+    def prepare(self, *, load_demo: bool, verbosity: int = 1) -> list[DemoAccount]:
+        """Everything before serving: schema, static files, demo data, admin account.
+
+        Returns the demo accounts to print (see `catalog.demo.accounts`).
+        """
         # The raw streams: a wrapped OutputWrapper would end migrate's "Applying ..." early.
         io = {
             "stdout": getattr(self.stdout, "_out", self.stdout),
@@ -112,7 +197,12 @@ class Command(BaseCommand):
         elif Resource.objects.exists():
             self.stdout.write("The catalog has resources already; not loading the demo.")
         else:
-            counts = load_demo_catalog()
+            try:
+                counts = load_demo_catalog(
+                    accounts_file=demo_accounts_file(), admin_password=admin_password_from_env()
+                )
+            except DemoCatalogError as error:
+                raise CommandError(f"The demo catalog can't be loaded. {error}") from error
             self.stdout.write(
                 self.style.SUCCESS(
                     "Loaded the demo catalog: {integrations} integrations, {event_categories} "
@@ -120,11 +210,21 @@ class Command(BaseCommand):
                     "{users} users.".format(**counts)
                 )
             )
-        self.ensure_admin()
+        try:
+            accounts = read_demo_accounts(demo_accounts_file())
+        except DemoCatalogError as error:
+            self.stderr.write(self.style.WARNING(f"{error} Not showing the demo accounts."))
+            accounts = []
+        known = [a.username for a in accounts if a.status in ("current", "given")]
+        self.ensure_admin(known=known)
+        return accounts
 
-    def ensure_admin(self) -> None:
-        """Create an admin account unless one exists; print how to sign in."""
+    def ensure_admin(self, *, known: Iterable[str] = ()) -> None:
+        """Create an admin account unless one exists; print how to sign in (unless it is one
+        of the demo accounts whose password is `known`, printed with the others)."""
         admins = User.objects.filter(role=Role.ADMIN, is_active=True)
+        if admins.filter(username__in=list(known)).exists():
+            return
         existing = admins.order_by("date_joined").first()
         if existing is not None:
             self.stdout.write(
@@ -140,16 +240,9 @@ class Command(BaseCommand):
                 )
             )
             return
-        password = os.environ.get("ADMIN_PASSWORD", "")
-        from_env = bool(password)
-        if from_env:
-            try:
-                validate_password(password, User(username=ADMIN_USERNAME))
-            except ValidationError as error:
-                raise CommandError(
-                    "ADMIN_PASSWORD is too weak: " + " ".join(error.messages)
-                ) from None
-        else:
+        password = admin_password_from_env()
+        from_env = password is not None
+        if not from_env:
             password = secrets.token_urlsafe(12)
         user_create(
             ctx=ChangeContext.for_system(),
@@ -167,12 +260,51 @@ class Command(BaseCommand):
                 "  (shown only now; change it with: uv run manage.py changepassword admin)"
             )
 
+    def print_demo_accounts(self, accounts: list[DemoAccount], login_url: str) -> None:
+        """The demo accounts, each with its password while it still has the demo's."""
+        if not accounts:
+            return
+        rows = [("username", "role", "password")]
+        for account in accounts:
+            password = {
+                "current": account.password,
+                "changed": (
+                    "password changed since the demo was loaded (forgot it? "
+                    f"uv run manage.py changepassword {account.username})"
+                ),
+                "given": "the value of ADMIN_PASSWORD",
+                "inactive": "(deactivated)",
+            }[account.status]
+            rows.append((account.username, account.role, password))
+        widths = [max(len(row[column]) for row in rows) for column in (0, 1)]
+        self.stdout.write("")
+        self.stdout.write(f"Demo accounts: log in at {login_url} as")
+        for username, role, password in rows:
+            self.stdout.write(f"  {username:<{widths[0]}}  {role:<{widths[1]}}  {password}")
+        self.stdout.write(
+            f"The passwords are kept in {demo_accounts_file()} (readable by you only). Change "
+            "them before the catalog holds anything real: uv run manage.py changepassword admin"
+        )
+        self.stdout.write("")
+
+    def allow_this_machine(self, host: str) -> list[str]:
+        """Listening on every interface with ALLOWED_HOSTS not set (it defaults to localhost
+        only): answer, in this process, to this machine's names and addresses too, which
+        other machines use. Returns the hosts added."""
+        if host not in EVERY_INTERFACE or "ALLOWED_HOSTS" in os.environ:
+            return []
+        # 0.0.0.0 is every IPv4 interface; [::] every interface, of both kinds on most systems.
+        hosts = machine_hosts(ipv6=host == "[::]")
+        added = [name for name in hosts if not validate_host(name, settings.ALLOWED_HOSTS)]
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, *added]
+        return added
+
     def check_serving_settings(self, host: str) -> None:
         """Warn about settings that would make the server answer 400s or redirect to HTTPS."""
         allowed = settings.ALLOWED_HOSTS
         if settings.DEBUG and not allowed:
             allowed = [".localhost", "127.0.0.1", "[::1]"]  # What Django allows then.
-        if host not in ("0.0.0.0", "[::]") and not validate_host(host, allowed):
+        if host not in EVERY_INTERFACE and not validate_host(host, allowed):
             self.stderr.write(
                 self.style.WARNING(
                     f"{host} is not in ALLOWED_HOSTS: requests to it get 400 Bad Request."
