@@ -3,6 +3,15 @@ index kept in sync by triggers on SQLite (see catalog/search.py for the queries)
 
 Neither is a model field: Django never reads or writes them, so `makemigrations` stays clean and
 every write path (save, bulk_create, QuerySet.update, COPY, raw SQL) keeps the index current.
+
+Later migrations of catalog_resource must mind them:
+
+* PostgreSQL refuses to change the type of a column a generated column reads: an AlterField of
+  title, description or definition (a new max_length, a collation) must drop search_vector
+  first and add it back after (PG_BACKWARD, then PG_FORWARD).
+* Django's SQLite backend rebuilds a table for most schema changes, and the rebuild drops the
+  table's triggers: such a migration must create the three triggers again (the CREATE TRIGGER
+  statements of SQLITE_FORWARD). tests/test_search.py checks they exist.
 """
 
 from django.db import migrations
