@@ -17,6 +17,7 @@ The fill is api.py's (same seed, same reuse and refusal rules), in its own datab
 """
 
 import argparse
+import os
 import shlex
 import sys
 from collections.abc import Callable
@@ -244,6 +245,7 @@ def main(argv: list[str] | None = None) -> None:
     configure_django(args.database_url)
     size = Size(args.scale)
     ensure_filled(size, args.refill)
+    load_before = os.getloadavg()[0]
     rows, scans = run(args.runs, args.warmups)
     from catalog.models import Role
 
@@ -252,6 +254,8 @@ def main(argv: list[str] | None = None) -> None:
     env["Command"] = (
         "`" + shlex.join(["uv", "run", "python", "bench/search.py", *sys.argv[1:]]) + "`"
     )
+    # Other work on the machine shows in the numbers: say how busy it was.
+    env["Load average"] = f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after (1 minute)"
     text = section(rows, scans, env, args.runs, args.warmups, plan_text)
     print(text)
     if args.write_docs:
