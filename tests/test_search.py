@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count
 
+from catalog import search
 from catalog.models import EntityType, Event, EventProperty, Resource
 from catalog.search import (
     FTS_KEY_TABLE,
@@ -127,6 +128,44 @@ def test_kinds(admin_user, catalog):
     assert titles(admin_user, "revenue", entity_types="event") == ["Order Completed"]
     assert titles(admin_user, "checkout", entity_types=["event_category", "event"]) == ["Checkout"]
     assert titles(admin_user, "revenue", entity_types=[]) == []
+
+
+def test_many_matches_on_postgresql_are_capped_title_matches_first(admin_user, monkeypatch):
+    """PostgreSQL ranks and counts at most MAX_RESULTS candidates, titles first; SQLite all."""
+    monkeypatch.setattr(search, "MAX_RESULTS", 3)
+    category = EventCategoryFactory(title="Misc")
+    for i in range(4):
+        EventFactory(parent=category, title=f"Other {i}", definition="About widgets.")
+    titled = [EventFactory(parent=category, title=f"Widget {i}") for i in range(2)]
+
+    found = search_resources(admin_user, "widget")
+
+    assert list(found)[:2] == titled
+    assert found.count() == len(list(found)) == (3 if connection.vendor == "postgresql" else 6)
+
+
+def test_the_cap_keeps_title_matches_over_the_rest(admin_user, monkeypatch):
+    monkeypatch.setattr(search, "MAX_RESULTS", 3)
+    category = EventCategoryFactory(title="Misc")
+    EventFactory(parent=category, title="Other", definition="About widgets.")
+    titled = [EventFactory(parent=category, title=f"Widget {i}") for i in range(4)]
+
+    found = list(search_resources(admin_user, "widget"))
+
+    if connection.vendor == "postgresql":
+        assert len(found) == 3 and set(found) <= set(titled)
+    else:
+        assert found[:4] == titled and len(found) == 5
+
+
+def test_a_viewers_cap_holds_only_what_they_may_see(viewer, monkeypatch):
+    monkeypatch.setattr(search, "MAX_RESULTS", 3)
+    category = EventCategoryFactory(title="Misc")
+    for i in range(5):
+        EventFactory(parent=category, title=f"Widget draft {i}", published=False)
+    shown = [EventFactory(parent=category, title=f"Widget {i}") for i in range(2)]
+
+    assert list(search_resources(viewer, "widget")) == shown
 
 
 # --- who sees what ------------------------------------------------------------------------
@@ -398,14 +437,15 @@ def test_sqlite_triggers_survive_later_migrations():
 
 @on_postgresql
 def test_postgresql_matches_through_the_gin_index(admin_user, catalog):
-    """The query's condition is the indexed column itself, so the planner can use the index
-    (on a table this small only when sequential scans are off)."""
+    """The query's conditions are the indexed expressions themselves, so the planner can use
+    both indexes (on a table this small only when sequential scans are off)."""
     queryset = search_resources(admin_user, "order comp")
     sql, params = queryset.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "resource_search_title_idx" in plan, plan
     assert "resource_search_vector_idx" in plan, plan
 
 

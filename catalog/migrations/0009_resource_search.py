@@ -3,6 +3,15 @@ index kept in sync by triggers on SQLite (see catalog/search.py for the queries)
 
 Neither is a model field: Django never reads or writes them, so `makemigrations` stays clean and
 every write path (save, bulk_create, QuerySet.update, COPY, raw SQL) keeps the index current.
+
+Later migrations of catalog_resource must mind them:
+
+* PostgreSQL refuses to change the type of a column a generated column reads: an AlterField of
+  title, description or definition (a new max_length, a collation) must drop search_vector
+  first and add it back after (PG_BACKWARD, then PG_FORWARD).
+* Django's SQLite backend rebuilds a table for most schema changes, and the rebuild drops the
+  table's triggers: such a migration must create the three triggers again (the CREATE TRIGGER
+  statements of SQLITE_FORWARD). tests/test_search.py checks they exist.
 """
 
 from django.db import migrations
@@ -12,22 +21,31 @@ from django.db import migrations
 #: ASCII punctuation becomes a space before PostgreSQL's parser sees the text, so
 #: "page_url", "order.completed" or "foo@example.com" are indexed as their words (the parser
 #: would otherwise keep hosts, emails, paths and versions as single tokens), the way SQLite's
-#: unicode61 tokenizer and the query side (catalog.search) split them. Each text is capped at
-#: 100,000 characters: a tsvector can't exceed 1 MB, and a write must never fail on a long
-#: definition.
-_PG_TEXT = "to_tsvector('simple'::regconfig, regexp_replace(left({column}, 100000), '[[:punct:]]+', ' ', 'g'))"
+#: unicode61 tokenizer and the query side (catalog.search) split them.
+_PG_WORDS = "to_tsvector('simple'::regconfig, regexp_replace({text}, '[[:punct:]]+', ' ', 'g'))"
+#: Descriptions and definitions are capped at 100,000 characters: a tsvector can't exceed 1 MB,
+#: and a write must never fail on a long definition. (Titles have at most 255.)
+_PG_LONG = "left({column}, 100000)"
 
 PG_FORWARD = [
     f"""
     ALTER TABLE catalog_resource ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (
-        setweight({_PG_TEXT.format(column="title")}, 'A')
-        || setweight({_PG_TEXT.format(column="description")}, 'B')
-        || setweight({_PG_TEXT.format(column="definition")}, 'C')
+        setweight({_PG_WORDS.format(text="title")}, 'A')
+        || setweight({_PG_WORDS.format(text=_PG_LONG.format(column="description"))}, 'B')
+        || setweight({_PG_WORDS.format(text=_PG_LONG.format(column="definition"))}, 'C')
     ) STORED
     """,
     "CREATE INDEX resource_search_vector_idx ON catalog_resource USING gin (search_vector)",
+    # Titles alone: search finds title matches first without reading every match's row (the
+    # index above can't tell a title's words from a definition's). catalog.search writes the
+    # same expression, so the planner uses this index.
+    f"""
+    CREATE INDEX resource_search_title_idx ON catalog_resource
+    USING gin ({_PG_WORDS.format(text="title")})
+    """,
 ]
 PG_BACKWARD = [
+    "DROP INDEX IF EXISTS resource_search_title_idx",
     "DROP INDEX IF EXISTS resource_search_vector_idx",
     "ALTER TABLE catalog_resource DROP COLUMN IF EXISTS search_vector",
 ]
