@@ -44,6 +44,7 @@ from catalog.policy import resources_visible_to
 __all__ = [
     "MAX_QUERY_LENGTH",
     "MAX_RESULTS",
+    "count_is_capped",
     "MAX_TERMS",
     "normalize_query",
     "search_resources",
@@ -280,3 +281,8 @@ def search_resources(
     if backend is None:
         raise NotSupportedError(f"Resource search needs PostgreSQL or SQLite, not {vendor}.")
     return backend(queryset, words).order_by("-search_rank", "title", "id")
+
+
+def count_is_capped(count: int, *, using: str = "default") -> bool:
+    """Whether a search's `count` stands for "MAX_RESULTS or more" (PostgreSQL caps it)."""
+    return connections[using].vendor == "postgresql" and count >= MAX_RESULTS

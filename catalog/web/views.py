@@ -5,6 +5,8 @@ Each view costs a constant number of queries whatever the catalog's size (tests 
 lists fetch a page plus its related names in one query per relation.
 """
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -26,7 +28,7 @@ from catalog.models import (
     User,
 )
 from catalog.policy import Action, may, resources_visible_to
-from catalog.search import search_resources
+from catalog.search import MAX_RESULTS, count_is_capped, search_resources
 from catalog.selectors import attach_relation_ids, custom_values_of, resource_history
 from catalog.services.context import ChangeContext
 from catalog.services.keys import api_key_create, api_key_revoke
@@ -186,7 +188,14 @@ def search(request):
             {"q": text, "results": list(results[: SUGGESTIONS + 1]), "limit": SUGGESTIONS},
         )
     page = _page(request, results, SEARCH_PAGE_SIZE) if text else None
-    return render(request, "catalog/search.html", {"q": text, "page": page})
+    context = {
+        "q": text,
+        "page": page,
+        "query": urlencode({"q": text}),
+        "capped": page is not None and count_is_capped(page.paginator.count),
+        "max_results": MAX_RESULTS,
+    }
+    return render(request, "catalog/search.html", context)
 
 
 @require_GET

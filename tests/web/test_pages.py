@@ -296,3 +296,38 @@ def test_the_500_page_renders_without_a_request_context(rf):
     html = response.content.decode()
     assert "Something went wrong" in html
     assert "/static/catalog/site.css" in html
+
+
+def test_search_results_page_lists_links_with_kind_and_parent(viewer_web, order_completed):
+    for n in range(25):
+        EventPropertyFactory(title=f"order_line_{n:02}", parent=order_completed)
+    response = viewer_web.get("/search/", {"q": "order"})
+    html = response.content.decode()
+    text = text_of(response)
+    assert "26 results" in text
+    assert f'<a href="/resources/{order_completed.pk}/">Order Completed</a>' in html
+    assert "Event in Checkout · Web app" in text
+    assert "Event property in Checkout \u203a Order Completed · Web app" in text
+    assert 'href="?q=order&amp;page=2"' in html
+
+
+def test_search_as_you_type_answers_a_fragment(viewer_web, order_completed):
+    response = viewer_web.get("/search/", {"q": "ord", "suggest": "1"}, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert "<html" not in html
+    assert f'<a href="/resources/{order_completed.pk}/">Order Completed</a>' in html
+    assert 'href="/search/?q=ord"' in html
+
+
+def test_a_capped_search_count_says_so(viewer_web, order_completed, monkeypatch):
+    monkeypatch.setattr("catalog.web.views.count_is_capped", lambda count: True)
+    text = text_of(viewer_web.get("/search/", {"q": "order"}))
+    assert "At least 1000 results: the best 1000 are listed." in text
+
+
+def test_viewers_do_not_find_unpublished_resources(viewer_web, editor_web, order_completed):
+    EventFactory(title="Order Refunded Secretly", parent=order_completed.parent, published=False)
+    for client, found in ((viewer_web, False), (editor_web, True)):
+        for params in ({"q": "secretly"}, {"q": "secretly", "suggest": "1"}):
+            html = client.get("/search/", params, HTTP_HX_REQUEST="true").content.decode()
+            assert ("Order Refunded Secretly" in html) is found
