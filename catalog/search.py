@@ -44,8 +44,8 @@ from catalog.policy import resources_visible_to
 __all__ = [
     "MAX_QUERY_LENGTH",
     "MAX_RESULTS",
-    "count_is_capped",
     "MAX_TERMS",
+    "count_is_capped",
     "normalize_query",
     "search_resources",
     "search_terms",

@@ -305,10 +305,11 @@ def test_search_results_page_lists_links_with_kind_and_parent(viewer_web, order_
     html = response.content.decode()
     text = text_of(response)
     assert "26 results" in text
-    assert f'<a href="/resources/{order_completed.pk}/">Order Completed</a>' in html
-    assert "Event in Checkout · Web app" in text
-    assert "Event property in Checkout \u203a Order Completed · Web app" in text
     assert 'href="?q=order&amp;page=2"' in html
+    both = html + viewer_web.get("/search/", {"q": "order", "page": 2}).content.decode()
+    assert f'<a href="/resources/{order_completed.pk}/">Order Completed</a>' in both
+    assert "Event property in Checkout \u203a Order Completed · Web app" in text
+    assert "Event</span> in Checkout · Web app" in both
 
 
 def test_search_as_you_type_answers_a_fragment(viewer_web, order_completed):
