@@ -76,6 +76,7 @@ PAGE_ERROR = "page error"
 FAILED_REQUEST = "failed request"
 EXTERNAL_REQUEST = "external request"
 KINDS = (CONSOLE_ERROR, PAGE_ERROR, FAILED_REQUEST, EXTERNAL_REQUEST)
+CANCELLED = "net::ERR_ABORTED"  # Chromium's failure text for a request the page cancelled
 
 # Resource types whose 4xx/5xx answer from the live server is a broken page (a missing
 # stylesheet, script, image or font). Documents and fetch/XHR answers are the test's business:
@@ -147,6 +148,12 @@ class PageProblems:
 
     def on_request_failed(self, request: Request) -> None:
         # Requests to other hosts were aborted by on_route and are reported as such.
+        # net::ERR_ABORTED is the page cancelling a request itself: a navigation that leaves
+        # before the favicon arrived, htmx dropping a stale request (hx-sync), an
+        # AbortController. Nothing failed on the server; a file that came back as an HTTP
+        # error is reported by on_response.
+        if request.failure == CANCELLED:
+            return
         if self.is_own(request.url) and not request.url.startswith(("data:", "blob:")):
             reason = request.failure or "failed"
             self.record(FAILED_REQUEST, f"{request.method} {request.url}: {reason}", request.url)

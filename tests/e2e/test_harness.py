@@ -161,6 +161,33 @@ def test_a_missing_static_file_is_caught(page, page_errors):
     page_errors.expect(FAILED_REQUEST, r"/static/e2e-missing\.css: HTTP 404")
 
 
+def test_requests_the_page_cancels_are_not_failures(page, page_errors):
+    # A page that navigates away before its favicon arrived, or htmx dropping a stale
+    # request, cancels it (net::ERR_ABORTED): not a broken page. A request that fails is one.
+    page.goto("/admin/login/")
+    held = []
+    page.route("**/__e2e__/held", lambda route: held.append(route))  # never answered
+    page.route("**/__e2e__/broken", lambda route: route.abort("failed"))
+    with page.expect_event("requestfailed") as cancelled:
+        page.evaluate(
+            """() => {
+                window.e2eCancel = new AbortController();
+                fetch("/__e2e__/held", {signal: window.e2eCancel.signal}).catch(() => {});
+            }"""
+        )
+        page.wait_for_function("() => true")  # a round trip: the route has the request
+        assert held
+        page.evaluate("window.e2eCancel.abort()")
+    assert cancelled.value.failure == "net::ERR_ABORTED"
+    with page.expect_event("requestfailed"):
+        page.evaluate('fetch("/__e2e__/broken").catch(() => {})')
+
+    assert [p.text for p in page_errors.problems] == [
+        f"GET {page_errors.origin}/__e2e__/broken: net::ERR_FAILED"
+    ]
+    page_errors.expect(FAILED_REQUEST, r"/__e2e__/broken: net::ERR_FAILED")
+
+
 def test_unexpected_problems_fail_the_test_at_teardown(page, page_errors):
     page.set_content("<script>throw new Error('unexpected boom')</script>")
 
