@@ -20,7 +20,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Error, Page, Request, Response, Route
+from playwright.sync_api import (
+    BrowserContext,
+    ConsoleMessage,
+    Error,
+    Page,
+    Request,
+    Response,
+    Route,
+)
 
 E2E_DIR = Path(__file__).resolve().parent
 REPO_DIR = E2E_DIR.parent.parent
@@ -241,15 +249,20 @@ class PageProblems:
             )
 
 
+def settle(context: BrowserContext) -> None:
+    """Let the browser deliver the events still in flight for the context's pages (a round
+    trip to each) before anyone judges them; a closed or crashed page has nothing left to
+    say."""
+    for open_page in context.pages:
+        with contextlib.suppress(Error):
+            open_page.evaluate("0")
+
+
 def finish_page(page: Page, page_errors: PageProblems, *, test_failed: bool, name: str) -> None:
     """What the ``page`` fixture does after the test: collect the browser's last events, then
     fail on unexpected problems; or, when the test itself failed, save a screenshot under
     test-artifacts/failures/ and print the problems beside that failure instead."""
-    # A round trip delivers the browser's events still in flight before we judge; a closed
-    # or crashed page has nothing left to say.
-    for open_page in page.context.pages:
-        with contextlib.suppress(Error):
-            open_page.evaluate("0")
+    settle(page.context)
     if not test_failed:
         report = ""
         try:

@@ -130,6 +130,27 @@ def test_requests_to_other_hosts_are_blocked_and_reported(page, page_errors):
     page_errors.expect(EXTERNAL_REQUEST, r"example\.com/x\.png", "this test's own request")
 
 
+def test_new_page_has_a_context_of_its_own_whose_problems_count(page, new_page, page_errors):
+    other = new_page(java_script_enabled=False)
+
+    other.route(
+        "**/__e2e__/no-js/",
+        lambda route: route.fulfill(
+            status=200,
+            content_type="text/html",
+            body='<title>Static</title><script>document.title = "Scripted"</script>'
+            '<img src="https://example.com/no-js.png">',
+        ),
+    )
+    other.goto("/__e2e__/no-js/")
+
+    assert other.title() == "Static"  # its scripts don't run
+    assert other.context is not page.context  # nor does it share page's cookies
+    assert other.viewport_size == page.viewport_size
+    assert [p.text for p in page_errors.problems] == ["GET https://example.com/no-js.png (blocked)"]
+    page_errors.expect(EXTERNAL_REQUEST, r"example\.com/no-js\.png", "this test's own request")
+
+
 def test_javascript_errors_are_caught(page, page_errors):
     page.set_content(
         "<script>console.error('something broke')</script>"
