@@ -33,6 +33,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
+from catalog.models import User
+from tests.e2e import catalog_pages
+from tests.e2e.catalog_pages import Checkout, build_checkout
 from tests.e2e.harness import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -168,3 +171,19 @@ def new_page(
     for context in contexts:
         settle(context)
         context.close()
+
+
+# The catalog pages' tests (test_pages_*.py)
+
+
+@pytest.fixture
+def checkout(db) -> Checkout:
+    """A category with a published event (two properties), an unpublished one, and an event
+    in another integration."""
+    return build_checkout()
+
+
+@pytest.fixture
+def sign_in(live_server) -> Callable[[Page, User], None]:
+    """``sign_in(page, user)``: ``user`` is logged in in the page's context (no login form)."""
+    return lambda page, user: catalog_pages.sign_in(page, user, live_server.url)
