@@ -4,6 +4,8 @@ field, error pages, keyboard steps and the checks every page gets."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.test import Client
@@ -115,6 +117,18 @@ def mark_document(page: Page) -> None:
 
 def expect_same_document(page: Page) -> None:
     assert page.evaluate("window.__marker") == 1, "the page was reloaded or navigated"
+
+
+@contextmanager
+def htmx_settles(page: Page) -> Iterator[None]:
+    """Wait at the end of the block until htmx has settled the content it swapped in: only
+    then does the new content answer to htmx (before, a form submits as a plain form)."""
+    page.evaluate(
+        """() => { window.__settled = new Promise(resolve =>
+            document.body.addEventListener("htmx:afterSettle", resolve, {once: true})); }"""
+    )
+    yield
+    page.evaluate("window.__settled.then(() => true)")
 
 
 def focused(page: Page) -> str:
