@@ -34,6 +34,7 @@ class Checkout:
     category: Resource
     event: Resource
     revenue: Resource
+    page_url: Resource
     draft: Resource  # unpublished: viewers never see it
     other_event: Resource  # in another integration
 
@@ -47,7 +48,7 @@ def build_checkout() -> Checkout:
         definition="## When\n\nFires once the **payment** succeeded.",
     )
     revenue = EventPropertyFactory(title="revenue", parent=event, data_type="number", required=True)
-    EventPropertyFactory(title="email", parent=event, pii=True)
+    page_url = EventPropertyFactory(title="page_url", parent=event)
     draft = EventFactory(
         title="Refund Issued",
         parent=category,
@@ -60,7 +61,7 @@ def build_checkout() -> Checkout:
         parent__integration__name="iOS app",
         description="A person created an account.",
     )
-    return Checkout(category, event, revenue, draft, other_event)
+    return Checkout(category, event, revenue, page_url, draft, other_event)
 
 
 def url_of(resource: Resource, view: str = "") -> str:
@@ -152,9 +153,19 @@ def tab_to(page: Page, target: Locator, most: int = 40) -> int:
     raise AssertionError(f"{most} Tab presses never reached {target}; focus is on {focused(page)}")
 
 
+PHONE = {"width": 390, "height": 844}
+
+
 def check_page(page: Page, name: str) -> None:
-    """What every page must pass as it is now: a screenshot for people to look at, no
-    serious or critical WCAG A/AA violation, and no horizontal scrolling on a phone."""
+    """What every page must pass as it is now: screenshots for people to look at (``name``
+    and ``name``-phone, 390 px wide), no serious or critical WCAG A/AA violation, and no
+    horizontal scrolling on a phone."""
     screenshot(page, name)
+    desktop = page.viewport_size
+    page.set_viewport_size(PHONE)
+    try:
+        screenshot(page, f"{name}-phone")
+    finally:
+        page.set_viewport_size(desktop)
     check_accessibility(page)
-    check_no_horizontal_scroll(page)
+    check_no_horizontal_scroll(page, **PHONE)
