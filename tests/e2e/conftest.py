@@ -27,6 +27,7 @@ the suite keeps Django's check.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -111,7 +112,9 @@ def _recording_context(
     ``page_errors``: console errors and uncaught exceptions of every page, pop-ups too."""
     context = browser.new_context(**{"viewport": VIEWPORT, "base_url": base_url, **options})
     context.set_default_timeout(TIMEOUT_MS)
-    context.route("**/*", page_errors.on_route)
+    # Only other hosts' requests are routed (to be blocked): letting every request of our own
+    # through Playwright costs some 50 ms a page.
+    context.route(re.compile(rf"^(?!{re.escape(page_errors.origin)}/)"), page_errors.on_route)
     context.on("requestfailed", page_errors.on_request_failed)
     context.on("response", page_errors.on_response)
 
