@@ -101,7 +101,9 @@ def test_the_subscriptions_page_lists_what_you_follow_and_unsubscribes(
     page.reload()
     expect(items.get_by_role("link")).to_have_text(["revenue"])
 
-    follow_buttons(page)[1].click()
+    subscribe, unsubscribe = follow_buttons(page)
+    unsubscribe.click()
+    expect(subscribe).to_be_visible()
     page.reload()
     expect(page.get_by_role("main")).to_contain_text("You follow nothing yet.")
 
