@@ -92,14 +92,19 @@ def suggestion_links(page: Page) -> Locator:
     return suggestions(page).get_by_role("listitem").get_by_role("link")
 
 
+def expect_error_status(page_errors: PageProblems, url: str, status: int) -> None:
+    """A page answered with an error ``status`` on purpose: Chromium's console line about it
+    is expected, not a problem."""
+    page_errors.expect(
+        CONSOLE_ERROR, rf"status of {status} .*{re.escape(url)}", "an error answer on purpose"
+    )
+
+
 def open_error_page(page: Page, page_errors: PageProblems, url: str, status: int) -> None:
-    """Open ``url`` on purpose for its error page: the answer must be ``status``, and
-    Chromium's console line about that status is expected, not a problem."""
+    """Open ``url`` on purpose for its error page, which must answer ``status``."""
     response = page.goto(url)
     assert response is not None and response.status == status, (url, response)
-    page_errors.expect(
-        CONSOLE_ERROR, rf"status of {status} .*{re.escape(url)}", "an error page opened on purpose"
-    )
+    expect_error_status(page_errors, url, status)
 
 
 def expect_site_style(page: Page) -> None:

@@ -165,3 +165,31 @@ def test_script_in_a_definition_is_neutralised(page: Page, sign_in, editor, chec
 
     assert page.evaluate("window.__xss") is None
     assert dialogs == []
+
+
+def test_with_javascript_off_preview_and_follow_are_plain_forms(
+    new_page, sign_in, editor, checkout
+):
+    page = new_page(java_script_enabled=False)
+    sign_in(page, editor)
+    page.goto(url_of(checkout.event, "edit"))
+    definition = page.get_by_label("Definition", exact=True)
+    definition.fill(NEW_DEFINITION)
+
+    with page.expect_navigation():  # the form is posted: no htmx
+        page.get_by_role("button", name="Preview definition").click()
+
+    preview = page.get_by_role("region", name="Preview")
+    expect(preview.get_by_role("heading", name="Rules")).to_be_visible()
+    expect(definition).to_have_value(NEW_DEFINITION)  # still being edited
+    checkout.event.refresh_from_db()
+    assert checkout.event.definition.startswith("## When")  # a preview saves nothing
+
+    page.goto(url_of(checkout.event))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Subscribe", exact=True).click()
+
+    assert page.url.endswith(url_of(checkout.event))  # back where it was
+    expect(messages(page)).to_have_text("You follow “Order Completed”.")
+    expect(page.get_by_role("button", name="Unsubscribe", exact=True)).to_be_visible()
+    assert list(checkout.event.subscribers.all()) == [editor]

@@ -13,6 +13,7 @@ from tests.e2e.catalog_pages import (
     PAID,
     Checkout,
     check_page,
+    expect_error_status,
     focused,
     open_error_page,
     search_box,
@@ -102,6 +103,16 @@ def _login(page, data, problems):
     return "Log in"
 
 
+@main_page("login-refused", role=None)
+def _login_refused(page, data, problems):
+    page.goto("/login/")
+    page.get_by_label("Username").fill("viewer")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Please enter a correct username")
+    return "Log in"
+
+
 @main_page("home")
 def _home(page, data, problems):
     page.goto("/")
@@ -169,6 +180,22 @@ def _edit(page, data, problems):
     page.goto(url_of(data.event, "edit"))
     preview = page.get_by_role("region", name="Preview")
     expect(preview.get_by_role("table")).to_be_visible()  # the live preview has loaded
+    return "Order Completed"
+
+
+@main_page("edit-invalid", role="editor")
+def _edit_invalid(page, data, problems):
+    url = url_of(data.event, "edit")
+    page.goto(url)
+    page.get_by_label("Title", exact=True).fill("")
+    with page.expect_response(lambda response: response.request.method == "POST") as saved:
+        page.get_by_role("button", name="Save", exact=True).click()
+    assert saved.value.status == 400
+    expect_error_status(problems, url, 400)
+    expect(page.get_by_role("alert")).to_have_text(
+        "Nothing was saved: fix the fields marked below."
+    )
+    expect(page.get_by_label("Title", exact=True)).to_have_attribute("aria-invalid", "true")
     return "Order Completed"
 
 
