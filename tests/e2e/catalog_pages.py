@@ -92,6 +92,24 @@ def suggestion_links(page: Page) -> Locator:
     return suggestions(page).get_by_role("listitem").get_by_role("link")
 
 
+def search_results(page: Page) -> Locator:
+    """The results on the search results page (not the suggestions)."""
+    return page.locator("main ol.results > li")
+
+
+def messages(page: Page) -> Locator:
+    """The messages a page shows after an action ("Saved.")."""
+    return page.locator("main .messages")
+
+
+def follow_buttons(scope: Page | Locator) -> tuple[Locator, Locator]:
+    """(Subscribe, Unsubscribe) in ``scope``: exact names, as one contains the other."""
+    return (
+        scope.get_by_role("button", name="Subscribe", exact=True),
+        scope.get_by_role("button", name="Unsubscribe", exact=True),
+    )
+
+
 def expect_error_status(page_errors: PageProblems, url: str, status: int) -> None:
     """A page answered with an error ``status`` on purpose: Chromium's console line about it
     is expected, not a problem."""

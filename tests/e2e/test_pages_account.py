@@ -7,20 +7,14 @@ from django.test import Client
 from playwright.sync_api import Page, expect
 
 from catalog.models import ApiKey, EmailFrequency
-from tests.e2e.catalog_pages import expect_same_document, htmx_settles, mark_document, url_of
-
-
-def messages(page: Page):
-    return page.locator("main .messages")
-
-
-def follow_buttons(page: Page, scope=None):
-    """(Subscribe, Unsubscribe): exact names, as one contains the other."""
-    scope = scope or page
-    return (
-        scope.get_by_role("button", name="Subscribe", exact=True),
-        scope.get_by_role("button", name="Unsubscribe", exact=True),
-    )
+from tests.e2e.catalog_pages import (
+    expect_same_document,
+    follow_buttons,
+    htmx_settles,
+    mark_document,
+    messages,
+    url_of,
+)
 
 
 def test_subscribe_and_unsubscribe_in_place_on_the_detail_page(
@@ -90,7 +84,7 @@ def test_the_subscriptions_page_lists_what_you_follow_and_unsubscribes(
     expect(items.filter(has_text="revenue")).to_contain_text(
         "Event property in Checkout \u203a Order Completed · Web app"
     )
-    subscribe, unsubscribe = follow_buttons(page, event_item)
+    subscribe, unsubscribe = follow_buttons(event_item)
     mark_document(page)
 
     unsubscribe.click()

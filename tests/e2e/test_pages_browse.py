@@ -12,6 +12,7 @@ from tests.e2e.catalog_pages import (
     expect_site_style,
     open_error_page,
     search_box,
+    search_results,
     suggestion_links,
     suggestions,
     url_of,
@@ -58,7 +59,7 @@ def test_search_as_you_type_then_enter_then_open_the_event(page: Page, sign_in, 
     page.wait_for_url(f"**/search/?q={PAID}")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Results for “{PAID}”")
     expect(search_box(page)).to_have_value(PAID)
-    results = page.locator("main ol.results > li")
+    results = search_results(page)
     expect(results).to_have_count(1)
     expect(results.first).to_contain_text("Event in Checkout · Web app")
     expect(results.first).to_contain_text("The order was placed and paid.")
@@ -90,9 +91,7 @@ def test_search_with_javascript_off_still_works_with_enter(new_page, sign_in, vi
 
     page.wait_for_url(f"**/search/?q={PAID}")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Results for “{PAID}”")
-    expect(page.locator("main ol.results > li").get_by_role("link")).to_have_text(
-        ["Order Completed"]
-    )
+    expect(search_results(page).get_by_role("link")).to_have_text(["Order Completed"])
 
 
 def test_a_viewer_cannot_find_or_open_an_unpublished_event(
@@ -102,7 +101,7 @@ def test_a_viewer_cannot_find_or_open_an_unpublished_event(
     editors_page = new_page()
     sign_in(editors_page, editor)
     editors_page.goto(f"/search/?q={PAID}")
-    found = editors_page.locator("main ol.results > li").get_by_role("link")
+    found = search_results(editors_page).get_by_role("link")
     expect(found).to_have_count(2)
     assert sorted(found.all_inner_texts()) == ["Order Completed", "Refund Issued"]
 
@@ -113,9 +112,7 @@ def test_a_viewer_cannot_find_or_open_an_unpublished_event(
 
     search_box(page).press("Enter")
     page.wait_for_url(f"**/search/?q={PAID}")
-    expect(page.locator("main ol.results > li").get_by_role("link")).to_have_text(
-        ["Order Completed"]
-    )
+    expect(search_results(page).get_by_role("link")).to_have_text(["Order Completed"])
 
     page.get_by_role("link", name="Events", exact=True).click()
     page.wait_for_url("**/events/")

@@ -6,14 +6,10 @@ import re
 from playwright.sync_api import Dialog, Page, expect
 
 from catalog.services.resources import resource_update
-from tests.e2e.catalog_pages import focused, tab_to, url_of
+from tests.e2e.catalog_pages import focused, follow_buttons, messages, tab_to, url_of
 from tests.factories import SYSTEM
 
 NEW_DEFINITION = "## Rules\n\nOnly **paid** orders count."
-
-
-def messages(page: Page):
-    return page.locator("main .messages")
 
 
 def definition_section(page: Page):
@@ -187,9 +183,9 @@ def test_with_javascript_off_preview_and_follow_are_plain_forms(
 
     page.goto(url_of(checkout.event))
     with page.expect_navigation():
-        page.get_by_role("button", name="Subscribe", exact=True).click()
+        follow_buttons(page)[0].click()
 
     assert page.url.endswith(url_of(checkout.event))  # back where it was
     expect(messages(page)).to_have_text("You follow “Order Completed”.")
-    expect(page.get_by_role("button", name="Unsubscribe", exact=True)).to_be_visible()
+    expect(follow_buttons(page)[1]).to_be_visible()
     assert list(checkout.event.subscribers.all()) == [editor]

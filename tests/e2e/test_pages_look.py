@@ -17,6 +17,7 @@ from tests.e2e.catalog_pages import (
     focused,
     open_error_page,
     search_box,
+    search_results,
     suggestion_links,
     tab_to,
     url_of,
@@ -137,7 +138,7 @@ def _events(page, data, problems):
 @main_page("search-results")
 def _search(page, data, problems):
     page.goto(f"/search/?q={PAID}")
-    expect(page.locator("main ol.results > li")).not_to_have_count(0)
+    expect(search_results(page)).not_to_have_count(0)
     return f"Results for “{PAID}”"
 
 
