@@ -12,6 +12,9 @@ Every test here is marked ``e2e`` (``pytest -m "not e2e"`` leaves them out). Fix
   JavaScript off), whose problems count as ``page``'s.
 
 Helpers (login, check_accessibility, check_no_horizontal_scroll, screenshot) are in harness.py.
+For the catalog pages' tests (test_pages_*.py): ``checkout``, a small catalog, and
+``sign_in(page, user)``, a session without the login form; their helpers are in
+catalog_pages.py.
 
 Why DJANGO_ALLOW_ASYNC_UNSAFE: Playwright's sync API keeps an asyncio event loop running in
 the test's own thread (suspended in a greenlet between calls) from ``sync_playwright().start()``
