@@ -184,11 +184,11 @@ def check_page(page: Page, name: str) -> None:
     and ``name``-phone, 390 px wide), no serious or critical WCAG A/AA violation, and no
     horizontal scrolling on a phone."""
     screenshot(page, name)
+    check_accessibility(page)
     desktop = page.viewport_size
     page.set_viewport_size(PHONE)
     try:
         screenshot(page, f"{name}-phone")
+        check_no_horizontal_scroll(page, **PHONE)
     finally:
         page.set_viewport_size(desktop)
-    check_accessibility(page)
-    check_no_horizontal_scroll(page, **PHONE)
