@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from django.test import Client
 from playwright.sync_api import Locator, Page, expect
@@ -90,6 +91,14 @@ def suggestions(page: Page) -> Locator:
 
 def suggestion_links(page: Page) -> Locator:
     return suggestions(page).get_by_role("listitem").get_by_role("link")
+
+
+def type_in_search(page: Page, text: str) -> None:
+    """Type ``text`` in the header's search field key by key, then wait for the suggestions
+    for all of it (their link to the results page), so no later answer replaces them."""
+    search_box(page).press_sequentially(text, delay=30)
+    results_page = suggestions(page).locator(f'a[href="/search/?q={quote(text)}"]')
+    expect(results_page).to_be_visible()
 
 
 def search_results(page: Page) -> Locator:

@@ -15,6 +15,7 @@ from tests.e2e.catalog_pages import (
     search_results,
     suggestion_links,
     suggestions,
+    type_in_search,
     url_of,
 )
 from tests.e2e.harness import login
@@ -43,7 +44,7 @@ def test_search_as_you_type_then_enter_then_open_the_event(page: Page, sign_in, 
     sign_in(page, viewer)
     page.goto("/")
 
-    search_box(page).press_sequentially(PAID, delay=30)
+    type_in_search(page, PAID)
 
     # As you type: a link per result, named by its title, its kind and place beside it.
     links = suggestion_links(page)
@@ -107,7 +108,7 @@ def test_a_viewer_cannot_find_or_open_an_unpublished_event(
 
     sign_in(page, viewer)
     page.goto("/")
-    search_box(page).press_sequentially(PAID, delay=30)
+    type_in_search(page, PAID)
     expect(suggestion_links(page)).to_have_text(["Order Completed"])
 
     search_box(page).press("Enter")
