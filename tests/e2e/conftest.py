@@ -8,8 +8,13 @@ Every test here is marked ``e2e`` (``pytest -m "not e2e"`` leaves them out). Fix
   live server; it records problems and fails the test at teardown when there are any.
 - ``page_errors``: the problems ``page`` recorded (see harness.PageProblems), for
   ``page_errors.expect(kind, pattern)``.
+- ``new_page``: opens more pages, each in a context of its own (another user's cookies, or
+  JavaScript off), whose problems count as ``page``'s.
 
 Helpers (login, check_accessibility, check_no_horizontal_scroll, screenshot) are in harness.py.
+For the catalog pages' tests (test_pages_*.py): ``checkout``, a small catalog, and
+``sign_in(page, user)``, a session without the login form; their helpers are in
+catalog_pages.py.
 
 Why DJANGO_ALLOW_ASYNC_UNSAFE: Playwright's sync API keeps an asyncio event loop running in
 the test's own thread (suspended in a greenlet between calls) from ``sync_playwright().start()``
@@ -25,18 +30,23 @@ the suite keeps Django's check.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
+from catalog.models import User
+from tests.e2e import catalog_pages
+from tests.e2e.catalog_pages import Checkout, build_checkout
 from tests.e2e.harness import (
     CHROMIUM,
     CHROMIUM_ARGS,
     PageProblems,
     finish_page,
     require_chromium,
+    settle,
 )
 
 E2E_DIR = Path(__file__).resolve().parent
@@ -97,17 +107,35 @@ def page_errors(live_server) -> PageProblems:
     return PageProblems(origin=live_server.url.rstrip("/"))
 
 
+def _recording_context(
+    browser: Browser, base_url: str, page_errors: PageProblems, **options
+) -> BrowserContext:
+    """A browser context (1280x800 unless ``options`` say otherwise) whose relative URLs go to
+    ``base_url``, with other hosts blocked, that records its pages' problems in
+    ``page_errors``: console errors and uncaught exceptions of every page, pop-ups too."""
+    context = browser.new_context(**{"viewport": VIEWPORT, "base_url": base_url, **options})
+    context.set_default_timeout(TIMEOUT_MS)
+    # Only other hosts' requests are routed (to be blocked): letting every request of our own
+    # through Playwright costs some 50 ms a page.
+    context.route(re.compile(rf"^(?!{re.escape(page_errors.origin)}/)"), page_errors.on_route)
+    context.on("requestfailed", page_errors.on_request_failed)
+    context.on("response", page_errors.on_response)
+
+    def watch(page: Page) -> None:
+        page.on("console", page_errors.on_console)
+        page.on("pageerror", page_errors.on_page_error)
+
+    context.on("page", watch)
+    return context
+
+
 @pytest.fixture
 def browser_context(
     browser: Browser, live_server, page_errors: PageProblems
 ) -> Iterator[BrowserContext]:
     """The page's browser context: 1280x800, relative URLs on the live server, other hosts
     blocked."""
-    context = browser.new_context(viewport=VIEWPORT, base_url=live_server.url)
-    context.set_default_timeout(TIMEOUT_MS)
-    context.route("**/*", page_errors.on_route)
-    context.on("requestfailed", page_errors.on_request_failed)
-    context.on("response", page_errors.on_response)
+    context = _recording_context(browser, live_server.url, page_errors)
     yield context
     context.close()
 
@@ -119,19 +147,7 @@ def page(
     """A fresh page on the live server (``page.goto("/admin/")``) that records console errors,
     uncaught exceptions, failed requests for the server's own files and requests to other
     hosts (blocked), and fails the test at teardown if any were not expected."""
-
-    context = browser_context
-    watched: list[Page] = []
-
-    def watch(page: Page) -> None:
-        if page not in watched:
-            watched.append(page)
-            page.on("console", page_errors.on_console)
-            page.on("pageerror", page_errors.on_page_error)
-
-    context.on("page", watch)  # pop-ups too
-    page = context.new_page()
-    watch(page)
+    page = browser_context.new_page()
     yield page
 
     finish_page(
@@ -140,3 +156,40 @@ def page(
         test_failed=request.node.stash.get(_CALL_FAILED, False),
         name=request.node.nodeid,
     )
+
+
+@pytest.fixture
+def new_page(
+    page: Page, browser: Browser, live_server, page_errors: PageProblems
+) -> Iterator[Callable[..., Page]]:
+    """``new_page(**context_options)``: a page beside ``page`` in a browser context of its own
+    (its own cookies, so another user can log in there), such as
+    ``new_page(java_script_enabled=False)``. Its problems are recorded with ``page``'s and
+    fail the test the same way."""
+    contexts: list[BrowserContext] = []
+
+    def open_page(**options) -> Page:
+        context = _recording_context(browser, live_server.url, page_errors, **options)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        settle(context)
+        context.close()
+
+
+# The catalog pages' tests (test_pages_*.py)
+
+
+@pytest.fixture
+def checkout(db) -> Checkout:
+    """A category with a published event (two properties), an unpublished one, and an event
+    in another integration."""
+    return build_checkout()
+
+
+@pytest.fixture
+def sign_in(live_server) -> Callable[[Page, User], None]:
+    """``sign_in(page, user)``: ``user`` is logged in in the page's context (no login form)."""
+    return lambda page, user: catalog_pages.sign_in(page, user, live_server.url)

@@ -20,7 +20,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Error, Page, Request, Response, Route
+from playwright.sync_api import (
+    BrowserContext,
+    ConsoleMessage,
+    Error,
+    Page,
+    Request,
+    Response,
+    Route,
+)
 
 E2E_DIR = Path(__file__).resolve().parent
 REPO_DIR = E2E_DIR.parent.parent
@@ -76,6 +84,7 @@ PAGE_ERROR = "page error"
 FAILED_REQUEST = "failed request"
 EXTERNAL_REQUEST = "external request"
 KINDS = (CONSOLE_ERROR, PAGE_ERROR, FAILED_REQUEST, EXTERNAL_REQUEST)
+CANCELLED = "net::ERR_ABORTED"  # Chromium's failure text for a request the page cancelled
 
 # Resource types whose 4xx/5xx answer from the live server is a broken page (a missing
 # stylesheet, script, image or font). Documents and fetch/XHR answers are the test's business:
@@ -147,6 +156,12 @@ class PageProblems:
 
     def on_request_failed(self, request: Request) -> None:
         # Requests to other hosts were aborted by on_route and are reported as such.
+        # net::ERR_ABORTED is the page cancelling a request itself: a navigation that leaves
+        # before the favicon arrived, htmx dropping a stale request (hx-sync), an
+        # AbortController. Nothing failed on the server; a file that came back as an HTTP
+        # error is reported by on_response.
+        if request.failure == CANCELLED:
+            return
         if self.is_own(request.url) and not request.url.startswith(("data:", "blob:")):
             reason = request.failure or "failed"
             self.record(FAILED_REQUEST, f"{request.method} {request.url}: {reason}", request.url)
@@ -234,15 +249,20 @@ class PageProblems:
             )
 
 
+def settle(context: BrowserContext) -> None:
+    """Let the browser deliver the events still in flight for the context's pages (a round
+    trip to each) before anyone judges them; a closed or crashed page has nothing left to
+    say."""
+    for open_page in context.pages:
+        with contextlib.suppress(Error):
+            open_page.evaluate("0")
+
+
 def finish_page(page: Page, page_errors: PageProblems, *, test_failed: bool, name: str) -> None:
     """What the ``page`` fixture does after the test: collect the browser's last events, then
     fail on unexpected problems; or, when the test itself failed, save a screenshot under
     test-artifacts/failures/ and print the problems beside that failure instead."""
-    # A round trip delivers the browser's events still in flight before we judge; a closed
-    # or crashed page has nothing left to say.
-    for open_page in page.context.pages:
-        with contextlib.suppress(Error):
-            open_page.evaluate("0")
+    settle(page.context)
     if not test_failed:
         report = ""
         try:

@@ -130,6 +130,27 @@ def test_requests_to_other_hosts_are_blocked_and_reported(page, page_errors):
     page_errors.expect(EXTERNAL_REQUEST, r"example\.com/x\.png", "this test's own request")
 
 
+def test_new_page_has_a_context_of_its_own_whose_problems_count(page, new_page, page_errors):
+    other = new_page(java_script_enabled=False)
+
+    other.route(
+        "**/__e2e__/no-js/",
+        lambda route: route.fulfill(
+            status=200,
+            content_type="text/html",
+            body='<title>Static</title><script>document.title = "Scripted"</script>'
+            '<img src="https://example.com/no-js.png">',
+        ),
+    )
+    other.goto("/__e2e__/no-js/")
+
+    assert other.title() == "Static"  # its scripts don't run
+    assert other.context is not page.context  # nor does it share page's cookies
+    assert other.viewport_size == page.viewport_size
+    assert [p.text for p in page_errors.problems] == ["GET https://example.com/no-js.png (blocked)"]
+    page_errors.expect(EXTERNAL_REQUEST, r"example\.com/no-js\.png", "this test's own request")
+
+
 def test_javascript_errors_are_caught(page, page_errors):
     page.set_content(
         "<script>console.error('something broke')</script>"
@@ -159,6 +180,33 @@ def test_a_missing_static_file_is_caught(page, page_errors):
         f"GET {page_errors.origin}/static/e2e-missing.css: HTTP 404 (stylesheet)"
     ]
     page_errors.expect(FAILED_REQUEST, r"/static/e2e-missing\.css: HTTP 404")
+
+
+def test_requests_the_page_cancels_are_not_failures(page, page_errors):
+    # A page that navigates away before its favicon arrived, or htmx dropping a stale
+    # request, cancels it (net::ERR_ABORTED): not a broken page. A request that fails is one.
+    page.goto("/admin/login/")
+    held = []
+    page.route("**/__e2e__/held", lambda route: held.append(route))  # never answered
+    page.route("**/__e2e__/broken", lambda route: route.abort("failed"))
+    with page.expect_event("requestfailed") as cancelled:
+        page.evaluate(
+            """() => {
+                window.e2eCancel = new AbortController();
+                fetch("/__e2e__/held", {signal: window.e2eCancel.signal}).catch(() => {});
+            }"""
+        )
+        page.wait_for_function("() => true")  # a round trip: the route has the request
+        assert held
+        page.evaluate("window.e2eCancel.abort()")
+    assert cancelled.value.failure == "net::ERR_ABORTED"
+    with page.expect_event("requestfailed"):
+        page.evaluate('fetch("/__e2e__/broken").catch(() => {})')
+
+    assert [p.text for p in page_errors.problems] == [
+        f"GET {page_errors.origin}/__e2e__/broken: net::ERR_FAILED"
+    ]
+    page_errors.expect(FAILED_REQUEST, r"/__e2e__/broken: net::ERR_FAILED")
 
 
 def test_unexpected_problems_fail_the_test_at_teardown(page, page_errors):
