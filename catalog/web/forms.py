@@ -8,7 +8,7 @@ from catalog.models import Collection, EmailFrequency, Integration, Resource, Ta
 from catalog.policy import collections_visible_to
 
 YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
-SORTS = [("title", "Title (A to Z)"), ("-updated", "Last change (newest first)")]
+SORTS = [("title", "Title (A to Z)"), ("-updated", "Last change first")]
 
 
 class NoColonLabels:

@@ -230,18 +230,8 @@ def _forbidden(page, data, problems):
 
 
 # Bugs these checks found in the pages, to fix there (then remove the entry): name -> reason.
-PAGE_BUGS = {
-    "property": (
-        "At 390 px the property page scrolls sideways (450 px): an example value with a long "
-        "URL (<code> in .fields dd) can't wrap, as a grid item's min-width is its min-content. "
-        "Fix in site.css: .fields dd { min-width: 0; overflow-wrap: anywhere; }"
-    ),
-    "history": (
-        "At 390 px the history page scrolls sideways (652 px): table.diff grows to the longest "
-        "unbreakable word of a value (a URL in td.new, a long identifier in pre.line-diff). "
-        "Fix in site.css: table.diff td, .line-diff { overflow-wrap: anywhere; }"
-    ),
-}
+#: Pages with a known bug, as `name: reason`; each case is a strict xfail until fixed.
+PAGE_BUGS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(
