@@ -127,7 +127,7 @@ def _events(page, data, problems):
     filters = page.get_by_role("form", name="Filter events")
     filters.get_by_label("Integration").select_option(label="Web app")
     filters.get_by_label("Published").select_option(label="No")
-    filters.get_by_label("Sort by").select_option(label="Last change (newest first)")
+    filters.get_by_label("Sort by").select_option(label="Last change first")
     filters.get_by_role("button", name="Apply filters").click()
     page.wait_for_url("**/events/?*published=no*")
     expect(page.get_by_role("table", name="Events").get_by_role("link")).to_have_text(
