@@ -221,8 +221,8 @@ CHOICES_SQL = (
 
 def floor_events(role: str, user_id, where: str = "", params=(), order="e.title, e.id", page=1):
     """The events list: its count, one page with category, integration, owners and tags, and
-    the filters' choices."""
-    from catalog.web.views import PAGE_SIZE
+    the filters' choices. A deep page chooses its ids first, as the view does."""
+    from catalog.web.views import DEEP_OFFSET, PAGE_SIZE
 
     db = Floor()
     joins, visible = visibility(role, "e", "c", "cg")
@@ -233,23 +233,39 @@ def floor_events(role: str, user_id, where: str = "", params=(), order="e.title,
         params,
     )[0]
     page = min(page, max(1, math.ceil(count / PAGE_SIZE)))
-    page_joins, visible = visibility(role, "e", "c", "cg", joined=1)
-    rows = db.all(
+    offset = (page - 1) * PAGE_SIZE
+    columns = (
         "SELECT e.id, e.title, e.description, e.pii, e.verified, e.published, e.updated_at, "
-        "e.parent_id, c.title, i.name, "
+        "e.parent_id, c.title AS category, i.name AS integration "
+        "FROM catalog_resource e LEFT JOIN catalog_resource c ON c.id = e.parent_id "
+        "JOIN catalog_integration i ON i.id = e.integration_id"
+    )
+    if offset >= DEEP_OFFSET:
+        rows = (
+            f"{columns} WHERE e.id IN (SELECT e.id FROM catalog_resource e{joins} "
+            f"WHERE e.entity_type = 'event' AND {visible}{where} "
+            f"ORDER BY {order} LIMIT %s OFFSET %s)"
+        )
+    else:
+        page_joins, page_visible = visibility(role, "e", "c", "cg", joined=1)
+        rows = (
+            f"{columns}{page_joins} WHERE e.entity_type = 'event' AND {page_visible}{where} "
+            f"ORDER BY {order} LIMIT %s OFFSET %s"
+        )
+    # The owners and tags of the page's rows only (in the select list of the query above,
+    # they would be computed for every row the offset skips).
+    shown = db.all(
+        "SELECT p.*, "
         "ARRAY(SELECT u.username FROM catalog_resource_owners o "
-        "JOIN catalog_user u ON u.id = o.user_id WHERE o.resource_id = e.id "
+        "JOIN catalog_user u ON u.id = o.user_id WHERE o.resource_id = p.id "
         "ORDER BY u.username), "
         "ARRAY(SELECT t.title || ' ' || t.color FROM catalog_resource_tags x "
-        "JOIN catalog_tag t ON t.id = x.tag_id WHERE x.resource_id = e.id ORDER BY t.title) "
-        "FROM catalog_resource e LEFT JOIN catalog_resource c ON c.id = e.parent_id "
-        f"JOIN catalog_integration i ON i.id = e.integration_id{page_joins} "
-        f"WHERE e.entity_type = 'event' AND {visible}{where} "
-        f"ORDER BY {order} LIMIT %s OFFSET %s",
-        [*params, PAGE_SIZE, (page - 1) * PAGE_SIZE],
+        "JOIN catalog_tag t ON t.id = x.tag_id WHERE x.resource_id = p.id ORDER BY t.title) "
+        f"FROM ({rows}) p ORDER BY {order.replace('e.', 'p.')}",
+        [*params, PAGE_SIZE, offset],
     )
     db.all(CHOICES_SQL)
-    return db, Shown([str(row[0]) for row in rows], count)
+    return db, Shown([str(row[0]) for row in shown], count)
 
 
 def floor_search(role: str, text: str, suggest: bool = False):
