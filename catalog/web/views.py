@@ -43,6 +43,8 @@ SEARCH_PAGE_SIZE = 20
 SUGGESTIONS = 8
 HISTORY_PAGE_SIZE = 25
 CHILDREN_SHOWN = 100
+#: From this row on, the events list fetches a page by its ids (see `_IdsFirstPaginator`).
+DEEP_OFFSET = 500
 
 _PARENTS = ("parent", "parent__parent", "integration")
 _USER_NAMES = Prefetch("owners", queryset=User.objects.only("id", "username"))
@@ -65,9 +67,30 @@ def _get_resource(request, pk):
     return resource
 
 
-def _page(request, queryset, size: int):
+def _page(request, queryset, size: int, paginator: type[Paginator] = Paginator):
     """A page of `queryset`; a page number that isn't one gives the first or last page."""
-    return Paginator(queryset, size).get_page(request.GET.get("page"))
+    return paginator(queryset, size).get_page(request.GET.get("page"))
+
+
+class _IdsFirstPaginator(Paginator):
+    """Deep pages choose their rows' ids first, then join only those rows.
+
+    `LIMIT 50 OFFSET n` joins the parent and integration of all n skipped rows, in the list's
+    order; choosing the ids in a subquery walks the list's index alone, then joins 50 rows.
+    Page 1,000 of 100,000 events: 280 ms of SQL before, 5 ms after (bench/pages.py). Still one
+    statement, in the same order.
+    """
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        if bottom < DEEP_OFFSET:
+            return super().page(number)
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        rows = self.object_list.filter(pk__in=self.object_list.values("pk")[bottom:top])
+        return self._get_page(rows, number, self)
 
 
 def _breadcrumbs(resource: Resource) -> list[tuple[str, str]]:
@@ -160,7 +183,7 @@ def events(request):
         .select_related(*_PARENTS)
         .prefetch_related(_USER_NAMES, _TAG_NAMES)
     )
-    page = _page(request, queryset, PAGE_SIZE)
+    page = _page(request, queryset, PAGE_SIZE, _IdsFirstPaginator)
     query = request.GET.copy()
     query.pop("page", None)
     category = form.cleaned_data.get("category") if form.is_bound and form.is_valid() else None

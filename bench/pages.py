@@ -1,0 +1,975 @@
+"""Benchmark of the catalog pages (HTML) on a catalog of realistic size.
+
+Not a test: it reuses the fill of bench/api.py (1,000 categories, 100,000 events and 1,000,000
+event properties, times `--scale`) and renders the real pages through Django's test client, as
+an editor and as a viewer (logged in with `force_login`, so the session and authentication
+middleware run): the request, the view, its queries and the template, to HTML. Per page it
+reports the SQL statements of one request, the median and p95 latency, and side by side, in the
+same run:
+
+* the floor: the same page's data (the rows with the joins the template shows, the count, the
+  filter choices) fetched with hand-written SQL on `connection.cursor()`, in the same query
+  shape as the page (the policy's visibility rule written in SQL), with no ORM and no template;
+* a naive baseline: the same view with `select_related` and `prefetch_related` switched off
+  (every related name shown costs a query: N+1), the search as an `icontains` scan, and the
+  home page counting each category's events one by one.
+
+    uv run python bench/pages.py                    # full scale, PostgreSQL, fills on 1st run
+    uv run python bench/pages.py --write-docs       # also refresh docs/PERFORMANCE.md
+    uv run python bench/pages.py --only events,search --runs 5   # some pages, quickly
+    uv run python bench/pages.py --plans            # EXPLAIN ANALYZE of what misses the goal
+    uv run python bench/pages.py --profile "/ as viewer"   # cProfile of one page's request
+
+PostgreSQL only: the floors are PostgreSQL SQL (full-text search, arrays). The fill is api.py's
+(same seed, same reuse and refusal rules), in its own database by default. The first run also
+adds what the pages need and the fill lacks, and reuses it later: two users of its own (an editor
+and a viewer, who own and follow what a user of the fill does) and 30 changes in the history of
+one event. It exits with status 1 when a goal fails.
+"""
+
+import argparse
+import contextlib
+import cProfile
+import io
+import math
+import os
+import pstats
+import shlex
+import statistics
+import sys
+import time
+import types
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from api import Measure, Size, configure_django, ensure_filled, environment, time_calls
+from common import ensure_postgres_database, is_postgres, log, write_section
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/event_catalog_bench_pages"
+DOC_START = "<!-- bench:pages:start -->"
+DOC_END = "<!-- bench:pages:end -->"
+DOC_HEADING = "## Catalog pages\n\n"
+
+#: The issue's goal for the events list and a search (p50 of the whole request).
+GOAL_MS = 200.0
+#: tests/web asserts that no page costs more statements than this.
+MAX_QUERIES = 12
+#: The naive baseline is timed at most this many seconds per row (but at least MIN_NAIVE_RUNS).
+NAIVE_BUDGET_S = 10.0
+MIN_NAIVE_RUNS = 3
+#: Changes written to the history of the sampled event (the history page shows 25 a page).
+HISTORY_CHANGES = 30
+#: role -> (our user, the user of the fill whose owned and followed resources they share).
+BENCH_USERS = {
+    "editor": ("bench-pages-editor", "bench-user-000"),
+    "viewer": ("bench-pages-viewer", "bench-user-001"),
+}
+NAIVE_URL = "/bench/naive/home/"
+
+
+# --- what the pages need beyond the fill ---------------------------------------------------
+
+
+def bench_users() -> dict:
+    """The editor and the viewer the pages are rendered for, created once. Each owns and follows
+    what one user of the fill does (about 4,000 resources, 400 of them events), so "owner=me"
+    lists as many events as it would for anyone."""
+    from django.db import connection
+
+    from catalog.models import User
+
+    users = {}
+    for role, (username, twin) in BENCH_USERS.items():
+        user, _ = User.objects.get_or_create(
+            username=username,
+            defaults={"role": role, "email": f"{username}@example.com", "password": "!"},
+        )
+        users[role] = user
+        with connection.cursor() as cursor:
+            for table in ("catalog_resource_owners", "catalog_resource_subscribers"):
+                cursor.execute(f"SELECT 1 FROM {table} WHERE user_id = %s LIMIT 1", [user.pk])
+                if cursor.fetchone():
+                    continue
+                cursor.execute(
+                    f"INSERT INTO {table} (resource_id, user_id) SELECT t.resource_id, %s "
+                    f"FROM {table} t JOIN catalog_user u ON u.id = t.user_id "
+                    "WHERE u.username = %s",
+                    [user.pk, twin],
+                )
+                log(f"  {user.username} now in {cursor.rowcount:,} rows of {table}")
+    return users
+
+
+@dataclass(frozen=True)
+class Samples:
+    tag: str  # the most used tag's id
+    tag_title: str
+    event: str  # a published event with 10 properties, a definition and no followers
+    event_word: str  # the number in its title: a rare word
+    category: str  # a published category with (about) 100 events
+
+
+def pick_samples() -> Samples:
+    """The same rows on every run over the same fill (ties broken by id)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT x.tag_id, t.title FROM catalog_resource_tags x "
+            "JOIN catalog_tag t ON t.id = x.tag_id GROUP BY x.tag_id, t.title "
+            "ORDER BY count(*) DESC, x.tag_id LIMIT 1"
+        )
+        tag, tag_title = cursor.fetchone()
+        # No followers on the event or its category: its history changes write no outbox rows.
+        cursor.execute(
+            "SELECT e.id, e.title FROM catalog_resource e "
+            "JOIN catalog_resource c ON c.id = e.parent_id "
+            "WHERE e.entity_type = 'event' AND e.published AND c.published "
+            "AND e.definition <> '' "
+            "AND (SELECT count(*) FROM catalog_resource p WHERE p.parent_id = e.id) = 10 "
+            "AND NOT EXISTS (SELECT 1 FROM catalog_resource_subscribers s "
+            "WHERE s.resource_id IN (e.id, c.id)) "
+            "ORDER BY e.id LIMIT 1"
+        )
+        event, event_title = cursor.fetchone()
+        cursor.execute(
+            "SELECT c.id FROM catalog_resource c JOIN (SELECT parent_id, count(*) AS n "
+            "FROM catalog_resource WHERE entity_type = 'event' GROUP BY parent_id) e "
+            "ON e.parent_id = c.id WHERE c.published ORDER BY abs(e.n - 100), c.id LIMIT 1"
+        )
+        (category,) = cursor.fetchone()
+    return Samples(str(tag), tag_title, str(event), event_title.split()[-1], str(category))
+
+
+def ensure_history(event_id: str) -> None:
+    """HISTORY_CHANGES changes of the event through the change pipeline (so the history page
+    has two pages of real diffs), written once."""
+    from catalog.models import Resource, ResourceChange
+    from catalog.services.context import ChangeContext
+    from catalog.services.resources import resource_update
+
+    done = ResourceChange.objects.filter(resource_id=event_id).count()
+    if done >= HISTORY_CHANGES:
+        return
+    log(f"  writing {HISTORY_CHANGES - done} changes to the history of event {event_id}")
+    ctx = ChangeContext.for_system()
+    for n in range(done, HISTORY_CHANGES):
+        current = Resource.objects.get(pk=event_id)
+        data = [
+            {"description": f"{current.description.split(' (rev')[0]} (rev {n})"},
+            {"verified": not current.verified},
+            {"definition": f"{current.definition}\n- Revision {n}: clarified when it fires"},
+        ][n % 3]
+        resource_update(ctx=ctx, resource=current, data=data)
+
+
+# --- the floor: each page's data in hand-written SQL ---------------------------------------
+
+
+class Floor:
+    """Runs hand-written SQL on Django's connection (no ORM) and counts the statements."""
+
+    def __init__(self) -> None:
+        self.statements = 0
+
+    def all(self, sql: str, params=()) -> list[tuple]:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(sql, list(params))
+            self.statements += 1
+            return cursor.fetchall()
+
+    def one(self, sql: str, params=()) -> tuple | None:
+        rows = self.all(sql, params)
+        return rows[0] if rows else None
+
+
+@dataclass
+class Shown:
+    """What a floor fetched that the page must show: resource ids and the count, if any."""
+
+    ids: list[str]
+    count: int | None = None
+    capped: bool = False
+
+
+def visibility(role: str, r: str = "r", p: str = "p", g: str = "g", joined: int = 0):
+    """(joins, condition): the policy's rule in SQL. Editors see everything; a viewer sees a
+    resource when it, its parent and its grandparent (if any) are published. `joined` says how
+    many of the parent (1) and grandparent (2) joins the query already has."""
+    if role != "viewer":
+        return "", "TRUE"
+    joins = "" if joined >= 1 else f" LEFT JOIN catalog_resource {p} ON {p}.id = {r}.parent_id"
+    if joined < 2:
+        joins += f" LEFT JOIN catalog_resource {g} ON {g}.id = {p}.parent_id"
+    condition = (
+        f"{r}.published AND ({r}.parent_id IS NULL OR {p}.published) "
+        f"AND ({p}.parent_id IS NULL OR {g}.published)"
+    )
+    return joins, condition
+
+
+#: What the events list's filters offer: integrations, tags, active users (one statement).
+CHOICES_SQL = (
+    "(SELECT 'integration', id::text, name FROM catalog_integration ORDER BY name) "
+    "UNION ALL (SELECT 'tag', id::text, title FROM catalog_tag ORDER BY title) "
+    "UNION ALL (SELECT 'user', id::text, username FROM catalog_user WHERE is_active "
+    "ORDER BY username)"
+)
+
+
+def floor_events(role: str, user_id, where: str = "", params=(), order="e.title, e.id", page=1):
+    """The events list: its count, one page with category, integration, owners and tags, and
+    the filters' choices. A deep page chooses its ids first, as the view does."""
+    from catalog.web.views import DEEP_OFFSET, PAGE_SIZE
+
+    db = Floor()
+    joins, visible = visibility(role, "e", "c", "cg")
+    where = where.format(user=user_id)
+    count = db.one(
+        f"SELECT count(*) FROM catalog_resource e{joins} "
+        f"WHERE e.entity_type = 'event' AND {visible}{where}",
+        params,
+    )[0]
+    page = min(page, max(1, math.ceil(count / PAGE_SIZE)))
+    offset = (page - 1) * PAGE_SIZE
+    columns = (
+        "SELECT e.id, e.title, e.description, e.pii, e.verified, e.published, e.updated_at, "
+        "e.parent_id, c.title AS category, i.name AS integration "
+        "FROM catalog_resource e LEFT JOIN catalog_resource c ON c.id = e.parent_id "
+        "JOIN catalog_integration i ON i.id = e.integration_id"
+    )
+    if offset >= DEEP_OFFSET:
+        rows = (
+            f"{columns} WHERE e.id IN (SELECT e.id FROM catalog_resource e{joins} "
+            f"WHERE e.entity_type = 'event' AND {visible}{where} "
+            f"ORDER BY {order} LIMIT %s OFFSET %s)"
+        )
+    else:
+        page_joins, page_visible = visibility(role, "e", "c", "cg", joined=1)
+        rows = (
+            f"{columns}{page_joins} WHERE e.entity_type = 'event' AND {page_visible}{where} "
+            f"ORDER BY {order} LIMIT %s OFFSET %s"
+        )
+    # The owners and tags of the page's rows only (in the select list of the query above,
+    # they would be computed for every row the offset skips).
+    shown = db.all(
+        "SELECT p.*, "
+        "ARRAY(SELECT u.username FROM catalog_resource_owners o "
+        "JOIN catalog_user u ON u.id = o.user_id WHERE o.resource_id = p.id "
+        "ORDER BY u.username), "
+        "ARRAY(SELECT t.title || ' ' || t.color FROM catalog_resource_tags x "
+        "JOIN catalog_tag t ON t.id = x.tag_id WHERE x.resource_id = p.id ORDER BY t.title) "
+        f"FROM ({rows}) p ORDER BY {order.replace('e.', 'p.')}",
+        [*params, PAGE_SIZE, offset],
+    )
+    db.all(CHOICES_SQL)
+    return db, Shown([str(row[0]) for row in shown], count)
+
+
+def floor_search(role: str, text: str, suggest: bool = False):
+    """The search as catalog.search writes it: at most MAX_RESULTS candidates from the title
+    index and then the full-text index (visibility inside), ranked; the page with its parents
+    and integration, and the capped count (none for the suggestions)."""
+    from catalog.search import MAX_RESULTS, PG_TITLE_VECTOR, _pg_tsquery, search_terms
+    from catalog.web.views import SEARCH_PAGE_SIZE, SUGGESTIONS
+
+    db = Floor()
+    words = search_terms(text)
+    hinted = _pg_tsquery(words, hint=True)
+    joins, visible = visibility(role, "r", "rp", "rg")
+    title_vector = PG_TITLE_VECTOR.format(table="r")
+    candidates = (
+        f"(SELECT r.id FROM catalog_resource r{joins} WHERE {title_vector} @@ "
+        f"to_tsquery('simple', %s) AND {visible} LIMIT {MAX_RESULTS}) UNION ALL "
+        f"(SELECT r.id FROM catalog_resource r{joins} WHERE r.search_vector @@ "
+        f"to_tsquery('simple', %s) AND {visible} LIMIT {MAX_RESULTS}) LIMIT {MAX_RESULTS}"
+    )
+    rank = (
+        "(CASE WHEN s.search_vector @@ to_tsquery('simple', %s) THEN 2 "
+        "WHEN s.search_vector @@ to_tsquery('simple', %s) THEN 1 ELSE 0 END) "
+        "+ 1.0 - 1.0 / (1.0 + ts_rank(s.search_vector, to_tsquery('simple', %s)))"
+    )
+    rank = f"({rank})::double precision"
+    limit = SUGGESTIONS + 1 if suggest else SEARCH_PAGE_SIZE
+    rows = db.all(
+        "SELECT s.id, s.entity_type, s.title, s.description, s.pii, s.verified, s.published, "
+        f"s.parent_id, p.title, p.parent_id, g.title, i.name, {rank} AS rank "
+        "FROM catalog_resource s LEFT JOIN catalog_resource p ON p.id = s.parent_id "
+        "LEFT JOIN catalog_resource g ON g.id = p.parent_id "
+        "JOIN catalog_integration i ON i.id = s.integration_id "
+        f"WHERE s.id IN ({candidates}) ORDER BY rank DESC, s.title, s.id LIMIT %s",
+        [
+            _pg_tsquery(words, "A"),
+            _pg_tsquery(words, "AB"),
+            _pg_tsquery(words),
+            hinted,
+            hinted,
+            limit,
+        ],
+    )
+    ids = [str(row[0]) for row in rows][: SUGGESTIONS if suggest else None]
+    if suggest:
+        return db, Shown(ids)
+    count = db.one(
+        f"SELECT count(*) FROM catalog_resource s WHERE s.id IN ({candidates})", [hinted, hinted]
+    )[0]
+    return db, Shown(ids, count, capped=count >= MAX_RESULTS)
+
+
+def floor_home(role: str):
+    """Visible resources per integration and kind, each category with its visible events, and
+    the integrations."""
+    db = Floor()
+    joins, visible = visibility(role)
+    db.all(
+        "SELECT r.integration_id, r.entity_type, count(*) "
+        f"FROM catalog_resource r{joins} WHERE {visible} GROUP BY 1, 2"
+    )
+    event_joins, event_visible = visibility(role, "e", "ep", "eg")
+    category_joins, category_visible = visibility(role, "c", "cp", "cg")
+    rows = db.all(
+        "SELECT c.id, c.title, c.description, c.integration_id, "
+        f"(SELECT count(*) FROM catalog_resource e{event_joins} WHERE e.parent_id = c.id "
+        f"AND e.entity_type = 'event' AND {event_visible}) "
+        "FROM catalog_resource c JOIN catalog_integration i ON i.id = c.integration_id"
+        f"{category_joins} WHERE c.entity_type = 'event_category' AND {category_visible} "
+        "ORDER BY i.name, c.title"
+    )
+    db.all("SELECT id, name, type FROM catalog_integration ORDER BY name")
+    return db, Shown([str(row[0]) for row in rows])
+
+
+def _resource(db: Floor, role: str, pk: str) -> tuple:
+    """A resource with its parent, grandparent and integration, if the user may see it."""
+    _, visible = visibility(role, joined=2)
+    return db.one(
+        "SELECT r.id, r.entity_type, r.title, r.description, r.definition, r.pii, r.verified, "
+        "r.published, r.data_type, r.required, r.allowed_values, r.examples, r.created_at, "
+        "r.updated_at, r.parent_id, p.title, p.parent_id, g.title, i.name "
+        "FROM catalog_resource r LEFT JOIN catalog_resource p ON p.id = r.parent_id "
+        "LEFT JOIN catalog_resource g ON g.id = p.parent_id "
+        "JOIN catalog_integration i ON i.id = r.integration_id "
+        f"WHERE r.id = %s AND {visible}",
+        [pk],
+    )
+
+
+#: A resource's owners, owner groups, teams, tags and collections by name, and its followers'
+#: ids (one statement; the parameter is the resource id, six times).
+RELATIONS_SQL = " UNION ALL ".join(
+    [
+        "SELECT 'owner', u.username, '' FROM catalog_resource_owners x "
+        "JOIN catalog_user u ON u.id = x.user_id WHERE x.resource_id = %s",
+        "SELECT 'group', g.name, '' FROM catalog_resource_owners_groups x "
+        "JOIN catalog_usergroup g ON g.id = x.usergroup_id WHERE x.resource_id = %s",
+        "SELECT 'team', t.name, '' FROM catalog_resource_teams x "
+        "JOIN catalog_team t ON t.id = x.team_id WHERE x.resource_id = %s",
+        "SELECT 'tag', t.title, t.color FROM catalog_resource_tags x "
+        "JOIN catalog_tag t ON t.id = x.tag_id WHERE x.resource_id = %s",
+        "SELECT 'collection', c.title, c.published::text FROM catalog_resource_collections x "
+        "JOIN catalog_collection c ON c.id = x.collection_id WHERE x.resource_id = %s",
+        "SELECT 'subscriber', x.user_id::text, '' FROM catalog_resource_subscribers x "
+        "WHERE x.resource_id = %s",
+    ]
+)
+
+
+def floor_detail(role: str, pk: str):
+    """A resource's page: the resource, its relations, its visible children (a category's
+    events with their visible properties counted), its custom values."""
+    from catalog.web.views import CHILDREN_SHOWN
+
+    db = Floor()
+    resource = _resource(db, role, pk)
+    db.all(RELATIONS_SQL, [pk] * 6)
+    child_joins, child_visible = visibility(role, "c", "cp", "cg")
+    count = "0"
+    if resource[1] == "event_category":
+        joins, visible = visibility(role, "gc", "gcp", "gcg")
+        count = (
+            f"(SELECT count(*) FROM catalog_resource gc{joins} "
+            f"WHERE gc.parent_id = c.id AND {visible})"
+        )
+    rows = db.all(
+        "SELECT c.id, c.title, c.verified, c.published, c.data_type, c.required, c.pii, "
+        f"c.description, {count} FROM catalog_resource c{child_joins} "
+        f"WHERE c.parent_id = %s AND {child_visible} ORDER BY c.title, c.id LIMIT %s",
+        [pk, CHILDREN_SHOWN + 1],
+    )
+    db.all(
+        "SELECT v.property_id, p.name, v.value FROM catalog_custompropertyvalue v "
+        "JOIN catalog_customproperty p ON p.id = v.property_id WHERE v.resource_id = %s "
+        "ORDER BY p.name",
+        [pk],
+    )
+    return db, Shown([str(row[0]) for row in rows])
+
+
+def floor_history(role: str, pk: str):
+    """A resource's history: the resource, the count of its changes and the first page of
+    them with their change sets."""
+    from catalog.web.views import HISTORY_PAGE_SIZE
+
+    db = Floor()
+    resource = _resource(db, role, pk)
+    count = db.one("SELECT count(*) FROM catalog_resourcechange WHERE resource_id = %s", [pk])[0]
+    db.all(
+        "SELECT rc.id, rc.action, rc.diff, cs.actor_name, cs.created_at, cs.source "
+        "FROM catalog_resourcechange rc JOIN catalog_changeset cs ON cs.id = rc.change_set_id "
+        "WHERE rc.resource_id = %s ORDER BY rc.id DESC LIMIT %s",
+        [pk, HISTORY_PAGE_SIZE],
+    )
+    return db, Shown([str(resource[0])], count)
+
+
+def floor_edit(role: str, pk: str):
+    """The edit form: the resource, the ids of its relations, and the choices (active users and
+    its owners, teams, tags, collections)."""
+    db = Floor()
+    resource = _resource(db, role, pk)
+    db.all(
+        "SELECT 'owners', user_id FROM catalog_resource_owners WHERE resource_id = %s "
+        "UNION ALL SELECT 'teams', team_id FROM catalog_resource_teams WHERE resource_id = %s "
+        "UNION ALL SELECT 'tags', tag_id FROM catalog_resource_tags WHERE resource_id = %s "
+        "UNION ALL SELECT 'collections', collection_id FROM catalog_resource_collections "
+        "WHERE resource_id = %s",
+        [pk] * 4,
+    )
+    db.all(
+        "(SELECT 'user', id, username FROM catalog_user WHERE is_active OR id IN "
+        "(SELECT user_id FROM catalog_resource_owners WHERE resource_id = %s) "
+        "ORDER BY username) "
+        "UNION ALL (SELECT 'team', id, name FROM catalog_team ORDER BY name) "
+        "UNION ALL (SELECT 'tag', id, title FROM catalog_tag ORDER BY title) "
+        "UNION ALL (SELECT 'collection', id, title FROM catalog_collection ORDER BY title)",
+        [pk],
+    )
+    return db, Shown([str(resource[0])])
+
+
+# --- the naive baseline ------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def naive_orm() -> Iterator[None]:
+    """The ORM without select_related and prefetch_related: each parent, integration, owner
+    list and tag list the template reads is a query of its own (N+1)."""
+    from django.db.models.query import QuerySet
+
+    saved = QuerySet.select_related, QuerySet.prefetch_related
+    QuerySet.select_related = lambda self, *fields: self._chain()
+    QuerySet.prefetch_related = lambda self, *lookups: self._chain()
+    try:
+        yield
+    finally:
+        QuerySet.select_related, QuerySet.prefetch_related = saved
+
+
+@contextlib.contextmanager
+def naive_search() -> Iterator[None]:
+    """The search as `icontains` on title, description and definition (bench/search.py's
+    scan), with the ORM as in `naive_orm`."""
+    import search as search_bench
+
+    from catalog.web import views
+
+    saved = views.search_resources
+    views.search_resources = lambda user, text, **kwargs: search_bench.scan_queryset(user, text)
+    try:
+        with naive_orm():
+            yield
+    finally:
+        views.search_resources = saved
+
+
+def naive_home(request):
+    """The home page the N+1 way: a count per integration and kind, then each category and a
+    count of its events, one query each."""
+    from django.shortcuts import render
+
+    from catalog.models import EntityType, Integration
+    from catalog.policy import resources_visible_to
+
+    user = request.user
+    integrations = []
+    for integration in Integration.objects.order_by("name"):
+        visible = resources_visible_to(user).filter(integration=integration)
+        counts = {
+            "categories": visible.filter(entity_type=EntityType.EVENT_CATEGORY).count(),
+            "events": visible.filter(entity_type=EntityType.EVENT).count(),
+            "properties": visible.filter(entity_type=EntityType.EVENT_PROPERTY).count(),
+        }
+        if not any(counts.values()):
+            continue
+        categories = [
+            {
+                "id": category.pk,
+                "title": category.title,
+                "description": category.description,
+                "events": resources_visible_to(user, EntityType.EVENT)
+                .filter(parent=category)
+                .count(),
+            }
+            for category in resources_visible_to(user, EntityType.EVENT_CATEGORY)
+            .filter(integration=integration)
+            .order_by("title")
+        ]
+        integrations.append(
+            {"integration": integration, "categories": categories, "counts": counts}
+        )
+    return render(request, "catalog/home.html", {"integrations": integrations})
+
+
+def naive_urlconf() -> str:
+    """The project's URLs plus the naive home page (behind the same middleware)."""
+    from django.contrib.auth.decorators import login_required
+    from django.urls import path
+
+    from config import urls
+
+    module = types.ModuleType("bench_pages_urlconf")
+    module.urlpatterns = [path(NAIVE_URL.lstrip("/"), login_required(naive_home))]
+    module.urlpatterns += urls.urlpatterns
+    sys.modules[module.__name__] = module
+    return module.__name__
+
+
+# --- the pages ----------------------------------------------------------------------------
+
+
+@dataclass
+class Page:
+    name: str
+    url: str
+    floor: Callable[[str], tuple[Floor, Shown]]  # role -> (statements, what it shows)
+    naive: str  # "orm", "icontains" or "home"
+    roles: tuple[str, ...] = ("editor", "viewer")
+    goal: str = ""  # "issue": the issue's goal; "list": the events list's other views
+    htmx: bool = False
+
+
+NAIVE_LABELS = {
+    "orm": "no select_related / prefetch",
+    "icontains": "`icontains` scan",
+    "home": "a count per category",
+}
+
+
+def pages(samples: Samples, users: dict, deep_page: int) -> list[Page]:
+    event, category = samples.event, samples.category
+    user_id = {role: str(user.pk) for role, user in users.items()}
+    owner = "AND EXISTS (SELECT 1 FROM catalog_resource_owners x WHERE x.resource_id = e.id AND "
+    tagged = "AND EXISTS (SELECT 1 FROM catalog_resource_tags x WHERE x.resource_id = e.id AND "
+    return [
+        Page("/ (home)", "/", floor_home, "home"),
+        Page("/events/", "/events/", lambda role: floor_events(role, None), "orm", goal="issue"),
+        Page(
+            "/events/?sort=-updated",
+            "/events/?sort=-updated",
+            lambda role: floor_events(role, None, order="e.updated_at DESC, e.id"),
+            "orm",
+            goal="list",
+        ),
+        Page(
+            f"/events/?tag= (most used: {samples.tag_title})",
+            f"/events/?tag={samples.tag}",
+            lambda role: floor_events(role, None, f" {tagged}x.tag_id = %s)", [samples.tag]),
+            "orm",
+            goal="list",
+        ),
+        Page(
+            "/events/?owner=me",
+            "/events/?owner=me",
+            lambda role: floor_events(role, user_id[role], f" {owner}x.user_id = '{{user}}')"),
+            "orm",
+            goal="list",
+        ),
+        Page(
+            f"/events/?page={deep_page}",
+            f"/events/?page={deep_page}",
+            lambda role: floor_events(role, None, page=deep_page),
+            "orm",
+            goal="list",
+        ),
+        Page(
+            "/search/?q=order",
+            "/search/?q=order",
+            lambda role: floor_search(role, "order"),
+            "icontains",
+            goal="issue",
+        ),
+        Page(
+            f"/search/?q={samples.event_word} (one event)",
+            f"/search/?q={samples.event_word}",
+            lambda role: floor_search(role, samples.event_word),
+            "icontains",
+            goal="issue",
+        ),
+        Page(
+            "/search/?q=ord&suggest=1 (htmx)",
+            "/search/?q=ord&suggest=1",
+            lambda role: floor_search(role, "ord", suggest=True),
+            "icontains",
+            goal="issue",
+            htmx=True,
+        ),
+        Page(
+            "event (10 properties)",
+            f"/resources/{event}/",
+            lambda role: floor_detail(role, event),
+            "orm",
+        ),
+        Page(
+            "category (100 events)",
+            f"/resources/{category}/",
+            lambda role: floor_detail(role, category),
+            "orm",
+        ),
+        Page(
+            f"event history ({HISTORY_CHANGES} changes)",
+            f"/resources/{event}/history/",
+            lambda role: floor_history(role, event),
+            "orm",
+        ),
+        Page(
+            "event edit form",
+            f"/resources/{event}/edit/",
+            lambda role: floor_edit(role, event),
+            "orm",
+            roles=("editor",),
+        ),
+    ]
+
+
+# --- measuring ----------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    page: Page
+    role: str
+    app: Measure
+    sql_ms: float  # median time in SQL statements of one request
+    floor: Measure
+    naive: Measure
+    slowest: tuple[float, str]  # (ms, SQL) of the request's slowest statement
+
+    @property
+    def ratio(self) -> float:
+        return self.app.p50 / self.floor.p50
+
+
+def requester(client, page: Page, url: str | None = None) -> Callable[[], str]:
+    """A GET of the page that fails loudly unless it answers 200; returns the HTML."""
+    headers = {"HX-Request": "true"} if page.htmx else {}
+    url = url or page.url
+
+    def get() -> str:
+        response = client.get(url, headers=headers)
+        if response.status_code != 200:
+            raise SystemExit(f"GET {url} -> {response.status_code}: {response.content[:300]!r}")
+        return response.content.decode()
+
+    return get
+
+
+def captured(call: Callable[[], str], times: int = 3) -> tuple[int, float, tuple[float, str], str]:
+    """(statements, median ms in SQL, the slowest statement, HTML) over `times` requests."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts, sql, slowest, html = [], [], (0.0, ""), ""
+    for _ in range(times):
+        with CaptureQueriesContext(connection) as queries:
+            html = call()
+        spent = [(float(q["time"]) * 1000, q["sql"]) for q in queries.captured_queries]
+        counts.append(len(spent))
+        sql.append(sum(ms for ms, _ in spent))
+        slowest = max([slowest, *spent], key=lambda item: item[0])
+    return max(counts), statistics.median(sql), slowest, html
+
+
+def check_shown(page: Page, role: str, shown: Shown, html: str) -> None:
+    """The floor fetched what the page shows: every resource it found is linked on the page,
+    and the count is the page's."""
+    missing = [pk for pk in shown.ids if f"/resources/{pk}/" not in html]
+    if missing and page.url.startswith("/search/") and len(missing) < len(shown.ids):
+        # A capped search ranks whichever MAX_RESULTS candidates the index scans yield first;
+        # a parallel scan yields them in no fixed order, so the best of them may differ.
+        log(f"  {len(missing)} of the floor's {len(shown.ids)} results not on the page")
+    elif missing:
+        raise SystemExit(f"{page.name} as {role}: the floor found {missing[:3]}, not on the page")
+    if shown.count is None or page.htmx:
+        return
+    if page.url.startswith("/events/"):
+        expected = f"{shown.count} event"
+    elif page.url.startswith("/search/"):
+        expected = "At least" if shown.capped else f"{shown.count} result"
+    else:
+        from catalog.web.views import HISTORY_PAGE_SIZE
+
+        expected = f"of {math.ceil(shown.count / HISTORY_PAGE_SIZE)}</span>"  # its pager
+    if expected not in html:
+        raise SystemExit(f"{page.name} as {role}: the floor counted {shown.count}, the page not")
+
+
+def measure_naive(call: Callable[[], object], runs: int, budget: float) -> Measure:
+    """As many runs as fit in `budget` seconds (at least MIN_NAIVE_RUNS, at most `runs`),
+    after one warm-up that also sizes them."""
+    started = time.perf_counter()
+    call()
+    first = time.perf_counter() - started
+    n = max(MIN_NAIVE_RUNS, min(runs, int(budget / max(first, 1e-3))))
+    return Measure(0, time_calls(call, n, 0))
+
+
+def naive_context(page: Page):
+    return naive_search() if page.naive == "icontains" else naive_orm()
+
+
+def measure(page: Page, role: str, client, args) -> Row:
+    runs, warmups = args.runs, args.warmups
+    get = requester(client, page)
+    app_times = time_calls(get, runs, warmups)
+    queries, sql_ms, slowest, html = captured(get)
+    db, shown = page.floor(role)
+    check_shown(page, role, shown, html)
+    floor_times = time_calls(lambda: page.floor(role), runs, warmups)
+    naive_get = requester(client, page, NAIVE_URL if page.naive == "home" else None)
+    with naive_context(page):
+        naive_queries, _, _, naive_html = captured(naive_get, times=1)
+        if page.naive != "icontains":
+            check_shown(page, role, shown, naive_html)
+        naive = measure_naive(naive_get, runs, args.naive_budget)
+    naive.queries = naive_queries
+    return Row(
+        page,
+        role,
+        Measure(queries, app_times),
+        sql_ms,
+        Measure(db.statements, floor_times),
+        naive,
+        slowest,
+    )
+
+
+def run(samples: Samples, users: dict, args) -> list[Row]:
+    from django.test import Client
+
+    clients = {}
+    for role, user in users.items():
+        clients[role] = Client()
+        clients[role].force_login(user)
+    rows = []
+    for page in pages(samples, users, args.deep_page):
+        for role in page.roles:
+            name = f"{page.name} as {role}"
+            if args.only and not any(word in name for word in args.only):
+                continue
+            log(f"measuring {name}")
+            rows.append(measure(page, role, clients[role], args))
+            if args.profile and args.profile in name:
+                profile(requester(clients[role], page))
+    return rows
+
+
+def profile(call: Callable[[], object]) -> None:
+    """cProfile of 5 requests, the 30 most expensive calls by cumulative time, to stderr."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(5):
+        call()
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
+    print(out.getvalue(), file=sys.stderr)
+
+
+def plans(rows: list[Row]) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) of the slowest statement of each row that misses the goal."""
+    from django.db import connection
+
+    out = []
+    with connection.cursor() as cursor:
+        for row in rows:
+            ms, sql = row.slowest
+            if row.app.p50 <= GOAL_MS or not sql:
+                continue
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+            plan = "\n".join(line for (line,) in cursor.fetchall())
+            out.append(
+                f"{row.page.name} as {row.role} ({ms:.0f} ms in one request):\n\n"
+                f"```\n{sql}\n\n{plan}\n```"
+            )
+    return "\n\n".join(out)
+
+
+# --- reporting ----------------------------------------------------------------------------
+
+
+def table(rows: list[Row]) -> str:
+    lines = [
+        "| page | as | queries | p50 ms | p95 ms | in SQL ms | floor queries | floor p50 ms "
+        "| page / floor | naive | naive queries | naive p50 ms |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r.page.name} | {r.role} | {r.app.queries} | {r.app.p50:.1f} | {r.app.p95:.1f} "
+            f"| {r.sql_ms:.1f} | {r.floor.queries} | {r.floor.p50:.1f} | {r.ratio:.1f}x "
+            f"| {NAIVE_LABELS[r.page.naive]} | {r.naive.queries:,} | {r.naive.p50:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def goals(rows: list[Row]) -> list[tuple[str, bool, str]]:
+    def over(kind: str) -> tuple[bool, str]:
+        chosen = [r for r in rows if r.page.goal == kind]
+        if not chosen:
+            return True, "not measured in this run"
+        slow = [r for r in chosen if r.app.p50 > GOAL_MS]
+        worst = max(chosen, key=lambda r: r.app.p50)
+        if slow:
+            return False, "over: " + "; ".join(
+                f"{r.page.name} as {r.role} {r.app.p50:.0f} ms" for r in slow
+            )
+        return True, f"slowest: {worst.page.name} as {worst.role}, {worst.app.p50:.1f} ms"
+
+    most = max(rows, key=lambda r: r.app.queries)
+    many = [r for r in rows if r.app.queries > MAX_QUERIES]
+    return [
+        (
+            f"Every page at most {MAX_QUERIES} queries (the bound tests/web asserts)",
+            not many,
+            ", ".join(f"{r.page.name} as {r.role}: {r.app.queries}" for r in many)
+            or f"most: {most.page.name} as {most.role}, {most.app.queries}",
+        ),
+        (
+            f"The events list (page 1) and the searches under {GOAL_MS:g} ms (p50)",
+            *over("issue"),
+        ),
+        (
+            f"The events list sorted, filtered and deep under {GOAL_MS:g} ms (p50)",
+            *over("list"),
+        ),
+    ]
+
+
+def where_time_goes(rows: list[Row]) -> str:
+    """For each row over the goal: SQL against the rest, and its slowest statement."""
+    lines = []
+    for r in rows:
+        if r.app.p50 <= GOAL_MS:
+            continue
+        ms, sql = r.slowest
+        lines.append(
+            f"- {r.page.name} as {r.role}: {r.app.p50:.0f} ms, of which {r.sql_ms:.0f} ms in "
+            f"{r.app.queries} statements; the slowest, {ms:.0f} ms: `{shorten(sql)}`"
+        )
+    return "\n".join(lines) or "- Every page is under the goal."
+
+
+def shorten(sql: str, size: int = 160) -> str:
+    """The gist of a statement: what it counts or selects from, and its conditions."""
+    text = " ".join(sql.replace('"', "").split())
+    if "FROM" in text and not text.startswith("SELECT COUNT"):
+        text = "SELECT ... " + text[text.index("FROM") :]
+    return text if len(text) <= size else text[: size - 3] + "..."
+
+
+def section(rows: list[Row], env: dict, args, samples: Samples) -> str:
+    facts = "\n".join(f"- {key}: {value}" for key, value in env.items())
+    checks = "\n".join(
+        f"- **{'PASS' if ok else 'FAIL'}** {goal}: {evidence}."
+        for goal, ok, evidence in goals(rows)
+    )
+    return (
+        f"### Results\n\n{facts}\n- Runs: {args.runs} timed requests after {args.warmups} "
+        f"warm-ups per row, the floor likewise; the naive baseline as many as fit in "
+        f"{args.naive_budget:g} s (at least {MIN_NAIVE_RUNS}) after one warm-up\n"
+        f"- Samples: the most used tag `{samples.tag_title}`; event `{samples.event}` (its "
+        f"number `{samples.event_word}` is the rare word); category `{samples.category}`\n\n"
+        f"{table(rows)}\n\nGoals:\n\n{checks}\n\nWhere the time goes (rows over "
+        f"{GOAL_MS:g} ms):\n\n{where_time_goes(rows)}\n"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="1.0 = 100,000 events, 1,000,000 properties"
+    )
+    parser.add_argument("--refill", action="store_true", help="rebuild the data even if present")
+    parser.add_argument("--runs", type=int, default=20, help="timed requests per measurement")
+    parser.add_argument("--warmups", type=int, default=3, help="untimed requests first")
+    parser.add_argument(
+        "--naive-budget", type=float, default=NAIVE_BUDGET_S, help="seconds per naive row"
+    )
+    parser.add_argument("--deep-page", type=int, default=1000, help="the deep events page")
+    parser.add_argument(
+        "--only", type=lambda s: [w for w in s.split(",") if w], default=[],
+        help="comma-separated parts of row names (such as 'events,as viewer') to measure",
+    )  # fmt: skip
+    parser.add_argument("--plans", action="store_true", help="EXPLAIN ANALYZE of slow rows")
+    parser.add_argument("--profile", default="", help="cProfile the rows whose name has this")
+    parser.add_argument(
+        "--write-docs", action="store_true", help="refresh the results in docs/PERFORMANCE.md"
+    )
+    args = parser.parse_args(argv)
+    if args.scale <= 0 or args.runs < 1 or args.warmups < 0 or args.deep_page < 1:
+        parser.error("--scale, --runs and --deep-page must be positive, --warmups not negative")
+    if not is_postgres(args.database_url):
+        parser.error("the floors are PostgreSQL SQL: give a postgres:// --database-url")
+    if args.write_docs and args.only:
+        parser.error("--write-docs needs every page: leave out --only")
+
+    ensure_postgres_database(args.database_url)
+    # Nothing is emailed: the history changes queue no delivery.
+    os.environ["TASKS_BACKEND"] = "dummy"
+    os.environ["EMAIL_URL"] = "dummymail://"
+    configure_django(args.database_url)
+    from django.test.utils import override_settings
+
+    size = Size(args.scale)
+    ensure_filled(size, args.refill)
+    users = bench_users()
+    samples = pick_samples()
+    ensure_history(samples.event)
+    load_before = os.getloadavg()[0]
+    # Static URLs without collectstatic's manifest (as in the tests); the naive home page.
+    storages = {"staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    from django.conf import settings
+
+    with override_settings(
+        STORAGES={**settings.STORAGES, **storages}, ROOT_URLCONF=naive_urlconf()
+    ):
+        rows = run(samples, users, args)
+    if not rows:
+        parser.error("--only matched no page")
+    env = environment(args.database_url, size)
+    env["Command"] = (
+        "`" + shlex.join(["uv", "run", "python", "bench/pages.py", *sys.argv[1:]]) + "`"
+    )
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        env["Database"] += f"; jit {cursor.fetchone()[0]}"
+    # Other work on the machine shows in the numbers: say how busy it was.
+    env["Load average"] = f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after (1 minute)"
+    text = section(rows, env, args, samples)
+    print(text)
+    if args.plans:
+        print(plans(rows) or "No row misses the goal: no plans.")
+    if args.write_docs:
+        write_section(text, DOC_START, DOC_END, heading=DOC_HEADING)
+        log("wrote docs/PERFORMANCE.md")
+    if not all(ok for _, ok, _ in goals(rows)):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
