@@ -16,6 +16,7 @@ from catalog.models import (
     ChangeSet,
     Collection,
     CustomProperty,
+    EntityType,
     Integration,
     Notification,
     Resource,
@@ -126,13 +127,33 @@ def resources_visible_to(user: User | None, entity_type: str | None = None) -> R
         queryset = queryset.of_type(entity_type)
     if user is None or not user.is_active:
         return queryset.none()
-    if not user.can_edit_catalog:
-        queryset = queryset.filter(
-            Q(published=True),
-            Q(parent__isnull=True) | Q(parent__published=True),
-            Q(parent__parent__isnull=True) | Q(parent__parent__published=True),
+    if user.can_edit_catalog:
+        return queryset
+    # For one kind the ancestors' kinds are known: inner joins that the planner drives from the
+    # few published categories (their kind is redundant but lets it use the kind's index),
+    # instead of outer joins and ORs over every row (events for a viewer: 600 ms -> 120 ms of
+    # COUNT at 100,000 events, bench/pages.py).
+    if entity_type == EntityType.EVENT_CATEGORY:
+        return queryset.filter(published=True)
+    if entity_type == EntityType.EVENT:
+        return queryset.filter(
+            published=True,
+            parent__published=True,
+            parent__entity_type=EntityType.EVENT_CATEGORY,
         )
-    return queryset
+    if entity_type == EntityType.EVENT_PROPERTY:
+        return queryset.filter(
+            published=True,
+            parent__published=True,
+            parent__entity_type=EntityType.EVENT,
+            parent__parent__published=True,
+            parent__parent__entity_type=EntityType.EVENT_CATEGORY,
+        )
+    return queryset.filter(
+        Q(published=True),
+        Q(parent__isnull=True) | Q(parent__published=True),
+        Q(parent__parent__isnull=True) | Q(parent__parent__published=True),
+    )
 
 
 def collections_visible_to(user: User | None):
