@@ -874,9 +874,42 @@ def where_time_goes(rows: list[Row]) -> str:
 def shorten(sql: str, size: int = 160) -> str:
     """The gist of a statement: what it counts or selects from, and its conditions."""
     text = " ".join(sql.replace('"', "").split())
-    if "FROM" in text and not text.startswith("SELECT COUNT"):
-        text = "SELECT ... " + text[text.index("FROM") :]
+    depth = 0
+    for i, char in enumerate(text):  # the outermost FROM, not a subquery's
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and text.startswith(" FROM ", i) and not text.startswith("SELECT COUNT"):
+            text = "SELECT ..." + text[i:]
+            break
     return text if len(text) <= size else text[: size - 3] + "..."
+
+
+#: What the columns mean, for the docs.
+HOW_TO_READ = """\
+Measured by `bench/pages.py`: the catalog pages (HTML) at the size of the API benchmark's fill,
+for an editor and a viewer. Run `uv run python bench/pages.py` (PostgreSQL on 127.0.0.1,
+database `event_catalog_bench_pages`, filled on the first run like `bench/api.py`'s);
+`--write-docs` refreshes this section, `--plans` prints the plans of the slowest statements,
+`--profile NAME` a cProfile of one row's request. A run takes about 10 minutes.
+
+Each row is one GET through Django's test client in one process, logged in with `force_login`:
+every middleware (sessions, authentication, CSRF, messages, htmx, the CSP header), the view,
+its queries and the template, with DEBUG off and the database connection kept between
+requests; no network and no WSGI server. Static URLs come from the plain static files storage,
+as in the tests (production's manifest lookup is a dictionary read). The editor and the viewer
+own and follow what one user of the fill does (about 4,000 resources, 400 of them events).
+*queries* are the SQL statements of one request, the session's and the user's included. *p50*
+is the median, *p95* the latency 95% of requests beat. *in SQL ms* is the time one request
+spends in its statements (median of 3 requests, measured around the cursor, so with psycopg's
+own work): the rest of *p50* is Python (view, forms, Markdown, template). *floor* is the same
+page's data (its rows with the joins the template shows, the count, the filters' and the form's
+choices) fetched with hand-written SQL on Django's cursor, no ORM and no template: the same
+query shapes as the page (the policy's visibility rule written in SQL, the search's capped
+candidates, a deep page's ids first), so *page / floor* is what Django and the template add,
+and a floor near the page's time means the query itself is slow. *naive* is the same page
+without `select_related` and `prefetch_related` (every parent, integration, owner list and tag
+list read is a query), the search as an `icontains` scan of title, description and definition,
+and the home page counting each category's events one by one (bench/pages.py's `naive_home`).
+"""
 
 
 def section(rows: list[Row], env: dict, args, samples: Samples) -> str:
@@ -886,9 +919,9 @@ def section(rows: list[Row], env: dict, args, samples: Samples) -> str:
         for goal, ok, evidence in goals(rows)
     )
     return (
-        f"### Results\n\n{facts}\n- Runs: {args.runs} timed requests after {args.warmups} "
-        f"warm-ups per row, the floor likewise; the naive baseline as many as fit in "
-        f"{args.naive_budget:g} s (at least {MIN_NAIVE_RUNS}) after one warm-up\n"
+        f"{HOW_TO_READ}\n### Results\n\n{facts}\n- Runs: {args.runs} timed requests after "
+        f"{args.warmups} warm-ups per row, the floor likewise; the naive baseline as many as "
+        f"fit in {args.naive_budget:g} s (at least {MIN_NAIVE_RUNS}) after one warm-up\n"
         f"- Samples: the most used tag `{samples.tag_title}`; event `{samples.event}` (its "
         f"number `{samples.event_word}` is the rare word); category `{samples.category}`\n\n"
         f"{table(rows)}\n\nGoals:\n\n{checks}\n\nWhere the time goes (rows over "
