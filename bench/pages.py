@@ -194,12 +194,19 @@ class Shown:
     capped: bool = False
 
 
-def visibility(role: str, r: str = "r", p: str = "p", g: str = "g", joined: int = 0):
+def visibility(
+    role: str, r: str = "r", p: str = "p", g: str = "g", joined: int = 0, kind: str = ""
+):
     """(joins, condition): the policy's rule in SQL. Editors see everything; a viewer sees a
     resource when it, its parent and its grandparent (if any) are published. `joined` says how
-    many of the parent (1) and grandparent (2) joins the query already has."""
+    many of the parent (1) and grandparent (2) joins the query already has. For one `kind`
+    ("event"), the ancestors' kind is known: an inner join on the category, as the policy
+    writes it."""
     if role != "viewer":
         return "", "TRUE"
+    if kind == "event":
+        joins = "" if joined >= 1 else f" JOIN catalog_resource {p} ON {p}.id = {r}.parent_id"
+        return joins, (f"{r}.published AND {p}.published AND {p}.entity_type = 'event_category'")
     joins = "" if joined >= 1 else f" LEFT JOIN catalog_resource {p} ON {p}.id = {r}.parent_id"
     if joined < 2:
         joins += f" LEFT JOIN catalog_resource {g} ON {g}.id = {p}.parent_id"
@@ -225,7 +232,7 @@ def floor_events(role: str, user_id, where: str = "", params=(), order="e.title,
     from catalog.web.views import DEEP_OFFSET, PAGE_SIZE
 
     db = Floor()
-    joins, visible = visibility(role, "e", "c", "cg")
+    joins, visible = visibility(role, "e", "c", "cg", kind="event")
     where = where.format(user=user_id)
     count = db.one(
         f"SELECT count(*) FROM catalog_resource e{joins} "
@@ -247,7 +254,7 @@ def floor_events(role: str, user_id, where: str = "", params=(), order="e.title,
             f"ORDER BY {order} LIMIT %s OFFSET %s)"
         )
     else:
-        page_joins, page_visible = visibility(role, "e", "c", "cg", joined=1)
+        page_joins, page_visible = visibility(role, "e", "c", "cg", joined=1, kind="event")
         rows = (
             f"{columns}{page_joins} WHERE e.entity_type = 'event' AND {page_visible}{where} "
             f"ORDER BY {order} LIMIT %s OFFSET %s"
