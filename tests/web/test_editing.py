@@ -357,3 +357,35 @@ def test_a_save_on_top_of_a_newer_change_is_stopped(editor_web, order_completed)
     response = editor_web.post(edit_url(order_completed), {**stale, "loaded": again})
     assert response.status_code == 302
     assert Resource.objects.get(pk=order_completed.pk).title == "Order Done"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_identical_subscribe_clicks_at_once_follow_once(viewer, order_completed):
+    """A double click from two tabs at the same moment: both answer, one follow is recorded."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers; the race needs PostgreSQL")
+    url = reverse("web:resource_subscribe", args=[order_completed.pk])
+    barrier = threading.Barrier(2)
+    codes = []
+
+    def click():
+        client = Client()
+        client.force_login(viewer)
+        barrier.wait()
+        try:
+            codes.append(client.post(url, {"action": "subscribe"}).status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=click) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert codes == [302, 302]
+    assert list(order_completed.subscribers.all()) == [viewer]
+    assert ResourceChange.objects.filter(resource_id=order_completed.pk).count() == 1
