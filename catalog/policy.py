@@ -113,8 +113,27 @@ def ensure(
     raise PermissionDenied("Only admins can manage the workspace.")
 
 
+def _is_write_key(ctx) -> bool:
+    return ctx.integration is not None and ctx.user is None and not ctx.is_system
+
+
+def may_for(ctx, action: Action, target) -> bool:
+    """`may` for a service's change context (see `catalog.services.context`).
+
+    An integration's write key only sends events: ingestion may add the events and properties
+    it discovers to the catalog, and nothing else (it can't read, change or delete).
+    """
+    if _is_write_key(ctx):
+        return action == Action.ADD and _model(target) is Resource
+    return may(ctx.user, action, target, api_key=ctx.api_key, system=ctx.is_system)
+
+
 def ensure_for(ctx, action: Action, target) -> None:
     """`ensure` for a service's change context (see `catalog.services.context`)."""
+    if _is_write_key(ctx):
+        if not may_for(ctx, action, target):
+            raise PermissionDenied("A write key can only send events.")
+        return
     ensure(ctx.user, action, target, api_key=ctx.api_key, system=ctx.is_system)
 
 

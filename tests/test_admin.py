@@ -270,7 +270,13 @@ def test_admin_manages_integrations_with_teams(client, admin_user):
     client.force_login(admin_user)
     response = client.post(
         reverse("admin:catalog_integration_add"),
-        {"name": "Web", "type": "segment", "description": "", "teams": [team.pk]},
+        {
+            "name": "Web",
+            "type": "segment",
+            "description": "",
+            "validation_mode": "discover",
+            "teams": [team.pk],
+        },
     )
     assert response.status_code == 302
     assert admin_user.__class__.objects.count() == 1

@@ -4,6 +4,8 @@ import uuid
 
 from django.db import models
 
+from .tracking import ValidationMode
+
 __all__ = ["Integration", "IntegrationType"]
 
 
@@ -19,12 +21,18 @@ class IntegrationType(models.TextChoices):
 class Integration(models.Model):
     """A source of events; every catalog resource belongs to exactly one integration."""
 
-    EDITABLE_FIELDS = ("name", "type", "description", "teams")
+    EDITABLE_FIELDS = ("name", "type", "description", "validation_mode", "teams")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200, unique=True)
     type = models.CharField(max_length=32, choices=IntegrationType.choices)
     description = models.TextField(blank=True)
+    validation_mode = models.CharField(
+        max_length=16,
+        choices=ValidationMode.choices,
+        default=ValidationMode.DISCOVER,
+        help_text="What ingestion does with events and properties the catalog doesn't know.",
+    )
     teams = models.ManyToManyField("catalog.Team", related_name="integrations", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -35,6 +43,10 @@ class Integration(models.Model):
             models.CheckConstraint(
                 condition=models.Q(type__in=IntegrationType.values),
                 name="integration_type_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(validation_mode__in=ValidationMode.values),
+                name="integration_validation_mode_valid",
             ),
         ]
 
