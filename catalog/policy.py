@@ -18,6 +18,7 @@ from catalog.models import (
     CustomProperty,
     EntityType,
     Integration,
+    LoggedEvent,
     Notification,
     Resource,
     ResourceChange,
@@ -25,6 +26,7 @@ from catalog.models import (
     Team,
     User,
     UserGroup,
+    Violation,
 )
 from catalog.models.resources import ResourceQuerySet
 
@@ -52,6 +54,9 @@ READABLE_MODELS = (
     ResourceChange,
     CustomProperty,
 )
+#: What trackers sent: editors and admins may read it (payloads may hold personal data), and
+#: only the ingestion pipeline writes it. Write keys are admins' only (the default).
+TRACKING_MODELS = (LoggedEvent, Violation)
 
 
 def _model(target) -> type[Model]:
@@ -81,6 +86,8 @@ def may(
         if instance is not None and instance.user_id != user.pk:
             return user.is_catalog_admin
         return True
+    if model in TRACKING_MODELS:
+        return action == Action.VIEW and user.can_edit_catalog
     if action == Action.VIEW:
         if model is Resource and instance is not None:
             return resources_visible_to(user).filter(pk=instance.pk).exists()
