@@ -171,6 +171,11 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 if not SITE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"SITE_URL must start with http:// or https://, not {SITE_URL!r}.")
 
+# Ingestion: each write key may send INGEST_RATE_PER_SECOND requests a second, in bursts of up
+# to INGEST_BURST (a token bucket shared by all web processes through the cache above).
+INGEST_RATE_PER_SECOND = env.float("INGEST_RATE_PER_SECOND", default=100)
+INGEST_BURST = env.int("INGEST_BURST", default=500)
+
 # Background tasks: run immediately in the web process by default; "database" stores them for
 # `manage.py db_worker`. Any dotted path to a django-tasks backend works too.
 _TASK_BACKENDS = {

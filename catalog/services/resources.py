@@ -40,6 +40,7 @@ __all__ = [
     "resource_delete",
     "resource_update",
     "resources_bulk_add_relations",
+    "resources_bulk_create",
     "resources_bulk_delete",
     "resources_bulk_remove_relations",
     "resources_bulk_update",
@@ -221,6 +222,88 @@ def resource_create(*, ctx: ChangeContext, entity_type: str, data: Mapping[str, 
     changes = diff({}, snapshot(resource, m2m))
     _record_one(ctx, resource, "create", changes, ancestors, subscribers, public=_visible(resource))
     return resource
+
+
+#: The order in which a bulk create stores kinds, so parents exist before their children.
+_LEVELS = (EntityType.EVENT_CATEGORY, EntityType.EVENT, EntityType.EVENT_PROPERTY)
+
+
+@atomic_write
+def resources_bulk_create(
+    *, ctx: ChangeContext, items: Iterable[tuple[str, Mapping[str, Any]]]
+) -> tuple[list[Resource], int]:
+    """Create many resources at once, skipping those whose title their parent already has.
+
+    For ingestion discovery, where concurrent batches may discover the same event: a title
+    taken meanwhile is not an error, the existing row stands in for it (and becomes the
+    parent of the children given with it). `items` are (kind, fields) pairs; the fields hold
+    `integration` and `parent` as objects, or `parent` as the index of an earlier item, which
+    is created first. No many-to-many fields. A constant number of queries however many
+    items, and one change set for all that were created. Returns the resources of all items,
+    in order (new or existing), and how many were new.
+    """
+    ensure_for(ctx, Action.ADD, Resource)
+    fields = [f.name for f in Resource._meta.concrete_fields]
+    rows: list[Resource] = []
+    for entity_type, data in items:
+        if entity_type not in _LEVELS:
+            raise ValidationError({"entity_type": f"Unknown entity type {entity_type!r}."})
+        _check_fields(entity_type, data, creating=True)
+        if set(data) & set(M2M_FIELDS):
+            raise ValidationError("Bulk creation takes no many-to-many fields.")
+        scalars = dict(data)
+        if isinstance(scalars.get("parent"), int):
+            index = scalars["parent"]
+            if not 0 <= index < len(rows):
+                raise ValidationError({"parent": "A parent must come before its children."})
+            scalars["parent"] = rows[index]
+        if scalars.get("integration") is None and scalars.get("parent") is not None:
+            scalars["integration"] = scalars["parent"].integration
+        resource = Resource(entity_type=entity_type, **scalars)
+        _validate(resource, fields, relations_checked=False)
+        rows.append(resource)
+    stand_ins: dict = {}  # our id -> the row that was there first
+    created: list[Resource] = []
+    for level in _LEVELS:
+        batch = [r for r in rows if r.entity_type == level]
+        if not batch:
+            continue
+        for r in batch:
+            if r.parent_id in stand_ins:
+                r.parent = stand_ins[r.parent_id]
+        # ON CONFLICT DO NOTHING: our ids are new, so a row stored under our id is one we made.
+        Resource.objects.bulk_create(batch, ignore_conflicts=True)
+        made = set(
+            Resource.objects.filter(pk__in=[r.pk for r in batch]).values_list("pk", flat=True)
+        )
+        created += [r for r in batch if r.pk in made]
+        lost = [r for r in batch if r.pk not in made]
+        if not lost:
+            continue
+        match = Q()
+        for r in lost:
+            match |= Q(parent_id=r.parent_id, title=r.title, integration_id=r.integration_id)
+        existing = {
+            (found.parent_id, found.title): found
+            for found in Resource.objects.filter(match, entity_type=level)
+        }
+        for r in lost:
+            found = existing.get((r.parent_id, r.title))
+            if found is None:  # lost to a constraint that isn't the title's: a real error
+                raise ValidationError({"title": f"{r.title!r} could not be created."})
+            stand_ins[r.pk] = found
+    changes = [
+        _change(
+            r,
+            "create",
+            diff({}, snapshot(r, {})),
+            [pk for pk in (r.parent_id, r.parent.parent_id if r.parent_id else None) if pk],
+            public=False,
+        )
+        for r in created
+    ]
+    record_changes(ctx, changes, subscribers={})
+    return [stand_ins.get(r.pk, r) for r in rows], len(created)
 
 
 @atomic_write

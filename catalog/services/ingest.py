@@ -1,0 +1,484 @@
+"""The ingestion pipeline: received events checked against the catalog, counted and logged.
+
+Every wire format (catalog.ingest.formats) turns a request into `TrackedEvent`s; `ingest` does
+the rest for a whole batch in a constant number of queries:
+
+1. match each track call to its integration's event by name, and its properties;
+2. apply the integration's validation mode — `discover` adds unknown events and properties to
+   the catalog (unverified, unpublished, in "Uncategorized", through the bulk write pipeline
+   with source `ingest`: history, no emails); `flag` accepts everything and records
+   violations; `block` accepts only registered events with their required properties of the
+   right types, trims unregistered properties and reports the rejected events;
+3. drop retries (a `messageId` seen in the last 24 hours for the integration);
+4. store the accepted calls in the event log, add to daily volumes and first/last seen, and
+   add to the violation counts — all with upserts, so concurrent senders lose no count.
+"""
+
+import datetime as dt
+import json
+import re
+import uuid
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from catalog.models import (
+    DailyVolume,
+    DataType,
+    EntityType,
+    IngestedMessage,
+    Integration,
+    LoggedEvent,
+    Resource,
+    ResourceSeen,
+    ValidationMode,
+    Violation,
+    ViolationKind,
+)
+from catalog.services.context import ChangeContext
+from catalog.services.eventlog import log_events
+from catalog.services.resources import resources_bulk_create
+
+#: Where discovered events go until a steward files them.
+UNCATEGORIZED = "Uncategorized"
+#: Longest event or property name the catalog keeps (a resource title).
+MAX_NAME = 255
+_DATETIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
+)
+
+
+@dataclass
+class TrackedEvent:
+    """One call as a wire format delivered it, before the catalog was asked."""
+
+    format: str
+    type: str = "track"
+    name: str = ""
+    properties: dict = field(default_factory=dict)
+    sent_at: dt.datetime | None = None
+    user_id: str = ""
+    anonymous_id: str = ""
+    message_id: str = ""
+    #: Its position in the request, so a rejection can say which one it was.
+    index: int = 0
+
+
+@dataclass
+class Rejection:
+    index: int
+    name: str
+    errors: list[str]
+
+    def as_dict(self) -> dict:
+        return {"index": self.index, "event": self.name, "errors": self.errors}
+
+
+@dataclass
+class IngestResult:
+    accepted: int = 0
+    duplicates: int = 0
+    discovered: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    #: The event log ids of the accepted calls, by their index in the request.
+    event_ids: dict[int, str] = field(default_factory=dict)
+
+
+def infer_type(value: Any) -> str:
+    """The catalog data type a JSON value suggests (for discovered properties)."""
+    if value is None:
+        return DataType.NULL
+    if isinstance(value, bool):
+        return DataType.BOOLEAN
+    if isinstance(value, int):
+        return DataType.INTEGER
+    if isinstance(value, float):
+        return DataType.NUMBER
+    if isinstance(value, dict):
+        return DataType.OBJECT
+    if isinstance(value, list):
+        return DataType.ARRAY
+    if isinstance(value, str) and _DATETIME.match(value):
+        return DataType.DATETIME
+    return DataType.STRING
+
+
+def type_matches(data_type: str, value: Any) -> bool:
+    """Whether `value` is of the catalog's `data_type` (null is checked as "missing")."""
+    if data_type == DataType.STRING:
+        return isinstance(value, str)
+    if data_type == DataType.NUMBER:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if data_type == DataType.INTEGER:
+        if isinstance(value, float):
+            return value.is_integer()
+        return isinstance(value, int) and not isinstance(value, bool)
+    if data_type == DataType.BOOLEAN:
+        return isinstance(value, bool)
+    if data_type == DataType.OBJECT:
+        return isinstance(value, dict)
+    if data_type == DataType.ARRAY:
+        return isinstance(value, list)
+    if data_type == DataType.DATETIME:
+        return isinstance(value, str) and bool(_DATETIME.match(value))
+    return True  # null: anything may stand in for nothing
+
+
+def _allowed(allowed_values, value) -> bool:
+    if not allowed_values:
+        return True
+    try:
+        return value in allowed_values
+    except TypeError:
+        return False
+
+
+class _Catalog:
+    """The integration's events named in a batch, with their properties: two queries."""
+
+    def __init__(self, integration: Integration, names: set[str]):
+        self.events: dict[str, Resource] = {}
+        self.properties: dict[object, dict[str, Resource]] = defaultdict(dict)
+        if not names:
+            return
+        # Titles are unique per category, not per integration: the oldest event of a name
+        # stands for it, so the choice never changes between batches.
+        rows = (
+            Resource.objects.filter(
+                integration=integration, entity_type=EntityType.EVENT, title__in=names
+            )
+            .only("id", "title", "parent_id", "integration_id")
+            .order_by("created_at", "id")
+        )
+        for event in rows:
+            self.events.setdefault(event.title, event)
+        self.add_properties(self.events.values())
+
+    def add_properties(self, events) -> None:
+        ids = [event.pk for event in events]
+        if not ids:
+            return
+        rows = Resource.objects.filter(
+            parent_id__in=ids, entity_type=EntityType.EVENT_PROPERTY
+        ).only("id", "title", "parent_id", "data_type", "required", "allowed_values")
+        for prop in rows:
+            self.properties[prop.parent_id][prop.title] = prop
+
+
+class _Tally:
+    """What a batch adds to the counters, keyed so that upserts lock rows in one order."""
+
+    def __init__(self):
+        self.volumes: dict[object, int] = defaultdict(int)
+        self.violations: dict[tuple, dict] = {}
+
+    def violation(self, event: TrackedEvent, kind: str, message: str, *, prop="", resource=None):
+        key = (event.name, prop, kind)
+        entry = self.violations.get(key)
+        if entry is None:
+            entry = self.violations[key] = {"count": 0, "event_id": None}
+        entry["count"] += 1
+        entry["message"] = message
+        entry["example"] = event
+        if resource is not None:
+            entry["event_id"] = resource.pk
+
+
+def _check(
+    event: TrackedEvent, resource: Resource | None, known: Mapping[str, Resource], tally: _Tally
+) -> tuple[list[str], list[str]]:
+    """The event's breaches of its plan: (errors that block, names of unknown properties)."""
+    errors, unknown = [], []
+    props = event.properties
+    for name, value in props.items():
+        prop = known.get(name)
+        if prop is None:
+            unknown.append(name)
+            continue
+        if value is None:
+            continue
+        if not type_matches(prop.data_type, value):
+            message = f"Property {name!r} must be {prop.data_type}, not {infer_type(value)}."
+            tally.violation(event, ViolationKind.WRONG_TYPE, message, prop=name, resource=resource)
+            errors.append(message)
+        elif not _allowed(prop.allowed_values, value):
+            message = f"Property {name!r} has a value that is not allowed: {value!r}"[:500]
+            tally.violation(event, ViolationKind.NOT_ALLOWED, message, prop=name, resource=resource)
+            errors.append(message)
+    for name, prop in known.items():
+        if prop.required and props.get(name) is None:
+            message = f"Required property {name!r} is missing."
+            kind = ViolationKind.MISSING_REQUIRED
+            tally.violation(event, kind, message, prop=name, resource=resource)
+            errors.append(message)
+    return errors, unknown
+
+
+def ingest(
+    *, integration: Integration, events: Sequence[TrackedEvent], request_id: str | None = None
+) -> IngestResult:
+    """Check, count and log a batch of calls for `integration` (see the module docstring)."""
+    result = IngestResult()
+    if not events:
+        return result
+    now = timezone.now()
+    mode = integration.validation_mode
+    tracks = [e for e in events if e.type == "track"]
+    catalog = _Catalog(integration, {e.name for e in tracks})
+    tally = _Tally()
+
+    if mode == ValidationMode.DISCOVER:
+        result.discovered = _discover(integration, tracks, catalog, request_id)
+
+    accepted: list[tuple[TrackedEvent, Resource | None]] = []
+    for event in events:
+        if event.type != "track":
+            accepted.append((event, None))
+            continue
+        resource = catalog.events.get(event.name)
+        if resource is None:
+            message = f"Unknown event {event.name!r}: it isn't in the catalog."
+            if mode == ValidationMode.BLOCK:
+                message = f"Unknown event {event.name!r}: register it in the catalog first."
+            tally.violation(event, ViolationKind.UNKNOWN_EVENT, message)
+            if mode == ValidationMode.BLOCK:
+                result.rejected.append(Rejection(event.index, event.name, [message]))
+            else:
+                accepted.append((event, None))
+            continue
+        known = catalog.properties.get(resource.pk, {})
+        errors, unknown = _check(event, resource, known, tally)
+        for name in unknown:
+            message = f"Unknown property {name!r} of {event.name!r}."
+            tally.violation(
+                event, ViolationKind.UNKNOWN_PROPERTY, message, prop=name, resource=resource
+            )
+        if mode == ValidationMode.BLOCK:
+            if errors:
+                result.rejected.append(Rejection(event.index, event.name, errors))
+                continue
+            if unknown:  # as seed 002: what the plan doesn't know is trimmed
+                event.properties = {k: v for k, v in event.properties.items() if k in known}
+        accepted.append((event, resource))
+
+    with transaction.atomic():
+        accepted, result.duplicates = _drop_retries(integration, accepted, now)
+        rows = []
+        for event, resource in accepted:
+            row_id = uuid.uuid4()
+            result.event_ids[event.index] = str(row_id)
+            rows.append(
+                LoggedEvent(
+                    id=row_id,
+                    integration_id=integration.pk,
+                    received_at=now,
+                    sent_at=event.sent_at,
+                    type=event.type,
+                    name=event.name[:MAX_NAME],
+                    user_id=event.user_id[:MAX_NAME],
+                    anonymous_id=event.anonymous_id[:MAX_NAME],
+                    message_id=event.message_id[:MAX_NAME],
+                    properties=event.properties,
+                    format=event.format,
+                )
+            )
+            if resource is None:
+                continue
+            tally.volumes[resource.pk] += 1
+            known = catalog.properties.get(resource.pk, {})
+            for name in event.properties:
+                prop = known.get(name)
+                if prop is not None:
+                    tally.volumes[prop.pk] += 1
+        log_events(rows)
+        _count(integration, tally, now)
+    result.accepted = len(accepted)
+    return result
+
+
+def _discover(
+    integration: Integration, tracks: Sequence[TrackedEvent], catalog: _Catalog, request_id
+) -> int:
+    """Add the batch's unknown events and properties to the catalog; returns how many."""
+    new_events: dict[str, None] = {}
+    new_props: dict[tuple[str, str], str] = {}  # (event, property) -> inferred type
+    for event in tracks:
+        resource = catalog.events.get(event.name)
+        if resource is None:
+            new_events.setdefault(event.name)
+            known = {}
+        else:
+            known = catalog.properties.get(resource.pk, {})
+        for name, value in event.properties.items():
+            if name not in known and (event.name, name) not in new_props:
+                new_props[(event.name, name)] = infer_type(value)
+            elif (event.name, name) in new_props and new_props[(event.name, name)] == "null":
+                new_props[(event.name, name)] = infer_type(value)  # a later, better example
+    if not new_events and not new_props:
+        return 0
+    ctx = ChangeContext(
+        source="ingest",
+        integration=integration,
+        notify=False,
+        **({"request_id": request_id} if request_id else {}),
+    )
+    items: list[tuple[str, dict]] = []
+    created_events: dict[str, int] = {}  # name -> its item's index
+    if new_events:
+        category: Resource | int | None = _uncategorized(integration)
+        if category is None:
+            description = "Events found by ingestion, waiting to be filed."
+            items.append(
+                (
+                    EntityType.EVENT_CATEGORY,
+                    {
+                        "title": UNCATEGORIZED,
+                        "integration": integration,
+                        "description": description,
+                    },
+                )
+            )
+            category = 0
+        for name in new_events:
+            items.append((EntityType.EVENT, {"title": name, "parent": category}))
+            created_events[name] = len(items) - 1
+    for (event_name, prop), data_type in new_props.items():
+        parent = catalog.events.get(event_name) or created_events[event_name]
+        items.append(
+            (
+                EntityType.EVENT_PROPERTY,
+                {"title": prop, "parent": parent, "data_type": data_type, "required": False},
+            )
+        )
+    rows, made = resources_bulk_create(ctx=ctx, items=items)
+    for row in rows:
+        if row.entity_type == EntityType.EVENT:
+            catalog.events[row.title] = row
+        elif row.entity_type == EntityType.EVENT_PROPERTY:
+            catalog.properties[row.parent_id][row.title] = row
+    return made
+
+
+def _uncategorized(integration: Integration) -> Resource | None:
+    """The integration's "Uncategorized" category, if it has one."""
+    return Resource.objects.filter(
+        integration=integration, entity_type=EntityType.EVENT_CATEGORY, title=UNCATEGORIZED
+    ).first()
+
+
+def _drop_retries(integration: Integration, accepted: list, now) -> tuple[list, int]:
+    """Keep the calls whose `messageId` wasn't received in the last 24 hours (nor earlier in
+    this batch); record the new ids. One statement."""
+    seen_in_batch: set[str] = set()
+    fresh, ids = [], []
+    duplicates = 0
+    for event, resource in accepted:
+        if event.message_id:
+            if event.message_id in seen_in_batch:
+                duplicates += 1
+                continue
+            seen_in_batch.add(event.message_id)
+            ids.append(event.message_id[:MAX_NAME])
+        fresh.append((event, resource))
+    if not ids:
+        return fresh, duplicates
+    table = IngestedMessage._meta.db_table
+    cutoff = now - dt.timedelta(hours=24)
+    values = ", ".join(["(%s, %s, %s)"] * len(ids))
+    params: list = []
+    for message_id in sorted(ids):
+        params += [_uuid_param(integration.pk), message_id, now]
+    # A stale id (older than a day, not yet purged) counts as new again.
+    sql = (
+        f"INSERT INTO {table} (integration_id, message_id, received_at) VALUES {values} "
+        "ON CONFLICT (integration_id, message_id) DO UPDATE SET received_at = excluded.received_at "
+        f"WHERE {table}.received_at < %s RETURNING message_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, cutoff])
+        new = {row[0] for row in cursor.fetchall()}
+    kept = [(e, r) for e, r in fresh if not e.message_id or e.message_id[:MAX_NAME] in new]
+    return kept, duplicates + len(fresh) - len(kept)
+
+
+def _uuid_param(value):
+    """UUIDs as the database stores them: native on PostgreSQL, 32 hex digits on SQLite."""
+    return value if connection.vendor == "postgresql" else uuid.UUID(str(value)).hex
+
+
+def _greatest(a: str, b: str) -> str:
+    return f"GREATEST({a}, {b})" if connection.vendor == "postgresql" else f"MAX({a}, {b})"
+
+
+def _count(integration: Integration, tally: _Tally, now) -> None:
+    """Add the batch to volumes, first/last seen and violations: one upsert each, rows in a
+    fixed order so that concurrent batches can't deadlock."""
+    day = now.astimezone(dt.UTC).date()
+    with connection.cursor() as cursor:
+        if tally.volumes:
+            keys = sorted(tally.volumes, key=str)
+            table = DailyVolume._meta.db_table
+            values = ", ".join(["(%s, %s, %s)"] * len(keys))
+            params = [p for pk in keys for p in (_uuid_param(pk), day, tally.volumes[pk])]
+            cursor.execute(
+                f"INSERT INTO {table} (resource_id, day, count) VALUES {values} "
+                "ON CONFLICT (resource_id, day) DO UPDATE SET count = "
+                f"{table}.count + excluded.count",
+                params,
+            )
+            table = ResourceSeen._meta.db_table
+            values = ", ".join(["(%s, %s, %s)"] * len(keys))
+            params = [p for pk in keys for p in (_uuid_param(pk), now, now)]
+            cursor.execute(
+                f"INSERT INTO {table} (resource_id, first_seen_at, last_seen_at) VALUES {values} "
+                "ON CONFLICT (resource_id) DO UPDATE SET last_seen_at = "
+                f"{_greatest(f'{table}.last_seen_at', 'excluded.last_seen_at')}",
+                params,
+            )
+        if tally.violations:
+            table = Violation._meta.db_table
+            keys = sorted(tally.violations)
+            json_param = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+            values = ", ".join([f"(%s, %s, %s, %s, %s, %s, %s, %s, %s, {json_param})"] * len(keys))
+            params = []
+            for key in keys:
+                entry = tally.violations[key]
+                event_name, prop, kind = key
+                params += [
+                    _uuid_param(integration.pk),
+                    _uuid_param(entry["event_id"]) if entry["event_id"] else None,
+                    event_name[:MAX_NAME],
+                    prop[:MAX_NAME],
+                    kind,
+                    entry["count"],
+                    now,
+                    now,
+                    entry["message"],
+                    json.dumps(_example(entry["example"]), ensure_ascii=False),
+                ]
+            cursor.execute(
+                f"INSERT INTO {table} (integration_id, event_id, event_name, property_name, kind, "
+                f"count, first_seen_at, last_seen_at, message, example) VALUES {values} "
+                "ON CONFLICT (integration_id, event_name, property_name, kind) DO UPDATE SET "
+                f"count = {table}.count + excluded.count, "
+                f"last_seen_at = {_greatest(f'{table}.last_seen_at', 'excluded.last_seen_at')}, "
+                "message = excluded.message, example = excluded.example, "
+                f"event_id = COALESCE(excluded.event_id, {table}.event_id)",
+                params,
+            )
+
+
+def _example(event: TrackedEvent) -> dict:
+    return {
+        "event": event.name,
+        "type": event.type,
+        "properties": event.properties,
+        "user_id": event.user_id,
+        "anonymous_id": event.anonymous_id,
+        "message_id": event.message_id,
+        "sent_at": event.sent_at.isoformat() if event.sent_at else None,
+    }
