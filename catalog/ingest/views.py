@@ -12,7 +12,6 @@ import uuid
 
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from catalog.ingest import formats
 from catalog.ingest.limits import BadBody, BodyTooLarge, read_body, take_token
@@ -104,8 +103,11 @@ def _endpoint(view):
     """Turn the refusals of any step into their JSON answers."""
 
     @csrf_exempt
-    @require_POST
     def wrapper(request, *args, **kwargs):
+        if request.method != "POST":
+            response = _answer(405, {"success": False, "error": "Send events with POST."})
+            response["Allow"] = "POST"
+            return response
         try:
             return view(request, *args, **kwargs)
         except Refused as refused:

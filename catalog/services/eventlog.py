@@ -67,7 +67,7 @@ def log_events(rows: list[LoggedEvent]) -> None:
     if not rows:
         return
     if connection.vendor != "postgresql":
-        LoggedEvent.objects.bulk_create(rows)
+        _insert_many(rows)
         return
     ensure_partitions({row.received_at.astimezone(dt.UTC).date() for row in rows})
     statement = f"COPY {TABLE} ({', '.join(_COLUMNS)}) FROM STDIN"
@@ -89,3 +89,29 @@ def log_events(rows: list[LoggedEvent]) -> None:
                     row.format,
                 )
             )
+
+
+def _insert_many(rows: list[LoggedEvent]) -> None:
+    """One statement run for every row (bulk_create would split a batch into many)."""
+    ops = connection.ops
+    placeholders = ", ".join(["%s"] * len(_COLUMNS))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {TABLE} ({', '.join(_COLUMNS)}) VALUES ({placeholders})",
+            [
+                (
+                    row.id.hex,
+                    row.integration_id.hex,
+                    ops.adapt_datetimefield_value(row.received_at),
+                    ops.adapt_datetimefield_value(row.sent_at),
+                    row.type,
+                    row.name,
+                    row.user_id,
+                    row.anonymous_id,
+                    row.message_id,
+                    json.dumps(row.properties, ensure_ascii=False),
+                    row.format,
+                )
+                for row in rows
+            ],
+        )

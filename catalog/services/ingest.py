@@ -344,14 +344,21 @@ def _discover(
             )
             category = 0
         for name in new_events:
-            items.append((EntityType.EVENT, {"title": name, "parent": category}))
+            data = {"title": name, "parent": category, "integration": integration}
+            items.append((EntityType.EVENT, data))
             created_events[name] = len(items) - 1
     for (event_name, prop), data_type in new_props.items():
         parent = catalog.events.get(event_name) or created_events[event_name]
         items.append(
             (
                 EntityType.EVENT_PROPERTY,
-                {"title": prop, "parent": parent, "data_type": data_type, "required": False},
+                {
+                    "title": prop,
+                    "parent": parent,
+                    "integration": integration,
+                    "data_type": data_type,
+                    "required": False,
+                },
             )
         )
     rows, made = resources_bulk_create(ctx=ctx, items=items)
@@ -391,7 +398,7 @@ def _drop_retries(integration: Integration, accepted: list, now) -> tuple[list, 
     values = ", ".join(["(%s, %s, %s)"] * len(ids))
     params: list = []
     for message_id in sorted(ids):
-        params += [_uuid_param(integration.pk), message_id, now]
+        params += [_uuid_param(integration.pk), message_id, _time(now)]
     # A stale id (older than a day, not yet purged) counts as new again.
     sql = (
         f"INSERT INTO {table} (integration_id, message_id, received_at) VALUES {values} "
@@ -399,7 +406,7 @@ def _drop_retries(integration: Integration, accepted: list, now) -> tuple[list, 
         f"WHERE {table}.received_at < %s RETURNING message_id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, cutoff])
+        cursor.execute(sql, [*params, _time(cutoff)])
         new = {row[0] for row in cursor.fetchall()}
     kept = [(e, r) for e, r in fresh if not e.message_id or e.message_id[:MAX_NAME] in new]
     return kept, duplicates + len(fresh) - len(kept)
@@ -408,6 +415,11 @@ def _drop_retries(integration: Integration, accepted: list, now) -> tuple[list, 
 def _uuid_param(value):
     """UUIDs as the database stores them: native on PostgreSQL, 32 hex digits on SQLite."""
     return value if connection.vendor == "postgresql" else uuid.UUID(str(value)).hex
+
+
+def _time(value):
+    """A datetime as the database stores it (SQLite: naive UTC text, as Django writes it)."""
+    return connection.ops.adapt_datetimefield_value(value)
 
 
 def _greatest(a: str, b: str) -> str:
@@ -423,7 +435,8 @@ def _count(integration: Integration, tally: _Tally, now) -> None:
             keys = sorted(tally.volumes, key=str)
             table = DailyVolume._meta.db_table
             values = ", ".join(["(%s, %s, %s)"] * len(keys))
-            params = [p for pk in keys for p in (_uuid_param(pk), day, tally.volumes[pk])]
+            day_param = connection.ops.adapt_datefield_value(day)
+            params = [p for pk in keys for p in (_uuid_param(pk), day_param, tally.volumes[pk])]
             cursor.execute(
                 f"INSERT INTO {table} (resource_id, day, count) VALUES {values} "
                 "ON CONFLICT (resource_id, day) DO UPDATE SET count = "
@@ -432,7 +445,8 @@ def _count(integration: Integration, tally: _Tally, now) -> None:
             )
             table = ResourceSeen._meta.db_table
             values = ", ".join(["(%s, %s, %s)"] * len(keys))
-            params = [p for pk in keys for p in (_uuid_param(pk), now, now)]
+            at = _time(now)
+            params = [p for pk in keys for p in (_uuid_param(pk), at, at)]
             cursor.execute(
                 f"INSERT INTO {table} (resource_id, first_seen_at, last_seen_at) VALUES {values} "
                 "ON CONFLICT (resource_id) DO UPDATE SET last_seen_at = "
@@ -455,8 +469,8 @@ def _count(integration: Integration, tally: _Tally, now) -> None:
                     prop[:MAX_NAME],
                     kind,
                     entry["count"],
-                    now,
-                    now,
+                    _time(now),
+                    _time(now),
                     entry["message"],
                     json.dumps(_example(entry["example"]), ensure_ascii=False),
                 ]
