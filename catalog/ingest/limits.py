@@ -76,8 +76,9 @@ def take_token(key_id, *, now: float | None = None) -> Verdict:
     full_at = cache.get(cache_key)
     full_at = now if full_at is None or full_at < now else full_at
     # The bucket holds (burst - (full_at - now) / interval) tokens.
-    if full_at - now > (burst - 1) * interval:
-        return Verdict(False, max(1, math.ceil(full_at - now - (burst - 1) * interval)))
+    wait = full_at - now - (burst - 1) * interval
+    if wait > 1e-9:  # (sums of 1/rate aren't exact)
+        return Verdict(False, max(1, math.ceil(wait)))
     full_at += interval
     cache.set(cache_key, full_at, timeout=math.ceil(full_at - now) + 1)
     return Verdict(True)
