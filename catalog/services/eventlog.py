@@ -9,7 +9,7 @@ import datetime as dt
 import json
 from collections.abc import Iterable
 
-from django.db import connection, transaction
+from django.db import IntegrityError, ProgrammingError, connection, transaction
 
 from catalog.models import LoggedEvent
 
@@ -46,13 +46,17 @@ def ensure_partitions(days: Iterable[dt.date]) -> None:
         for day in missing:
             start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
             end = start + dt.timedelta(days=1)
-            # IF NOT EXISTS: another process may have made it a moment ago. Two making it at
-            # once can still collide; the loser's error is retried by the caller's next batch.
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {partition_name(day)} PARTITION OF {TABLE} "
-                "FOR VALUES FROM (%s) TO (%s)",
-                [start, end],
-            )
+            try:
+                with transaction.atomic():
+                    cursor.execute(
+                        f"CREATE TABLE IF NOT EXISTS {partition_name(day)} PARTITION OF "
+                        f"{TABLE} FOR VALUES FROM (%s) TO (%s)",
+                        [start, end],
+                    )
+            except (IntegrityError, ProgrammingError):
+                # Another process made it at the same moment (IF NOT EXISTS doesn't cover a
+                # race of two creators): it exists now, which is all we need.
+                pass
     # Remembered once committed: a rolled-back transaction takes its partitions with it.
     transaction.on_commit(lambda: _known_partitions.update(missing))
 
