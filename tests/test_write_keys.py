@@ -5,6 +5,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from catalog.models import WriteKey
@@ -291,3 +292,114 @@ def test_the_schema_documents_the_routes(client):
     assert "key" not in schema["components"]["schemas"]["WriteKey"]["properties"]
     revoke = schema["paths"]["/api/v1/integration/integrations/{id}/write_keys/{key_id}"]
     assert set(revoke) == {"delete"} and "204" in revoke["delete"]["responses"]
+
+
+# --- The admin --------------------------------------------------------------------------------
+
+
+def test_admins_create_a_key_in_the_admin_and_see_it_once(client, admin_user, integration):
+    client.force_login(admin_user)
+    add = reverse("admin:catalog_writekey_add")
+    assert client.get(add + f"?integration={integration.pk}").status_code == 200
+    response = client.post(add, {"integration": integration.pk, "name": "server"}, follow=True)
+    assert response.status_code == 200
+    key = WriteKey.objects.get()
+    assert key.integration == integration and key.name == "server"
+    assert key.created_by == admin_user
+    shown = [str(message) for message in response.context["messages"]]
+    assert len(shown) == 1 and SHOWN_ONCE in shown[0]
+    secret = shown[0].split("<code>")[1].split("</code>")[0]
+    assert write_key_authenticate(secret) == key
+    assert secret in response.content.decode()  # on the page after saving...
+    page = client.get(reverse("admin:catalog_writekey_changelist")).content.decode()
+    assert secret not in page and key.prefix in page  # ...and never again
+    detail = client.get(reverse("admin:catalog_writekey_change", args=[key.pk]))
+    assert detail.status_code == 200 and secret not in detail.content.decode()
+
+
+def test_admins_revoke_selected_keys(client, admin_user, integration):
+    first, first_secret = write_key_create(ctx=SYSTEM, integration=integration)
+    second, _ = write_key_create(ctx=SYSTEM, integration=integration)
+    kept, kept_secret = write_key_create(ctx=SYSTEM, integration=integration)
+    write_key_revoke(ctx=SYSTEM, key=second)
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("admin:catalog_writekey_changelist"),
+        {"action": "revoke", "_selected_action": [first.pk, second.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert [str(m) for m in response.context["messages"]] == [
+        "1 write key revoked. 1 was revoked already."
+    ]
+    assert write_key_authenticate(first_secret) is None
+    assert write_key_authenticate(kept_secret) == kept
+    assert WriteKey.objects.filter(revoked_at__isnull=False).count() == 2
+
+
+def test_the_integration_page_lists_its_keys_for_admins(client, admin_user, integration):
+    key, _ = write_key_create(ctx=SYSTEM, integration=integration, name="server")
+    write_key_revoke(ctx=SYSTEM, key=key)
+    other, _ = write_key_create(ctx=SYSTEM, integration=IntegrationFactory(), name="elsewhere")
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:catalog_integration_change", args=[integration.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert ">Write keys</h2>" in html and "Create a write key" in html
+    assert key.prefix in html and "server" in html
+    assert other.prefix not in html
+    assert "1 in all" in html and f"?integration={integration.pk}" in html
+    # The integration still saves (the list is no inline form).
+    response = client.post(
+        reverse("admin:catalog_integration_change", args=[integration.pk]),
+        {"name": "Web app", "type": "segment", "description": "", "validation_mode": "block"},
+    )
+    assert response.status_code == 302
+    integration.refresh_from_db()
+    assert integration.validation_mode == "block"
+
+
+def test_the_integration_list_shows_and_filters_the_validation_mode(client, admin_user):
+    IntegrationFactory(name="Strict", validation_mode="block")
+    IntegrationFactory(name="Loose")
+    client.force_login(admin_user)
+    url = reverse("admin:catalog_integration_changelist")
+    html = client.get(url).content.decode()
+    assert "Validation mode" in html and "Block: accept only registered events" in html
+    filtered = client.get(url, {"validation_mode__exact": "block"}).content.decode()
+    assert "Strict" in filtered and "Loose" not in filtered
+
+
+def test_editors_see_no_write_keys_in_the_admin(client, editor, integration):
+    key, secret = write_key_create(ctx=SYSTEM, integration=integration, name="server")
+    client.force_login(editor)
+    assert "Write keys" not in client.get(reverse("admin:index")).content.decode()
+    assert client.get(reverse("admin:catalog_writekey_changelist")).status_code == 403
+    assert client.get(reverse("admin:catalog_writekey_add")).status_code == 403
+    assert client.get(reverse("admin:catalog_writekey_change", args=[key.pk])).status_code == 403
+    posted = client.post(
+        reverse("admin:catalog_writekey_changelist"),
+        {"action": "revoke", "_selected_action": [key.pk]},
+    )
+    assert posted.status_code == 403
+    assert (
+        client.post(
+            reverse("admin:catalog_writekey_add"), {"integration": integration.pk, "name": "x"}
+        ).status_code
+        == 403
+    )
+    assert WriteKey.objects.count() == 1
+    assert write_key_authenticate(secret) == key
+    page = client.get(reverse("admin:catalog_integration_change", args=[integration.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200 and key.prefix not in html and "Create a write key" not in html
+
+
+def test_a_tampered_selection_is_no_500(client, admin_user, integration):
+    key, _ = write_key_create(ctx=SYSTEM, integration=integration)
+    client.force_login(admin_user)
+    url = reverse("admin:catalog_writekey_changelist")
+    for selection in [["nonsense"], ["nonsense", str(key.pk)]]:
+        response = client.post(url, {"action": "revoke", "_selected_action": selection})
+        assert response.status_code in (200, 302)
+    assert WriteKey.objects.get().is_revoked  # the valid id of the second try
