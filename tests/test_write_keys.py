@@ -1,10 +1,12 @@
 """Integrations' write keys: made by admins (API, admin, command), shown once, revocable, and
 useless as API keys."""
 
+import io
 import uuid
 from datetime import timedelta
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -292,6 +294,41 @@ def test_the_schema_documents_the_routes(client):
     assert "key" not in schema["components"]["schemas"]["WriteKey"]["properties"]
     revoke = schema["paths"]["/api/v1/integration/integrations/{id}/write_keys/{key_id}"]
     assert set(revoke) == {"delete"} and "204" in revoke["delete"]["responses"]
+
+
+# --- The command ------------------------------------------------------------------------------
+
+
+def run_command(*args) -> list[str]:
+    out = io.StringIO()
+    call_command("create_write_key", *args, stdout=out)
+    return out.getvalue().splitlines()
+
+
+@pytest.mark.parametrize("by", ["name", "id", "hex"])
+def test_the_command_prints_the_key_alone_on_its_last_line(integration, by):
+    wanted = {"name": "Web app", "id": str(integration.pk), "hex": integration.pk.hex}[by]
+    lines = run_command("--integration", wanted, "--name", "server")
+    assert "shown only this once" in lines[0] and "not recoverable" in lines[0]
+    secret = lines[-1]
+    assert secret == secret.strip() and " " not in secret
+    key = write_key_authenticate(secret)
+    assert key is not None and key.integration == integration and key.name == "server"
+    assert key.created_by is None
+
+
+def test_the_command_names_an_unknown_integration_and_the_existing_ones(integration):
+    IntegrationFactory(name="Backend")
+    with pytest.raises(CommandError) as error:
+        run_command("--integration", "Mobile")
+    assert "'Mobile'" in str(error.value)
+    assert "'Backend', 'Web app'" in str(error.value)
+    assert not WriteKey.objects.exists()
+
+
+def test_the_command_refuses_a_too_long_name(integration):
+    with pytest.raises(CommandError, match="too long"):
+        run_command("--integration", "Web app", "--name", "x" * 201)
 
 
 # --- The admin --------------------------------------------------------------------------------
