@@ -6,11 +6,13 @@ in the same history; what a user may see and do is asked of `catalog.policy`.
 """
 
 import contextvars
+import uuid
 
 from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import display_for_value
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -43,6 +45,7 @@ from catalog.models import (
     Team,
     User,
     UserGroup,
+    WriteKey,
 )
 from catalog.models.resources import PARENT_TYPE
 
@@ -56,7 +59,7 @@ from catalog.policy import (
     resources_visible_to,
 )
 from catalog.selectors import custom_values_of, resource_history
-from catalog.services import keys
+from catalog.services import keys, writekeys
 from catalog.services.context import ChangeContext
 from catalog.services.errors import InUse
 from catalog.services.resources import (
@@ -740,12 +743,63 @@ class UserGroupAdmin(WorkspaceAdmin):
     autocomplete_fields = ["users"]
 
 
+#: How many of an integration's write keys its page lists (the rest: "See all").
+WRITE_KEYS_SHOWN = 20
+
+
 @admin.register(Integration)
 class IntegrationAdmin(WorkspaceAdmin):
-    list_display = ["name", "type", "description"]
-    list_filter = ["type"]
+    list_display = ["name", "type", "validation_mode", "description"]
+    list_filter = ["type", "validation_mode"]
     search_fields = ["name", "description"]
     autocomplete_fields = ["teams"]
+
+    def _shows_write_keys(self, request, obj) -> bool:
+        """Admins see an integration's write keys on its page; editors don't."""
+        return obj is not None and may(request.user, Action.VIEW, WriteKey)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        return [*readonly, "write_key_list"] if self._shows_write_keys(request, obj) else readonly
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [(None, {"fields": list(Integration.EDITABLE_FIELDS)})]
+        if self._shows_write_keys(request, obj):
+            fieldsets.append(("Write keys", {"fields": ["write_key_list"]}))
+        return fieldsets
+
+    @admin.display(description="Keys")
+    def write_key_list(self, obj):
+        """The newest keys, active and revoked, with links to all of them and to a new one
+        (read-only: no inline forms, a key is created and revoked on its own admin pages)."""
+        write_keys = obj.write_keys.order_by("-created_at", "-pk")
+        total = write_keys.count()
+        rows = format_html_join(
+            "",
+            "<tr><td><code>{}…</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    key.prefix,
+                    key.name or "—",
+                    display_for_value(key.created_at, "—"),
+                    display_for_value(key.last_used_at, "Never"),
+                    display_for_value(key.revoked_at, "Active"),
+                )
+                for key in write_keys[:WRITE_KEYS_SHOWN]
+            ),
+        )
+        header = mark_safe(
+            "<thead><tr><th>Prefix</th><th>Name</th><th>Created</th><th>Last used</th>"
+            "<th>Revoked</th></tr></thead>"
+        )
+        table = format_html("<table>{}<tbody>{}</tbody></table>", header, rows) if total else ""
+        return format_html(
+            '{}<p>{} in all. <a href="{}">See all</a> · <a href="{}">Create a write key</a></p>',
+            table or mark_safe("<p>No write keys yet.</p>"),
+            total,
+            reverse("admin:catalog_writekey_changelist") + f"?integration__id__exact={obj.pk}",
+            reverse("admin:catalog_writekey_add") + f"?integration={obj.pk}",
+        )
 
 
 #: The request of the admin view being served; lets the password form reach the service with
@@ -922,3 +976,125 @@ class ApiKeyAdmin(PolicyAdminMixin, admin.ModelAdmin):
             keys.api_key_revoke(ctx=ctx, key=key)
             revoked += 1
         self.message_user(request, f"{revoked} keys revoked.", messages.SUCCESS)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+#: Said with a new write key's secret, the only time it is shown.
+WRITE_KEY_SHOWN_ONCE = "Copy the key now: it is not recoverable; you can create new keys."
+
+
+@admin.register(WriteKey)
+class WriteKeyAdmin(PolicyAdminMixin, admin.ModelAdmin):
+    """Integrations' write keys, for admins only (the policy's default for them).
+
+    "Add" creates a key through the service and shows its secret once, in the message after
+    saving; the action "Revoke selected write keys" revokes. Nothing else is editable, and
+    revoked keys stay listed.
+    """
+
+    list_display = [
+        "prefix",
+        "integration",
+        "name",
+        "created_at",
+        "created_by",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "integration"]
+    search_fields = ["prefix", "name", "integration__name"]
+    list_select_related = ["integration", "created_by"]
+    autocomplete_fields = ["integration"]
+    actions = ["revoke"]
+    #: Shown on a key's page, all read-only.
+    record_fields = [
+        "integration",
+        "name",
+        "prefix",
+        "created_at",
+        "created_by",
+        "last_used_at",
+        "revoked_at",
+    ]
+
+    def get_fields(self, request, obj=None):
+        return ["integration", "name"] if obj is None else self.record_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.record_fields
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoke instead: the record stays
+
+    def get_actions(self, request):
+        # Django offers actions to those who may change or delete; revoking is neither.
+        if not self._may(request, Action.DELETE):
+            return {}
+        return {"revoke": (WriteKeyAdmin.revoke, "revoke", WriteKeyAdmin.revoke.short_description)}
+
+    def save_model(self, request, obj, form, change):
+        key, secret = writekeys.write_key_create(
+            ctx=change_context(request),
+            integration=form.cleaned_data["integration"],
+            name=form.cleaned_data["name"],
+        )
+        # Django logs the addition with `obj`: make it the row the service created.
+        for field in ("id", "prefix", "created_at", "created_by_id"):
+            setattr(obj, field, getattr(key, field))
+        obj._state.adding = False
+        self.message_user(
+            request,
+            format_html(
+                "Created a write key for {} (prefix {}). {} <code>{}</code>",
+                key.integration,
+                key.prefix,
+                WRITE_KEY_SHOWN_ONCE,
+                secret,
+            ),
+            messages.SUCCESS,
+        )
+
+    def save_related(self, request, form, formsets, change):
+        """Write keys have no M2M fields."""
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # The message with the secret says it all; back to the integration's keys.
+        return redirect(
+            reverse("admin:catalog_writekey_changelist")
+            + f"?integration__id__exact={obj.integration_id}"
+        )
+
+    def response_action(self, request, queryset):
+        # A tampered selection (an id that is no UUID) is left out instead of failing the
+        # query with a 500; none left is Django's "Items must be selected" message.
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        valid = [pk for pk in selected if _is_uuid(pk)]
+        if valid != selected:
+            request.POST = request.POST.copy()
+            request.POST.setlist(helpers.ACTION_CHECKBOX_NAME, valid)
+        return super().response_action(request, queryset)
+
+    @admin.action(description="Revoke selected write keys")
+    def revoke(self, request, queryset):
+        ctx = change_context(request)
+        revoked = already = 0
+        for key in queryset:
+            if key.is_revoked:
+                already += 1
+                continue
+            writekeys.write_key_revoke(ctx=ctx, key=key)
+            revoked += 1
+        message = f"{revoked} write key{'s' if revoked != 1 else ''} revoked."
+        if already:
+            message += f" {already} {'was' if already == 1 else 'were'} revoked already."
+        self.message_user(request, message, messages.SUCCESS)

@@ -20,6 +20,7 @@ from catalog.models import (
     Team,
     User,
     UserGroup,
+    WriteKey,
 )
 from catalog.policy import may_see_email
 from catalog.selectors import attach_relation_ids
@@ -482,3 +483,31 @@ class DeletedSerializer(serializers.Serializer):
 
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
+
+
+class WriteKeySerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """An integration's write key as admins list it: never its secret nor its hash."""
+
+    class Meta:
+        model = WriteKey
+        fields = ["id", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+        read_only_fields = ["id", "prefix", "created_at", "last_used_at", "revoked_at"]
+
+
+#: Said with a new write key's secret, the only time it is shown.
+WRITE_KEY_SHOWN_ONCE = "Copy the key now: it is not recoverable; you can create new keys."
+
+
+class NewWriteKeySerializer(WriteKeySerializer):
+    key = serializers.CharField(
+        read_only=True,
+        help_text="The secret trackers send. It is shown only in this response.",
+    )
+    detail = serializers.SerializerMethodField()
+
+    class Meta(WriteKeySerializer.Meta):
+        fields = [*WriteKeySerializer.Meta.fields, "key", "detail"]
+        read_only_fields = [*WriteKeySerializer.Meta.read_only_fields, "key"]
+
+    def get_detail(self, key) -> str:
+        return WRITE_KEY_SHOWN_ONCE

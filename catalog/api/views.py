@@ -36,10 +36,11 @@ from catalog.models import (
     Team,
     User,
     UserGroup,
+    WriteKey,
 )
-from catalog.policy import collections_visible_to, may_see_email
+from catalog.policy import Action, collections_visible_to, ensure_for, may_see_email
 from catalog.selectors import custom_values_of, resource_history, resources_visible_to
-from catalog.services import keys
+from catalog.services import keys, writekeys
 from catalog.services.context import ChangeContext
 from catalog.services.errors import InUse
 from catalog.services.resources import (
@@ -563,6 +564,85 @@ class IntegrationViewSet(WorkspaceViewSet):
     queryset = Integration.objects.prefetch_related("teams")
     serializer_class = s.IntegrationSerializer
     filterset_fields = {"name": ["exact"], "type": ["exact"]}
+
+    # Write keys: what trackers send events with. Admins only, for every method (the policy's
+    # default for WriteKey); a write key is no API key, so it can't call these (401).
+
+    def _write_key_integration(self, request, action: Action) -> Integration:
+        """The integration in the URL, once the policy lets the caller `action` write keys."""
+        call_service(ensure_for, ctx=change_context(request), action=action, target=WriteKey)
+        return self.get_object()
+
+    @extend_schema(
+        summary="List an integration's write keys",
+        description=(
+            "Admins only. Active and revoked keys (with `revoked_at`), newest first; never "
+            "their secrets."
+        ),
+        filters=False,
+        responses={200: s.WriteKeySerializer(many=True), **ONE_ERRORS, 403: ERRORS[403]},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="write_keys",
+        serializer_class=s.WriteKeySerializer,
+        filterset_fields=None,
+    )
+    def write_keys(self, request, *args, **kwargs):
+        integration = self._write_key_integration(request, Action.VIEW)
+        page = self.paginate_queryset(integration.write_keys.order_by("-created_at", "-pk"))
+        return self.get_paginated_response(s.WriteKeySerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Create a write key",
+        description=(
+            "Admins only. Trackers send the integration's events with it; it can't call this "
+            "API. The secret (`key`) is in this response only: copy it now."
+        ),
+        request=s.WriteKeySerializer,
+        responses={201: s.NewWriteKeySerializer, **WRITE_ERRORS, 404: ERRORS[404]},
+    )
+    @write_keys.mapping.post
+    def create_write_key(self, request, *args, **kwargs):
+        integration = self._write_key_integration(request, Action.ADD)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        key, secret = call_service(
+            writekeys.write_key_create,
+            ctx=change_context(request),
+            integration=integration,
+            name=serializer.validated_data.get("name", ""),
+        )
+        key.key = secret
+        return Response(s.NewWriteKeySerializer(key).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Revoke a write key",
+        description=(
+            "Admins only. The key stops working at once; its record stays, with `revoked_at`. "
+            "Revoking a revoked key changes nothing."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "key_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The key's id."
+            ),
+        ],
+        request=None,
+        responses={204: None, **{code: ERRORS[code] for code in (401, 403, 404)}},
+    )
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path=r"write_keys/(?P<key_id>[^/.]+)",
+        serializer_class=s.WriteKeySerializer,
+        filterset_fields=None,
+    )
+    def revoke_write_key(self, request, *args, key_id: str = "", **kwargs):
+        integration = self._write_key_integration(request, Action.DELETE)
+        key = get_object_or_404(integration.write_keys.all(), pk=_uuid_or_404(key_id))
+        call_service(writekeys.write_key_revoke, ctx=change_context(request), key=key)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @_workspace_docs("user", "users", s.UserSerializer, write="admin")
