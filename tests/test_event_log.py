@@ -1,16 +1,27 @@
-"""The received-event log: seed 003's read API (`GET /api/v1/event/log`)."""
+"""The received-event log: seed 003's read API (`GET /api/v1/event/log`) and its retention purge."""
 
 import datetime as dt
+import json
 import uuid
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
+from django.db import connection
 from rest_framework.test import APIClient
 
 from catalog.api import eventlog as api
-from catalog.models import LoggedEvent
-from catalog.services.eventlog import log_events
+from catalog.models import IngestedMessage, LoggedEvent
+from catalog.services.eventlog import (
+    event_log_cutoff,
+    log_events,
+    partition_name,
+    purge_event_log,
+    purge_event_log_report,
+)
 from catalog.services.keys import api_key_create
 from catalog.services.writekeys import write_key_create
+from catalog.tasks import next_purge, purge_event_log_task
 from tests.factories import SYSTEM, IntegrationFactory
 
 pytestmark = pytest.mark.django_db
@@ -18,6 +29,9 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/event/log"
 #: The events' clock: a fixed day, so dates in filters are easy to read.
 T0 = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
+on_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="day partitions exist on PostgreSQL only"
+)
 
 
 def event(integration, received_at, name="Order Completed", **fields) -> LoggedEvent:
@@ -368,3 +382,166 @@ def test_the_schema_documents_it(client):
     assert {"200", "400", "401", "403"} <= set(operation["responses"])
     assert {"ApiKey", "AuthToken"} <= set(schema["components"]["securitySchemes"])
     assert {"ApiKey": []} in operation["security"] and {"AuthToken": []} in operation["security"]
+
+
+# --- retention ------------------------------------------------------------------------------
+
+
+def test_the_cutoff_is_midnight_utc_retention_days_ago(settings):
+    settings.EVENT_LOG_RETENTION_DAYS = 7
+    assert event_log_cutoff(T0) == dt.datetime(2026, 3, 3, tzinfo=dt.UTC)
+    late = dt.datetime(2026, 3, 10, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
+    assert event_log_cutoff(late) == dt.datetime(2026, 3, 4, tzinfo=dt.UTC)
+    settings.EVENT_LOG_RETENTION_DAYS = 1
+    assert event_log_cutoff(T0) == dt.datetime(2026, 3, 9, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def days_of_events(integration):
+    """Three events a day from 2026-03-01 to 2026-03-10: at 00:00, 12:00 and 23:59:59.999999."""
+    rows = []
+    for day in range(1, 11):
+        midnight = dt.datetime(2026, 3, day, tzinfo=dt.UTC)
+        for offset in (
+            dt.timedelta(0),
+            dt.timedelta(hours=12),
+            dt.timedelta(days=1, microseconds=-1),
+        ):
+            rows.append(event(integration, midnight + offset))
+    log_events(rows)
+    return rows
+
+
+def received_days() -> set[dt.date]:
+    return {
+        moment.astimezone(dt.UTC).date()
+        for moment in LoggedEvent.objects.values_list("received_at", flat=True)
+    }
+
+
+def march(*days: int) -> set[dt.date]:
+    return {dt.date(2026, 3, day) for day in days}
+
+
+def test_purge_removes_the_days_before_the_cutoff_and_keeps_the_rest(settings, days_of_events):
+    settings.EVENT_LOG_RETENTION_DAYS = 7
+    report = purge_event_log_report(now=T0)
+    assert report.cutoff == dt.datetime(2026, 3, 3, tzinfo=dt.UTC)
+    assert report.events == 6
+    assert received_days() == march(*range(3, 11))
+    assert LoggedEvent.objects.count() == 24
+    assert LoggedEvent.objects.filter(received_at=report.cutoff).exists()
+    # Nothing left to remove: a second run removes nothing.
+    assert purge_event_log(now=T0) == 0
+    assert LoggedEvent.objects.count() == 24
+
+
+def test_purge_removes_message_ids_older_than_a_day(integration):
+    for message_id, age in (("old", 25), ("edge", 24), ("new", 23)):
+        IngestedMessage.objects.create(
+            integration=integration, message_id=message_id, received_at=T0 - dt.timedelta(hours=age)
+        )
+    report = purge_event_log_report(now=T0)
+    assert report.messages == 1
+    assert set(IngestedMessage.objects.values_list("message_id", flat=True)) == {"edge", "new"}
+
+
+def pg_tables() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname FROM pg_class WHERE relname LIKE 'catalog_loggedevent_p%%'")
+        return {name for (name,) in cursor.fetchall()}
+
+
+@on_postgres
+def test_purge_on_postgresql_drops_whole_day_partitions(settings, days_of_events):
+    settings.EVENT_LOG_RETENTION_DAYS = 7
+    all_days = {partition_name(dt.date(2026, 3, day)) for day in range(1, 11)}
+    assert all_days <= pg_tables()
+    report = purge_event_log_report(now=T0)
+    assert report.days == (dt.date(2026, 3, 1), dt.date(2026, 3, 2))
+    assert report.events == 6
+    tables = pg_tables()
+    assert partition_name(dt.date(2026, 3, 1)) not in tables
+    assert partition_name(dt.date(2026, 3, 2)) not in tables
+    assert {partition_name(dt.date(2026, 3, day)) for day in range(3, 11)} <= tables
+    assert received_days() == march(*range(3, 11))
+    assert LoggedEvent.objects.count() == 24
+    # The log still takes events for the kept days, and for a day dropped and made again.
+    log_events([event(days_of_events[0].integration, dt.datetime(2026, 3, 2, 8, tzinfo=dt.UTC))])
+    assert LoggedEvent.objects.count() == 25
+
+
+@on_postgres
+def test_purge_on_postgresql_leaves_other_tables_alone(settings, days_of_events):
+    settings.EVENT_LOG_RETENTION_DAYS = 7
+    with connection.cursor() as cursor:
+        # A table that only looks like a partition, and one whose name isn't a date.
+        cursor.execute("CREATE TABLE catalog_loggedevent_p20260101 (x int)")
+        cursor.execute(
+            "CREATE TABLE catalog_loggedevent_p20261399 PARTITION OF catalog_loggedevent "
+            "FOR VALUES FROM ('2025-01-01') TO ('2025-01-02')"
+        )
+        cursor.execute(
+            "INSERT INTO catalog_loggedevent_p20261399 SELECT id, integration_id, "
+            "'2025-01-01 10:00+00', sent_at, type, name, user_id, anonymous_id, message_id, "
+            "properties, format FROM catalog_loggedevent LIMIT 1"
+        )
+    report = purge_event_log_report(now=T0)
+    # Its row is older than the cutoff: deleted, and the table kept.
+    assert report.events == 7
+    assert report.days == (dt.date(2026, 3, 1), dt.date(2026, 3, 2))
+    assert {"catalog_loggedevent_p20260101", "catalog_loggedevent_p20261399"} <= pg_tables()
+
+
+def test_the_command_says_what_it_removed(settings, days_of_events, integration):
+    settings.EVENT_LOG_RETENTION_DAYS = 7
+    IngestedMessage.objects.create(
+        integration=integration, message_id="m", received_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    )
+    # days_of_events are all long past: everything goes.
+    out = StringIO()
+    call_command("purge_event_log", stdout=out, verbosity=2)
+    text = out.getvalue()
+    assert "Removed 30 logged event(s) received before" in text
+    assert "1 message id(s)" in text
+    assert "Keeping 7 day(s)" in text
+    if connection.vendor == "postgresql":
+        assert "dropped 10 day partition(s)" in text
+        assert "2026-03-01" in text
+    assert LoggedEvent.objects.count() == 0
+    out = StringIO()
+    call_command("purge_event_log", stdout=out)
+    assert out.getvalue().startswith("Removed 0 logged event(s)")
+    out = StringIO()
+    call_command("purge_event_log", stdout=out, verbosity=0)
+    assert out.getvalue() == ""
+
+
+def test_the_task_purges_and_reschedules_itself_when_it_can(days_of_events, monkeypatch):
+    # The immediate backend can't run a task later: one run, nothing scheduled.
+    result = purge_event_log_task.enqueue()
+    assert result.return_value["events"] == 30
+    json.dumps(result.return_value)
+    assert LoggedEvent.objects.count() == 0
+    assert next_purge(T0) == dt.datetime(2026, 3, 11, 0, 10, tzinfo=dt.UTC)
+    assert next_purge(dt.datetime(2026, 3, 10, 23, 59, tzinfo=dt.UTC)) == next_purge(T0)
+
+
+def test_the_task_reschedules_itself_with_a_backend_that_defers(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    from django_tasks import default_task_backend
+
+    backend = default_task_backend
+    backend.clear()
+    assert backend.supports_defer
+    purge_event_log_task.call()
+    (scheduled,) = backend.results
+    assert scheduled.task.run_after is not None
+    assert scheduled.task.run_after.time() == dt.time(0, 10)
+
+
+def test_the_command_can_enqueue_the_task(days_of_events):
+    out = StringIO()
+    call_command("purge_event_log", "--enqueue", stdout=out)
+    assert out.getvalue().startswith("Enqueued the event log purge task")
+    assert LoggedEvent.objects.count() == 0  # the immediate backend ran it
