@@ -186,6 +186,13 @@ _TASK_BACKENDS = {
 _task_backend = env.str("TASKS_BACKEND", default="immediate")
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS.get(_task_backend, _task_backend)}}
 
+# Whole days (UTC) the received-event log keeps before `manage.py purge_event_log` (run it
+# daily from cron, or let the purge task reschedule itself) removes them; payloads may hold
+# personal data, so keep no more than you need.
+EVENT_LOG_RETENTION_DAYS = env.int("EVENT_LOG_RETENTION_DAYS", default=7)
+if EVENT_LOG_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("EVENT_LOG_RETENTION_DAYS must be at least 1.")
+
 # Security: strict unless debugging. Behind a TLS-terminating proxy, set
 # SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO so Django knows the request was HTTPS.
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)

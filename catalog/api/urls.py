@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
 from catalog.api import views
+from catalog.api.eventlog import EventLogView
 from catalog.api.exceptions import not_found
 
 
@@ -48,6 +49,7 @@ urlpatterns = [
         views.ResourceDetailView.as_view(),
         name="resource-detail",
     ),
+    re_path(r"^event/log/?$", EventLogView.as_view(), name="event-log"),
     path("", include(router.urls)),
     # Last: anything else under /api/v1/ (an id with a dot, a typo) is a JSON 404.
     re_path(r"^.*$", not_found),

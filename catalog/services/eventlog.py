@@ -7,11 +7,15 @@ process remembers which days it has made, so that costs one statement per proces
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, ProgrammingError, connection, transaction
+from django.utils import timezone
 
-from catalog.models import LoggedEvent
+from catalog.models import IngestedMessage, LoggedEvent
 
 TABLE = LoggedEvent._meta.db_table
 _COLUMNS = (
@@ -119,3 +123,113 @@ def _insert_many(rows: list[LoggedEvent]) -> None:
                 for row in rows
             ],
         )
+
+
+# --- retention ------------------------------------------------------------------------------
+
+#: How long a message id is kept to drop a retried batch's duplicates.
+MESSAGE_ID_WINDOW = dt.timedelta(hours=24)
+#: How long a purge waits for a lock before giving up (it runs again the next day): dropping a
+#: partition locks the whole log, and waiting behind a long read would stall ingestion too.
+PURGE_LOCK_TIMEOUT = "10s"
+_PARTITION_NAME = re.compile(re.escape(TABLE) + r"_p([0-9]{8})")
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    """What `purge_event_log_report` removed."""
+
+    #: Events received before this moment (midnight UTC) are gone.
+    cutoff: dt.datetime
+    events: int
+    #: The day partitions dropped (PostgreSQL); none elsewhere.
+    days: tuple[dt.date, ...]
+    messages: int
+
+    def as_dict(self) -> dict:
+        return {
+            "cutoff": self.cutoff.isoformat(),
+            "events": self.events,
+            "days": [day.isoformat() for day in self.days],
+            "messages": self.messages,
+        }
+
+    def __str__(self) -> str:
+        dropped = f"; dropped {len(self.days)} day partition(s)" if self.days else ""
+        return (
+            f"Removed {self.events} logged event(s) received before {self.cutoff:%Y-%m-%d %H:%M} "
+            f"UTC{dropped}, and {self.messages} message id(s) older than 24 hours."
+        )
+
+
+def event_log_cutoff(now: dt.datetime | None = None) -> dt.datetime:
+    """Midnight UTC `EVENT_LOG_RETENTION_DAYS` days before `now`: older events are purged.
+
+    A whole day, so a purge drops whole day partitions and never a row newer than this.
+    """
+    now = now or timezone.now()
+    day = (now.astimezone(dt.UTC) - dt.timedelta(days=settings.EVENT_LOG_RETENTION_DAYS)).date()
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+
+def _day_partitions(cursor) -> dict[dt.date, str]:
+    """The log's partitions named by the scheme of `partition_name`, by day."""
+    cursor.execute(
+        "SELECT child.relname FROM pg_inherits "
+        "JOIN pg_class child ON child.oid = pg_inherits.inhrelid "
+        "WHERE pg_inherits.inhparent = %s::regclass",
+        [TABLE],
+    )
+    days = {}
+    for (name,) in cursor.fetchall():
+        match = _PARTITION_NAME.fullmatch(name)
+        if match:
+            try:
+                day = dt.datetime.strptime(match[1], "%Y%m%d").date()
+            except ValueError:
+                continue  # not one of ours
+            if partition_name(day) == name:
+                days[day] = name
+    return days
+
+
+def purge_event_log_report(*, now: dt.datetime | None = None) -> PurgeReport:
+    """Remove the events received before `event_log_cutoff(now)` and message ids older than
+    24 hours; say what went.
+
+    On PostgreSQL the old days' partitions are dropped whole (a DELETE of a million rows
+    takes minutes and leaves the table to vacuum; a drop takes milliseconds), after counting
+    their rows for the report. Rows older than the cutoff in any other partition are deleted.
+    Elsewhere (SQLite) it is one DELETE.
+    """
+    now = now or timezone.now()
+    cutoff = event_log_cutoff(now)
+    dropped: list[dt.date] = []
+    with transaction.atomic():
+        events = 0
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL lock_timeout = '{PURGE_LOCK_TIMEOUT}'")
+                for day, name in sorted(_day_partitions(cursor).items()):
+                    # A day partition holds [day, day + 1): all older than a midnight cutoff.
+                    if day >= cutoff.date():
+                        continue
+                    cursor.execute(f"SELECT count(*) FROM {name}")
+                    events += cursor.fetchone()[0]
+                    cursor.execute(f"DROP TABLE {name}")
+                    dropped.append(day)
+        # What no dropped partition held (everything, on SQLite); on PostgreSQL the planner
+        # skips the day partitions at or after the cutoff, so this reads nothing as a rule.
+        deleted, _ = LoggedEvent.objects.filter(received_at__lt=cutoff).delete()
+        events += deleted
+        messages, _ = IngestedMessage.objects.filter(
+            received_at__lt=now - MESSAGE_ID_WINDOW
+        ).delete()
+    if dropped:
+        forget_partitions()
+    return PurgeReport(cutoff=cutoff, events=events, days=tuple(dropped), messages=messages)
+
+
+def purge_event_log(*, now: dt.datetime | None = None) -> int:
+    """Purge the event log as `purge_event_log_report` does; the number of events removed."""
+    return purge_event_log_report(now=now).events
