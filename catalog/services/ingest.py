@@ -137,12 +137,24 @@ def _allowed(allowed_values, value) -> bool:
         return False
 
 
+@dataclass(slots=True)
+class _Known:
+    """A catalog event or property as ingestion needs it (lighter than a model instance)."""
+
+    pk: Any
+    title: str
+    parent_id: Any
+    data_type: str | None = None
+    required: bool | None = None
+    allowed_values: list | None = None
+
+
 class _Catalog:
     """The integration's events named in a batch, with their properties: two queries."""
 
     def __init__(self, integration: Integration, names: set[str]):
-        self.events: dict[str, Resource] = {}
-        self.properties: dict[object, dict[str, Resource]] = defaultdict(dict)
+        self.events: dict[str, Any] = {}
+        self.properties: dict[object, dict[str, Any]] = defaultdict(dict)
         if not names:
             return
         # Titles are unique per category, not per integration: the oldest event of a name
@@ -151,11 +163,12 @@ class _Catalog:
             Resource.objects.filter(
                 integration=integration, entity_type=EntityType.EVENT, title__in=names
             )
-            .only("id", "title", "parent_id", "integration_id")
             .order_by("created_at", "id")
+            .values_list("id", "title", "parent_id")
         )
-        for event in rows:
-            self.events.setdefault(event.title, event)
+        for pk, title, parent_id in rows:
+            if title not in self.events:
+                self.events[title] = _Known(pk, title, parent_id)
         self.add_properties(self.events.values())
 
     def add_properties(self, events) -> None:
@@ -164,9 +177,9 @@ class _Catalog:
             return
         rows = Resource.objects.filter(
             parent_id__in=ids, entity_type=EntityType.EVENT_PROPERTY
-        ).only("id", "title", "parent_id", "data_type", "required", "allowed_values")
-        for prop in rows:
-            self.properties[prop.parent_id][prop.title] = prop
+        ).values_list("id", "title", "parent_id", "data_type", "required", "allowed_values")
+        for row in rows:
+            self.properties[row[2]][row[1]] = _Known(*row)
 
 
 class _Tally:
@@ -348,7 +361,17 @@ def _discover(
             items.append((EntityType.EVENT, data))
             created_events[name] = len(items) - 1
     for (event_name, prop), data_type in new_props.items():
-        parent = catalog.events.get(event_name) or created_events[event_name]
+        known = catalog.events.get(event_name)
+        if known is not None:  # the row exists: a stand-in instance saves loading it
+            parent = Resource(
+                id=known.pk,
+                entity_type=EntityType.EVENT,
+                title=known.title,
+                parent_id=known.parent_id,
+                integration=integration,
+            )
+        else:
+            parent = created_events[event_name]
         items.append(
             (
                 EntityType.EVENT_PROPERTY,
@@ -394,27 +417,25 @@ def _drop_retries(integration: Integration, accepted: list, now) -> tuple[list, 
     if not ids:
         return fresh, duplicates
     table = IngestedMessage._meta.db_table
-    cutoff = now - dt.timedelta(hours=24)
-    values = ", ".join(["(%s, %s, %s)"] * len(ids))
-    params: list = []
-    for message_id in sorted(ids):
-        params += [_uuid_param(integration.pk), message_id, _time(now)]
+    ids.sort()
     # A stale id (older than a day, not yet purged) counts as new again.
-    sql = (
-        f"INSERT INTO {table} (integration_id, message_id, received_at) VALUES {values} "
-        "ON CONFLICT (integration_id, message_id) DO UPDATE SET received_at = excluded.received_at "
-        f"WHERE {table}.received_at < %s RETURNING message_id"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, _time(cutoff)])
-        new = {row[0] for row in cursor.fetchall()}
+    new = {
+        row[0]
+        for row in _upsert(
+            table,
+            {
+                "integration_id": ("uuid", [integration.pk] * len(ids)),
+                "message_id": ("text", ids),
+                "received_at": ("timestamptz", [now] * len(ids)),
+            },
+            conflict="integration_id, message_id",
+            update=f"received_at = excluded.received_at WHERE {table}.received_at < %s",
+            update_params=[_time(now - dt.timedelta(hours=24))],
+            returning="message_id",
+        )
+    }
     kept = [(e, r) for e, r in fresh if not e.message_id or e.message_id[:MAX_NAME] in new]
     return kept, duplicates + len(fresh) - len(kept)
-
-
-def _uuid_param(value):
-    """UUIDs as the database stores them: native on PostgreSQL, 32 hex digits on SQLite."""
-    return value if connection.vendor == "postgresql" else uuid.UUID(str(value)).hex
 
 
 def _time(value):
@@ -422,68 +443,124 @@ def _time(value):
     return connection.ops.adapt_datetimefield_value(value)
 
 
+def _adapt(kind: str, value):
+    if value is None:
+        return None
+    if kind == "uuid":
+        return uuid.UUID(str(value)).hex
+    if kind == "timestamptz":
+        return _time(value)
+    if kind == "date":
+        return connection.ops.adapt_datefield_value(value)
+    return value
+
+
+def _upsert(
+    table: str,
+    columns: Mapping[str, tuple[str, list]],
+    *,
+    conflict: str,
+    update: str,
+    update_params=(),
+    returning: str | None = None,
+) -> list:
+    """INSERT ... ON CONFLICT (`conflict`) DO UPDATE SET `update`, for many rows at once.
+
+    `columns` maps each column to its PostgreSQL type and its values. On PostgreSQL the rows
+    travel as one array per column (`unnest`), so the statement has a handful of parameters
+    however many rows; SQLite gets a VALUES list.
+    """
+    names = ", ".join(columns)
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"%s::{kind}[]" for kind, _ in columns.values())
+        source = f"SELECT * FROM unnest({arrays})"
+        params = [values for _, values in columns.values()]
+    else:
+        rows = list(zip(*(values for _, values in columns.values()), strict=True))
+        kinds = [kind for kind, _ in columns.values()]
+        source = "VALUES " + ", ".join(["(" + ", ".join(["%s"] * len(kinds)) + ")"] * len(rows))
+        params = [
+            _adapt(kind, value) for row in rows for kind, value in zip(kinds, row, strict=True)
+        ]
+        # SQLite needs a WHERE to tell an upsert's SELECT from its ON CONFLICT clause.
+        source = f"SELECT * FROM ({source}) WHERE true"
+    sql = f"INSERT INTO {table} ({names}) {source} ON CONFLICT ({conflict}) DO UPDATE SET {update}"
+    if returning:
+        sql += f" RETURNING {returning}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *update_params])
+        return cursor.fetchall() if returning else []
+
+
 def _greatest(a: str, b: str) -> str:
     return f"GREATEST({a}, {b})" if connection.vendor == "postgresql" else f"MAX({a}, {b})"
+
+
+#: `last_seen_at` moves at most this often: a hot event's row isn't rewritten by every batch.
+SEEN_PRECISION = dt.timedelta(minutes=1)
 
 
 def _count(integration: Integration, tally: _Tally, now) -> None:
     """Add the batch to volumes, first/last seen and violations: one upsert each, rows in a
     fixed order so that concurrent batches can't deadlock."""
     day = now.astimezone(dt.UTC).date()
-    with connection.cursor() as cursor:
-        if tally.volumes:
-            keys = sorted(tally.volumes, key=str)
-            table = DailyVolume._meta.db_table
-            values = ", ".join(["(%s, %s, %s)"] * len(keys))
-            day_param = connection.ops.adapt_datefield_value(day)
-            params = [p for pk in keys for p in (_uuid_param(pk), day_param, tally.volumes[pk])]
-            cursor.execute(
-                f"INSERT INTO {table} (resource_id, day, count) VALUES {values} "
-                "ON CONFLICT (resource_id, day) DO UPDATE SET count = "
-                f"{table}.count + excluded.count",
-                params,
-            )
-            table = ResourceSeen._meta.db_table
-            values = ", ".join(["(%s, %s, %s)"] * len(keys))
-            at = _time(now)
-            params = [p for pk in keys for p in (_uuid_param(pk), at, at)]
-            cursor.execute(
-                f"INSERT INTO {table} (resource_id, first_seen_at, last_seen_at) VALUES {values} "
-                "ON CONFLICT (resource_id) DO UPDATE SET last_seen_at = "
-                f"{_greatest(f'{table}.last_seen_at', 'excluded.last_seen_at')}",
-                params,
-            )
-        if tally.violations:
-            table = Violation._meta.db_table
-            keys = sorted(tally.violations)
-            json_param = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
-            values = ", ".join([f"(%s, %s, %s, %s, %s, %s, %s, %s, %s, {json_param})"] * len(keys))
-            params = []
-            for key in keys:
-                entry = tally.violations[key]
-                event_name, prop, kind = key
-                params += [
-                    _uuid_param(integration.pk),
-                    _uuid_param(entry["event_id"]) if entry["event_id"] else None,
-                    event_name[:MAX_NAME],
-                    prop[:MAX_NAME],
-                    kind,
-                    entry["count"],
-                    _time(now),
-                    _time(now),
-                    entry["message"],
-                    json.dumps(_example(entry["example"]), ensure_ascii=False),
-                ]
-            cursor.execute(
-                f"INSERT INTO {table} (integration_id, event_id, event_name, property_name, kind, "
-                f"count, first_seen_at, last_seen_at, message, example) VALUES {values} "
-                "ON CONFLICT (integration_id, event_name, property_name, kind) DO UPDATE SET "
+    if tally.volumes:
+        keys = sorted(tally.volumes, key=str)
+        table = DailyVolume._meta.db_table
+        _upsert(
+            table,
+            {
+                "resource_id": ("uuid", keys),
+                "day": ("date", [day] * len(keys)),
+                "count": ("bigint", [tally.volumes[pk] for pk in keys]),
+            },
+            conflict="resource_id, day",
+            update=f"count = {table}.count + excluded.count",
+        )
+        table = ResourceSeen._meta.db_table
+        _upsert(
+            table,
+            {
+                "resource_id": ("uuid", keys),
+                "first_seen_at": ("timestamptz", [now] * len(keys)),
+                "last_seen_at": ("timestamptz", [now] * len(keys)),
+            },
+            conflict="resource_id",
+            update=f"last_seen_at = excluded.last_seen_at WHERE {table}.last_seen_at < %s",
+            update_params=[_time(now - SEEN_PRECISION)],
+        )
+    if tally.violations:
+        table = Violation._meta.db_table
+        keys = sorted(tally.violations)
+        entries = [tally.violations[key] for key in keys]
+        _upsert(
+            table,
+            {
+                "integration_id": ("uuid", [integration.pk] * len(keys)),
+                "event_id": ("uuid", [entry["event_id"] for entry in entries]),
+                "event_name": ("text", [key[0][:MAX_NAME] for key in keys]),
+                "property_name": ("text", [key[1][:MAX_NAME] for key in keys]),
+                "kind": ("text", [key[2] for key in keys]),
+                "count": ("bigint", [entry["count"] for entry in entries]),
+                "first_seen_at": ("timestamptz", [now] * len(keys)),
+                "last_seen_at": ("timestamptz", [now] * len(keys)),
+                "message": ("text", [entry["message"] for entry in entries]),
+                "example": (
+                    "jsonb",
+                    [
+                        json.dumps(_example(entry["example"]), ensure_ascii=False)
+                        for entry in entries
+                    ],
+                ),
+            },
+            conflict="integration_id, event_name, property_name, kind",
+            update=(
                 f"count = {table}.count + excluded.count, "
                 f"last_seen_at = {_greatest(f'{table}.last_seen_at', 'excluded.last_seen_at')}, "
                 "message = excluded.message, example = excluded.example, "
-                f"event_id = COALESCE(excluded.event_id, {table}.event_id)",
-                params,
-            )
+                f"event_id = COALESCE(excluded.event_id, {table}.event_id)"
+            ),
+        )
 
 
 def _example(event: TrackedEvent) -> dict:
