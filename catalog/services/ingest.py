@@ -155,6 +155,8 @@ class _Catalog:
     def __init__(self, integration: Integration, names: set[str]):
         self.events: dict[str, Any] = {}
         self.properties: dict[object, dict[str, Any]] = defaultdict(dict)
+        #: When each was last seen, so that fresh ones needn't be written again.
+        self.last_seen: dict[object, dt.datetime | None] = {}
         if not names:
             return
         # Titles are unique per category, not per integration: the oldest event of a name
@@ -164,11 +166,12 @@ class _Catalog:
                 integration=integration, entity_type=EntityType.EVENT, title__in=names
             )
             .order_by("created_at", "id")
-            .values_list("id", "title", "parent_id")
+            .values_list("id", "title", "parent_id", "seen__last_seen_at")
         )
-        for pk, title, parent_id in rows:
+        for pk, title, parent_id, last_seen in rows:
             if title not in self.events:
                 self.events[title] = _Known(pk, title, parent_id)
+                self.last_seen[pk] = last_seen
         self.add_properties(self.events.values())
 
     def add_properties(self, events) -> None:
@@ -177,9 +180,18 @@ class _Catalog:
             return
         rows = Resource.objects.filter(
             parent_id__in=ids, entity_type=EntityType.EVENT_PROPERTY
-        ).values_list("id", "title", "parent_id", "data_type", "required", "allowed_values")
-        for row in rows:
+        ).values_list(
+            "id",
+            "title",
+            "parent_id",
+            "data_type",
+            "required",
+            "allowed_values",
+            "seen__last_seen_at",
+        )
+        for *row, last_seen in rows:
             self.properties[row[2]][row[1]] = _Known(*row)
+            self.last_seen[row[0]] = last_seen
 
 
 class _Tally:
@@ -308,7 +320,7 @@ def ingest(
                 if prop is not None:
                     tally.volumes[prop.pk] += 1
         log_events(rows)
-        _count(integration, tally, now)
+        _count(integration, tally, now, catalog.last_seen)
     result.accepted = len(accepted)
     return result
 
@@ -500,9 +512,10 @@ def _greatest(a: str, b: str) -> str:
 SEEN_PRECISION = dt.timedelta(minutes=1)
 
 
-def _count(integration: Integration, tally: _Tally, now) -> None:
+def _count(integration: Integration, tally: _Tally, now, last_seen: Mapping) -> None:
     """Add the batch to volumes, first/last seen and violations: one upsert each, rows in a
-    fixed order so that concurrent batches can't deadlock."""
+    fixed order so that concurrent batches can't deadlock. First/last seen is written only
+    for what wasn't seen in the last `SEEN_PRECISION` (as the catalog read said)."""
     day = now.astimezone(dt.UTC).date()
     if tally.volumes:
         keys = sorted(tally.volumes, key=str)
@@ -517,18 +530,21 @@ def _count(integration: Integration, tally: _Tally, now) -> None:
             conflict="resource_id, day",
             update=f"count = {table}.count + excluded.count",
         )
-        table = ResourceSeen._meta.db_table
-        _upsert(
-            table,
-            {
-                "resource_id": ("uuid", keys),
-                "first_seen_at": ("timestamptz", [now] * len(keys)),
-                "last_seen_at": ("timestamptz", [now] * len(keys)),
-            },
-            conflict="resource_id",
-            update=f"last_seen_at = excluded.last_seen_at WHERE {table}.last_seen_at < %s",
-            update_params=[_time(now - SEEN_PRECISION)],
-        )
+        recent = now - SEEN_PRECISION
+        stale = [pk for pk in keys if (last_seen.get(pk) or recent) <= recent]
+        if stale:
+            table = ResourceSeen._meta.db_table
+            _upsert(
+                table,
+                {
+                    "resource_id": ("uuid", stale),
+                    "first_seen_at": ("timestamptz", [now] * len(stale)),
+                    "last_seen_at": ("timestamptz", [now] * len(stale)),
+                },
+                conflict="resource_id",
+                update=f"last_seen_at = excluded.last_seen_at WHERE {table}.last_seen_at < %s",
+                update_params=[_time(recent)],
+            )
     if tally.violations:
         table = Violation._meta.db_table
         keys = sorted(tally.violations)
