@@ -108,6 +108,8 @@ class LoggedEvent(models.Model):
         indexes = [
             models.Index(fields=["integration", "received_at"], name="eventlog_integration_idx"),
             models.Index(fields=["integration", "name", "received_at"], name="eventlog_name_idx"),
+            # The log of all integrations at once, newest first.
+            models.Index(fields=["received_at", "id"], name="eventlog_received_idx"),
         ]
 
     def __str__(self) -> str:
