@@ -45,6 +45,7 @@ from catalog.models import (
     Team,
     User,
     UserGroup,
+    Violation,
     WriteKey,
 )
 from catalog.models.resources import PARENT_TYPE
@@ -1098,3 +1099,40 @@ class WriteKeyAdmin(PolicyAdminMixin, admin.ModelAdmin):
         if already:
             message += f" {already} {'was' if already == 1 else 'were'} revoked already."
         self.message_user(request, message, messages.SUCCESS)
+
+
+@admin.register(Violation)
+class ViolationAdmin(PolicyAdminMixin, admin.ModelAdmin):
+    """What received events broke in the plan, as the ingestion pipeline counts it: read by
+    editors and admins; admins delete the ones that are resolved (the pipeline starts a new
+    count if they happen again). Nobody adds or changes them here."""
+
+    list_display = ["event_name", "property_name", "kind", "count", "first_seen_at", "last_seen_at"]
+    list_filter = ["integration", "kind"]
+    search_fields = ["event_name", "property_name"]
+    ordering = ["-last_seen_at", "id"]
+    fields = [
+        "integration",
+        "event",
+        "event_name",
+        "property_name",
+        "kind",
+        "count",
+        "first_seen_at",
+        "last_seen_at",
+        "message",
+        "example",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # The policy lets nobody write tracking data; clearing a resolved violation is an
+        # admin's housekeeping, not a change of the catalog (no history, no emails).
+        user = request.user
+        return user.is_active and user.is_staff and user.is_catalog_admin

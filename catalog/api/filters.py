@@ -1,8 +1,15 @@
 """Query-string filters of the list endpoints, as the seed names them."""
 
 import django_filters
+from django import forms
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from catalog.models import Resource, Tag
+from catalog.selectors import not_seen_for
+
+#: The longest `not_seen_days`: ten years.
+MAX_NOT_SEEN_DAYS = 3650
 
 
 class EventCategoryFilter(django_filters.FilterSet):
@@ -26,6 +33,31 @@ class ResourceFilter(EventCategoryFilter):
     class Meta:
         model = Resource
         fields = ["title", "integration_id", "parent_id"]
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class WholeNumberFilter(django_filters.Filter):
+    """A whole number in a range; anything else is a 400 naming the parameter."""
+
+    field_class = forms.IntegerField
+
+
+class EventFilter(ResourceFilter):
+    not_seen_days = WholeNumberFilter(
+        method="filter_not_seen_days",
+        min_value=1,
+        max_value=MAX_NOT_SEEN_DAYS,
+        help_text=(
+            "Only events not seen for this many days: last seen before now minus N days, or "
+            f"never seen (1 to {MAX_NOT_SEEN_DAYS})."
+        ),
+    )
+
+    class Meta(ResourceFilter.Meta):
+        fields = [*ResourceFilter.Meta.fields, "not_seen_days"]
+
+    def filter_not_seen_days(self, queryset, name, value):
+        return not_seen_for(queryset, value)
 
 
 class TagFilter(django_filters.FilterSet):

@@ -20,10 +20,11 @@ from catalog.models import (
     Team,
     User,
     UserGroup,
+    Violation,
     WriteKey,
 )
 from catalog.policy import may_see_email
-from catalog.selectors import attach_relation_ids
+from catalog.selectors import TRACKED_TYPES, attach_relation_ids, attach_tracking
 
 
 class StrictFieldsMixin:
@@ -75,6 +76,7 @@ class ResourceListSerializer(serializers.ListSerializer):
     def to_representation(self, data):
         items = list(data.all() if isinstance(data, Manager) else data)
         attach_relation_ids(items)
+        attach_tracking(items)
         return [self.child.to_representation(item) for item in items]
 
 
@@ -146,6 +148,20 @@ class ResourceSerializer(StrictFieldsMixin, serializers.ModelSerializer):
                 allowed_values=instance.allowed_values,
                 examples=instance.examples,
             )
+        if instance.entity_type in TRACKED_TYPES:
+            tracking = getattr(instance, "tracking", None)
+            if tracking is None:
+                tracking = attach_tracking([instance])[0].tracking
+            data.update(
+                first_seen_at=TIMESTAMP.to_representation(tracking.first_seen_at)
+                if tracking.first_seen_at
+                else None,
+                last_seen_at=TIMESTAMP.to_representation(tracking.last_seen_at)
+                if tracking.last_seen_at
+                else None,
+                volume_7d=tracking.volume_7d,
+                volume_30d=tracking.volume_30d,
+            )
         return data
 
 
@@ -156,9 +172,29 @@ class EventCategorySerializer(ResourceSerializer):
         fields = resource_fields(EntityType.EVENT_CATEGORY)
 
 
+#: What arrives of an event or property, as the ingestion pipeline counts it (read-only).
+TRACKING_FIELDS = ["first_seen_at", "last_seen_at", "volume_7d", "volume_30d"]
+
+
 class EventSerializer(ResourceSerializer):
     """Events: `title` and `parent` (a category) are required on create; `integration` is
     taken from the category when left out."""
+
+    first_seen_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When it first arrived; null if never."
+    )
+    last_seen_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When it last arrived; null if never."
+    )
+    volume_7d = serializers.IntegerField(
+        read_only=True, help_text="How many times it arrived today and the 6 days before (UTC)."
+    )
+    volume_30d = serializers.IntegerField(
+        read_only=True, help_text="How many times it arrived today and the 29 days before (UTC)."
+    )
+
+    class Meta(ResourceSerializer.Meta):
+        fields = [*resource_fields(EntityType.EVENT), *TRACKING_FIELDS]
 
     integration = _ids(
         Integration.objects.all(),
@@ -180,7 +216,7 @@ class EventPropertySerializer(EventSerializer):
     examples = serializers.ListField(child=serializers.JSONField(), allow_null=True, required=False)
 
     class Meta(EventSerializer.Meta):
-        fields = resource_fields(EntityType.EVENT_PROPERTY)
+        fields = [*resource_fields(EntityType.EVENT_PROPERTY), *TRACKING_FIELDS]
 
 
 class EventPropertyCreateSerializer(EventPropertySerializer):
@@ -511,3 +547,32 @@ class NewWriteKeySerializer(WriteKeySerializer):
 
     def get_detail(self, key) -> str:
         return WRITE_KEY_SHOWN_ONCE
+
+
+class ViolationSerializer(serializers.ModelSerializer):
+    """Received events that broke the plan in one way: how often, when, the latest example."""
+
+    integration_id = serializers.UUIDField(read_only=True)
+    event_id = serializers.UUIDField(
+        read_only=True, allow_null=True, help_text="The catalog's event; null when unknown."
+    )
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    example = serializers.JSONField(read_only=True, help_text="The latest offending event.")
+
+    class Meta:
+        model = Violation
+        fields = [
+            "id",
+            "integration_id",
+            "event_id",
+            "event_name",
+            "property_name",
+            "kind",
+            "kind_label",
+            "count",
+            "first_seen_at",
+            "last_seen_at",
+            "message",
+            "example",
+        ]
+        read_only_fields = fields

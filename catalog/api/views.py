@@ -21,7 +21,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 
 from catalog.api import serializers as s
-from catalog.api.filters import EventCategoryFilter, ResourceFilter, TagFilter
+from catalog.api.filters import EventCategoryFilter, EventFilter, ResourceFilter, TagFilter
 from catalog.api.pagination import CatalogPagination
 from catalog.api.resource_filter import ResourceQueryError, apply_resource_query
 from catalog.models import (
@@ -36,10 +36,17 @@ from catalog.models import (
     Team,
     User,
     UserGroup,
+    Violation,
+    ViolationKind,
     WriteKey,
 )
-from catalog.policy import Action, collections_visible_to, ensure_for, may_see_email
-from catalog.selectors import custom_values_of, resource_history, resources_visible_to
+from catalog.policy import Action, collections_visible_to, ensure_for, may, may_see_email
+from catalog.selectors import (
+    custom_values_of,
+    resource_history,
+    resources_visible_to,
+    violations_of,
+)
 from catalog.services import keys, writekeys
 from catalog.services.context import ChangeContext
 from catalog.services.errors import InUse
@@ -232,11 +239,53 @@ EVENTS_DEPRECATED = (
 )
 
 
+def _violations_docs(noun: str):
+    return extend_schema(
+        summary=f"Violations of {noun}",
+        description=(
+            f"What the events received for this {noun} broke in the tracking plan, counted, "
+            "the most recently seen first, each with the latest message and example. Editors "
+            "and admins only (received payloads may hold personal data)."
+        ),
+        filters=False,
+        parameters=[
+            OpenApiParameter("kind", OpenApiTypes.STR, enum=ViolationKind.values),
+        ],
+        responses={
+            200: s.ViolationSerializer(many=True),
+            400: ERRORS[400],
+            **{code: ERRORS[code] for code in (401, 403, 404)},
+        },
+    )
+
+
+def may_read_violations(request) -> None:
+    """Refuse viewers: violations hold what trackers sent."""
+    if not may(request.user, Action.VIEW, Violation):
+        raise exceptions.PermissionDenied("Only editors and admins can read violations.")
+
+
+def violations_page(view, request, **where) -> Response:
+    """A page of violations of an event or integration, optionally of one `kind`."""
+    kind = request.query_params.get("kind") or None
+    if kind is not None and kind not in ViolationKind.values:
+        raise ValidationError({"kind": [f"Must be one of {', '.join(ViolationKind.values)}."]})
+    page = view.paginate_queryset(violations_of(kind=kind, **where))
+    return view.get_paginated_response(s.ViolationSerializer(page, many=True).data)
+
+
 @_resource_docs("event", "events", s.EventSerializer, deprecated=True, note=EVENTS_DEPRECATED)
 @extend_schema(tags=["Events"])
 class EventViewSet(ResourceViewSet):
     entity_type = EntityType.EVENT
     serializer_class = s.EventSerializer
+    filterset_class = EventFilter
+
+    @_violations_docs("an event")
+    @action(detail=True, methods=["get"], pagination_class=CatalogPagination, filterset_class=None)
+    def violations(self, request, *args, **kwargs):
+        may_read_violations(request)
+        return violations_page(self, request, event=self.get_object())
 
 
 @_resource_docs("event property", "event properties", s.EventPropertySerializer)
@@ -643,6 +692,13 @@ class IntegrationViewSet(WorkspaceViewSet):
         key = get_object_or_404(integration.write_keys.all(), pk=_uuid_or_404(key_id))
         call_service(writekeys.write_key_revoke, ctx=change_context(request), key=key)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @_violations_docs("an integration")
+    @action(detail=True, methods=["get"], pagination_class=CatalogPagination)
+    def violations(self, request, *args, **kwargs):
+        may_read_violations(request)
+        integration = get_object_or_404(Integration.objects.only("pk"), pk=kwargs["pk"])
+        return violations_page(self, request, integration=integration)
 
 
 @_workspace_docs("user", "users", s.UserSerializer, write="admin")

@@ -9,6 +9,7 @@ from catalog.policy import collections_visible_to
 
 YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
 SORTS = [("title", "Title (A to Z)"), ("-updated", "Last change first")]
+NOT_SEEN = [("", "Any time"), (7, "7 days"), (30, "30 days"), (90, "90 days")]
 
 
 class NoColonLabels:
@@ -42,6 +43,13 @@ class EventFilterForm(NoColonLabels, forms.Form):
     pii = forms.ChoiceField(label="PII", choices=YES_NO, required=False)
     verified = forms.ChoiceField(choices=YES_NO, required=False)
     published = forms.ChoiceField(choices=YES_NO, required=False)
+    not_seen_days = forms.TypedChoiceField(
+        label="Not seen for",
+        choices=NOT_SEEN,
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
     subscribed = forms.BooleanField(label="Only events I follow", required=False)
     sort = forms.ChoiceField(label="Sort by", choices=SORTS, required=False)
 

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch, Q, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,10 +26,20 @@ from catalog.models import (
     Resource,
     Tag,
     User,
+    Violation,
 )
 from catalog.policy import Action, may, resources_visible_to
 from catalog.search import MAX_RESULTS, count_is_capped, search_resources
-from catalog.selectors import attach_relation_ids, custom_values_of, resource_history
+from catalog.selectors import (
+    TRACKED_TYPES,
+    attach_relation_ids,
+    custom_values_of,
+    not_seen_for,
+    resource_history,
+    tracking_from,
+    violations_of,
+    with_tracking,
+)
 from catalog.services.context import ChangeContext
 from catalog.services.keys import api_key_create, api_key_revoke
 from catalog.services.resources import resource_update
@@ -43,6 +53,8 @@ SEARCH_PAGE_SIZE = 20
 SUGGESTIONS = 8
 HISTORY_PAGE_SIZE = 25
 CHILDREN_SHOWN = 100
+#: The violations an event's page lists; the API has them all.
+VIOLATIONS_SHOWN = 20
 #: From this row on, the events list fetches a page by its ids (see `_IdsFirstPaginator`).
 DEEP_OFFSET = 500
 
@@ -59,9 +71,14 @@ def _visible(request, entity_type: str | None = None):
     return resources_visible_to(request.user, entity_type)
 
 
-def _get_resource(request, pk):
-    """The resource, if the user may see it; a 404 otherwise (hidden or missing alike)."""
-    resource = _visible(request).select_related(*_PARENTS).filter(pk=pk).first()
+def _get_resource(request, pk, *, tracking: bool = False):
+    """The resource, if the user may see it; a 404 otherwise (hidden or missing alike).
+
+    With `tracking`, its first/last seen and volumes come in the same query."""
+    resources = _visible(request).select_related(*_PARENTS)
+    if tracking:
+        resources = with_tracking(resources)
+    resource = resources.filter(pk=pk).first()
     if resource is None:
         raise Http404("No such resource.")
     return resource
@@ -164,6 +181,8 @@ def _filtered_events(request, form: EventFilterForm):
             events = events.filter(**{flag: data[flag] == "yes"})
     if data.get("subscribed"):
         events = events.filter(subscribers=request.user)
+    if data.get("not_seen_days"):
+        events = not_seen_for(events, data["not_seen_days"])
     if data.get("sort") == "-updated":
         return events.order_by("-updated_at", "id")
     return events.order_by("title", "id")
@@ -225,18 +244,11 @@ def search(request):
 @login_required
 def resource_detail(request, pk):
     """A category, event or property: its fields, definition, children and followers."""
-    resource = _get_resource(request, pk)
+    resource = _get_resource(request, pk, tracking=True)
     attach_relation_ids([resource])
-    related = (
-        Resource.objects.filter(pk=resource.pk)
-        .prefetch_related(
-            _USER_NAMES,
-            _TAG_NAMES,
-            "teams",
-            "collections",
-            "owners_groups",
-        )
-        .get()
+    # On the resource itself: a query of its own would only fetch the same row again.
+    prefetch_related_objects(
+        [resource], _USER_NAMES, _TAG_NAMES, "teams", "collections", "owners_groups"
     )
     grandchildren = _visible(request).filter(parent__parent=resource.pk)
     children = list(
@@ -247,9 +259,10 @@ def resource_detail(request, pk):
             : CHILDREN_SHOWN + 1
         ]
     )
+    violations = _violations_of(request, resource)
     context = {
         "resource": resource,
-        "related": related,
+        "related": resource,
         "definition": render_markdown(resource.definition),
         "breadcrumbs": _breadcrumbs(resource),
         "children": children[:CHILDREN_SHOWN],
@@ -258,8 +271,24 @@ def resource_detail(request, pk):
         "subscribed": str(request.user.pk) in map(str, resource.relation_ids["subscribers"]),
         "subscriber_count": len(resource.relation_ids["subscribers"]),
         "can_edit": may(request.user, Action.CHANGE, Resource),
+        "tracked": resource.entity_type in TRACKED_TYPES,
+        "tracking": tracking_from(resource),
+        "violations": violations[:VIOLATIONS_SHOWN] if violations is not None else None,
+        "more_violations": violations is not None and len(violations) > VIOLATIONS_SHOWN,
     }
     return render(request, "catalog/resource_detail.html", context)
+
+
+def _violations_of(request, resource: Resource) -> list[Violation] | None:
+    """An event's latest violations, or a property's (of its event, by its name), one more
+    than shown; None for those who may not read them, and for categories."""
+    if resource.entity_type not in TRACKED_TYPES or not may(request.user, Action.VIEW, Violation):
+        return None
+    if resource.entity_type == EntityType.EVENT:
+        violations = violations_of(event=resource)
+    else:
+        violations = violations_of(event=resource.parent_id).filter(property_name=resource.title)
+    return list(violations[: VIOLATIONS_SHOWN + 1])
 
 
 @require_GET

@@ -39,6 +39,8 @@ COMMON_FIELDS = {
     "subscribers",
 }
 PROPERTY_FIELDS = {"data_type", "required", "allowed_values", "examples"}
+#: Events and properties only: what arrives (tests/test_tracking_read.py).
+TRACKING_FIELDS = {"first_seen_at", "last_seen_at", "volume_7d", "volume_30d"}
 ROUTES = {
     "category": "/api/v1/event/category",
     "event": "/api/v1/event/events",
@@ -81,7 +83,7 @@ def test_fields_of_each_kind(as_editor, prop):
     prop.collections.add(collection)
     prop.subscribers.add(subscriber)
     body = as_editor.get(f"{ROUTES['property']}/{prop.pk}").json()
-    assert set(body) == COMMON_FIELDS | PROPERTY_FIELDS
+    assert set(body) == COMMON_FIELDS | PROPERTY_FIELDS | TRACKING_FIELDS
     assert body["entity_type"] == "event_property"
     assert body["id"] == str(prop.pk)  # dashed
     assert body["integration"] == str(prop.integration_id)
@@ -93,8 +95,9 @@ def test_fields_of_each_kind(as_editor, prop):
     assert body["subscribers"] == [str(subscriber.pk)]
     assert body["data_type"] == "number"
     event = as_editor.get(f"{ROUTES['event']}/{prop.parent_id}").json()
-    assert set(event) == COMMON_FIELDS
+    assert set(event) == COMMON_FIELDS | TRACKING_FIELDS
     category = as_editor.get(f"{ROUTES['category']}/{prop.parent.parent_id}").json()
+    assert set(category) == COMMON_FIELDS
     assert category["parent"] is None
 
 
