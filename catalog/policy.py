@@ -87,6 +87,9 @@ def may(
             return user.is_catalog_admin
         return True
     if model in TRACKING_MODELS:
+        if action == Action.DELETE and model is Violation:
+            # Clearing a resolved violation is housekeeping (a new count starts if it recurs).
+            return user.is_catalog_admin
         return action == Action.VIEW and user.can_edit_catalog
     if action == Action.VIEW:
         if model is Resource and instance is not None:
@@ -117,6 +120,10 @@ def ensure(
         raise PermissionDenied("Only editors and admins can change the catalog.")
     if model in (ChangeSet, Notification):
         raise PermissionDenied("Only admins can do this.")
+    if model in TRACKING_MODELS:
+        if action == Action.VIEW:
+            raise PermissionDenied("Only editors and admins can read what trackers sent.")
+        raise PermissionDenied("Only the ingestion pipeline records what trackers sent.")
     raise PermissionDenied("Only admins can manage the workspace.")
 
 

@@ -472,6 +472,14 @@ def test_purge_on_postgresql_drops_whole_day_partitions(settings, days_of_events
 
 
 @on_postgres
+def test_purge_makes_the_next_days_partitions(settings, days_of_events):
+    purge_event_log_report(now=T0)
+    today = T0.astimezone(dt.UTC).date()
+    ahead = {partition_name(today + dt.timedelta(days=n)) for n in range(3)}
+    assert ahead <= pg_tables()
+
+
+@on_postgres
 def test_purge_on_postgresql_leaves_other_tables_alone(settings, days_of_events):
     settings.EVENT_LOG_RETENTION_DAYS = 7
     with connection.cursor() as cursor:

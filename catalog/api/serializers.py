@@ -356,6 +356,7 @@ class IntegrationSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             "name",
             "type",
             "description",
+            "validation_mode",
             "teams",
             "credentials",
             "created_at",

@@ -227,6 +227,10 @@ def purge_event_log_report(*, now: dt.datetime | None = None) -> PurgeReport:
         ).delete()
     if dropped:
         forget_partitions()
+    # Make the next days' partitions now, so the first batch after midnight doesn't have to
+    # (creating one briefly locks the whole log).
+    today = now.astimezone(dt.UTC).date()
+    ensure_partitions(today + dt.timedelta(days=n) for n in range(3))
     return PurgeReport(cutoff=cutoff, events=events, days=tuple(dropped), messages=messages)
 
 

@@ -99,6 +99,20 @@ def test_integration_and_team_relations(as_admin, editor):
     assert me["teams"] == [str(team.pk)]
 
 
+def test_integration_validation_mode(as_admin):
+    response = as_admin.post(
+        "/api/v1/integration/integrations", {"name": "Web", "type": "segment"}, format="json"
+    )
+    assert response.json()["validation_mode"] == "discover"
+    url = f"/api/v1/integration/integrations/{response.json()['id']}"
+    response = as_admin.patch(url, {"validation_mode": "block"}, format="json")
+    assert response.json()["validation_mode"] == "block"
+    assert Integration.objects.get().validation_mode == "block"
+    response = as_admin.patch(url, {"validation_mode": "strict"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["validation_mode"] == ['"strict" is not a valid choice.']
+
+
 @pytest.mark.parametrize(
     ("route", "queries"),
     [
