@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from catalog.services.ingest import MAX_NAME, TrackedEvent
+from catalog.services.ingest import Rejection as Problem
 
 #: Most events one request may carry.
 MAX_BATCH = 500
@@ -28,16 +29,6 @@ SEGMENT_TYPES = ("track", "identify", "page", "screen", "group", "alias")
 
 class BadRequest(Exception):
     """The whole request is unusable; the message says why."""
-
-
-@dataclass
-class Problem:
-    index: int
-    name: str
-    errors: list[str]
-
-    def as_dict(self) -> dict:
-        return {"index": self.index, "event": self.name, "errors": self.errors}
 
 
 @dataclass

@@ -82,46 +82,35 @@ def log_events(rows: list[LoggedEvent]) -> None:
     # The raw psycopg cursor: Django's wrapper has no COPY.
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
         for row in rows:
-            copy.write_row(
-                (
-                    row.id,
-                    row.integration_id,
-                    row.received_at,
-                    row.sent_at,
-                    row.type,
-                    row.name,
-                    row.user_id,
-                    row.anonymous_id,
-                    row.message_id,
-                    json.dumps(row.properties, ensure_ascii=False),
-                    row.format,
-                )
-            )
+            copy.write_row(_values(row))
+
+
+def _values(row: LoggedEvent, adapt=lambda value: value) -> tuple:
+    """The row's `_COLUMNS`; `adapt` turns datetimes into what the database takes."""
+    return (
+        row.id,
+        row.integration_id,
+        adapt(row.received_at),
+        adapt(row.sent_at),
+        row.type,
+        row.name,
+        row.user_id,
+        row.anonymous_id,
+        row.message_id,
+        json.dumps(row.properties, ensure_ascii=False),
+        row.format,
+    )
 
 
 def _insert_many(rows: list[LoggedEvent]) -> None:
     """One statement run for every row (bulk_create would split a batch into many)."""
-    ops = connection.ops
+    adapt = connection.ops.adapt_datetimefield_value
     placeholders = ", ".join(["%s"] * len(_COLUMNS))
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {TABLE} ({', '.join(_COLUMNS)}) VALUES ({placeholders})",
-            [
-                (
-                    row.id.hex,
-                    row.integration_id.hex,
-                    ops.adapt_datetimefield_value(row.received_at),
-                    ops.adapt_datetimefield_value(row.sent_at),
-                    row.type,
-                    row.name,
-                    row.user_id,
-                    row.anonymous_id,
-                    row.message_id,
-                    json.dumps(row.properties, ensure_ascii=False),
-                    row.format,
-                )
-                for row in rows
-            ],
+            # SQLite keeps UUIDs as 32 hex digits.
+            [(row.id.hex, row.integration_id.hex, *_values(row, adapt)[2:]) for row in rows],
         )
 
 
