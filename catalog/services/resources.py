@@ -271,6 +271,9 @@ def resources_bulk_create(
         for r in batch:
             if r.parent_id in stand_ins:
                 r.parent = stand_ins[r.parent_id]
+        # In one order for every caller: two discovering the same titles at once then wait
+        # for each other instead of deadlocking on the unique index.
+        batch.sort(key=lambda r: (str(r.parent_id), r.title))
         # ON CONFLICT DO NOTHING: our ids are new, so a row stored under our id is one we made.
         Resource.objects.bulk_create(batch, ignore_conflicts=True)
         made = set(

@@ -126,15 +126,6 @@ def test_concurrent_batches_of_a_known_event_count_exactly(integration, write_ke
     assert Resource.objects.count() == 4  # nothing discovered
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG catalog/services/eventlog.py ensure_partitions: concurrent first batches of a day "
-        "all run CREATE TABLE IF NOT EXISTS <day partition> PARTITION OF catalog_loggedevent; "
-        "the losers fail with ProgrammingError 'relation ... already exists' (a 500, the whole "
-        "batch rolled back)"
-    ),
-)
 def test_the_first_batches_of_a_day_from_many_senders_at_once(
     integration, write_key, order_completed
 ):
@@ -215,15 +206,6 @@ def slow_insert_of_p10():
         cursor.execute("DROP FUNCTION test_slow_p10()")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG catalog/services/ingest.py _discover / resources.py resources_bulk_create: new "
-        "properties are inserted in the order of the event's JSON keys; two senders naming the "
-        "same new properties in different orders deadlock on catalog_resource's unique "
-        "(parent, title) index (OperationalError 'deadlock detected', a 500)"
-    ),
-)
 def test_concurrent_discovery_of_new_properties_in_different_orders(
     integration, write_key, slow_insert_of_p10
 ):
