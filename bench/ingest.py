@@ -79,6 +79,7 @@ PLATFORMS = ["web", "ios", "android"]
 UNKNOWN_NAMES = 20  # distinct unknown event names in the traffic
 MESSAGE_ID_MARK = "@@MID@@"
 REQUEST_TIMEOUT = 30.0
+SERVER_SIDE = ("gunicorn", "PostgreSQL")
 
 
 # --- set-up ---------------------------------------------------------------------------------
@@ -560,8 +561,9 @@ class InProcess:
         return len(rows)
 
 
-def measure_in_process(args, integration, secret, templates, run) -> tuple[list[Row], dict]:
-    """The in-process rows and the statements of one batch of each."""
+def measure_in_process(args, integration, secret, templates, run):
+    """The in-process rows, the statements of one batch of each, and where ingest()'s time
+    goes."""
     from django.db import connection
     from django.utils import timezone
 
@@ -594,6 +596,7 @@ def measure_in_process(args, integration, secret, templates, run) -> tuple[list[
     batches = ip.parsed("ingest", n)
     naive = ip.parsed("naive", naive_n)
     prepared = [ip.floor_rows(e) for e in ip.parsed("floor", n)]
+    vacuum_counters()
     out = interleaved(
         [
             Timed(
@@ -622,8 +625,71 @@ def measure_in_process(args, integration, secret, templates, run) -> tuple[list[
             ),
         ]
     )
+    log(f"in-process: where ingest()'s time goes, {n} more batches")
+    batches = ip.parsed("split", n)
+    vacuum_counters()
+    split = time_split(ip, batches)
     connection.close()
-    return out, statements
+    return out, statements, split
+
+
+def time_split(ip: "InProcess", batches: list[list]) -> list[tuple[str, float]]:
+    """ingest()'s time per batch by statement (measured around Django's `cursor.execute`, so
+    with psycopg's own work of putting the parameters into the statement), the COPY (writing
+    the rows included), the COMMIT, and the rest: Python."""
+    import psycopg
+    from django.db import connection
+
+    totals: Counter = Counter()
+
+    def timed_execute(execute, sql, params, many, context):
+        t0 = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            totals[short(sql)] += time.perf_counter() - t0
+
+    original_copy, original_commit = psycopg.Cursor.copy, connection._commit
+
+    @contextlib.contextmanager
+    def timed_copy(self, statement, *args, **kwargs):
+        t0 = time.perf_counter()
+        with original_copy(self, statement, *args, **kwargs) as copy:
+            yield copy
+        totals["COPY catalog_loggedevent (rows written)"] += time.perf_counter() - t0
+
+    def timed_commit():
+        t0 = time.perf_counter()
+        try:
+            return original_commit()
+        finally:
+            totals["COMMIT"] += time.perf_counter() - t0
+
+    psycopg.Cursor.copy, connection._commit = timed_copy, timed_commit
+    try:
+        with connection.execute_wrapper(timed_execute):
+            started = time.perf_counter()
+            for events in batches:
+                ip.ingest(events)
+            elapsed = time.perf_counter() - started
+    finally:
+        psycopg.Cursor.copy = original_copy
+        del connection._commit
+    per_batch = [(what, seconds * 1000 / len(batches)) for what, seconds in totals.items()]
+    per_batch.sort(key=lambda item: -item[1])
+    rest = elapsed * 1000 / len(batches) - sum(ms for _, ms in per_batch)
+    return [("all of ingest()", elapsed * 1000 / len(batches)), *per_batch, ("Python", rest)]
+
+
+def split_table(split: list[tuple[str, float]]) -> str:
+    lines = ["| part | ms per batch | share |", "| --- | ---: | ---: |"]
+    total = split[0][1]
+    for what, ms in split:
+        lines.append(
+            f"| {what if what.startswith(('all', 'Python')) else f'`{what}`'} "
+            f"| {ms:.1f} | {ms / total:.0%} |"
+        )
+    return "\n".join(lines)
 
 
 def profile(args, integration, secret, templates, run) -> str:
@@ -778,6 +844,25 @@ def run_load(
     return row
 
 
+COUNTER_TABLES = (
+    "catalog_dailyvolume",
+    "catalog_resourceseen",
+    "catalog_violation",
+    "catalog_ingestedmessage",
+)
+
+
+def vacuum_counters() -> None:
+    """VACUUM the tables every batch updates, before each measurement. Every batch rewrites
+    the same few thousand counter rows; where autovacuum is off (as on the machine these
+    numbers come from) their dead versions would pile up over the run and slow every later
+    row, which a production database with autovacuum on wouldn't see to that extent."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM {', '.join(COUNTER_TABLES)}")
+
+
 def logged_events(integration) -> int:
     from catalog.models import LoggedEvent
 
@@ -791,6 +876,7 @@ def measure_http(args, integration, secret, templates, run, queries: int) -> lis
     rows = []
     for workers in args.worker_counts:
         before = logged_events(integration)
+        vacuum_counters()
         with gunicorn_server(args.database_url, workers) as (port, pid):
             log(
                 f"load: {args.concurrency} clients, {workers} workers, {args.warmup:g} s warm-up "
@@ -835,22 +921,25 @@ def table(rows: list[Row], floor: Row, naive: Row) -> str:
 
 
 def cpu_table(http_rows: list[Row]) -> str:
+    cores_here = os.cpu_count() or 1
     lines = [
         "| row | errors | CPU cores: gunicorn / PostgreSQL / clients / other "
-        "| CPU ms per batch: gunicorn / PostgreSQL |",
-        "| --- | ---: | --- | --- |",
+        "| CPU ms per batch: gunicorn / PostgreSQL "
+        f"| events/s if the {cores_here} cores were the server's (estimate) |",
+        "| --- | ---: | --- | --- | ---: |",
     ]
     for row in http_rows:
         cpu = row.cpu or {}
         batches = len(row.times) / row.elapsed if row.elapsed else 0  # answered per second
         cores = " / ".join(f"{cpu.get(k, 0):.2f}" for k in ("gunicorn", "PostgreSQL", "clients"))
         cores += f" / {cpu.get('other', 0):.2f}"
-        per = (
-            " / ".join(f"{cpu.get(k, 0) * 1000 / batches:.1f}" for k in ("gunicorn", "PostgreSQL"))
-            if batches
-            else "n/a"
+        per_batch = [cpu.get(k, 0) * 1000 / batches if batches else 0 for k in SERVER_SIDE]
+        per = " / ".join(f"{ms:.1f}" for ms in per_batch) if batches else "n/a"
+        events_per_batch = row.events / len(row.times) if row.times else 0
+        ceiling = cores_here * 1000 / sum(per_batch) * events_per_batch if sum(per_batch) else 0
+        lines.append(
+            f"| {row.name} | {sum(row.errors.values())} | {cores} | {per} | {ceiling:,.0f} |"
         )
-        lines.append(f"| {row.name} | {sum(row.errors.values())} | {cores} | {per} |")
     return "\n".join(lines)
 
 
@@ -888,7 +977,7 @@ def environment(args) -> dict[str, str]:
         cursor.execute("SELECT version()")
         database = cursor.fetchone()[0].split(" on ")[0]
         settings = []
-        for name in ("shared_buffers", "synchronous_commit", "max_wal_size"):
+        for name in ("shared_buffers", "synchronous_commit", "max_wal_size", "autovacuum"):
             cursor.execute(f"SHOW {name}")
             settings.append(f"{name} {cursor.fetchone()[0]}")
     conn_max_age = os.environ.get("DATABASE_CONN_MAX_AGE", "the default, 60")
@@ -930,7 +1019,7 @@ def environment(args) -> dict[str, str]:
     }
 
 
-def section(args, rows: list[Row], http_rows: list[Row], statements: dict) -> str:
+def section(args, rows: list[Row], http_rows: list[Row], statements: dict, split) -> str:
     view, ingest_row, naive, floor = rows
     best = max(http_rows, key=lambda r: r.rate)
     facts = "\n".join(f"- {k}: {v}" for k, v in environment(args).items())
@@ -948,7 +1037,11 @@ def section(args, rows: list[Row], http_rows: list[Row], statements: dict) -> st
         f"In-process, the view's p50 is {view.p50:.1f} ms a batch and ingest()'s "
         f"{ingest_row.p50:.1f} ms: {overhead:.1f} ms ({overhead / view.p50:.0%}) is Django, "
         "authentication, JSON parsing and the wire format.\n\n"
-        f"Checks:\n\n{check_lines}\n\nThe statements of one batch:\n\n{listed}\n"
+        f"Checks:\n\n{check_lines}\n\nThe statements of one batch:\n\n{listed}\n\n"
+        f"Where ingest()'s time goes ({args.batches} more batches in-process, one at a time; "
+        "a statement's time is measured around Django's `cursor.execute`, so it includes "
+        "psycopg's work of putting the parameters into the SQL text):\n\n"
+        f"{split_table(split)}\n"
     )
 
 
@@ -973,7 +1066,9 @@ def explanation() -> str:
     return """Measured by `bench/ingest.py`. It makes its own database
 (`event_catalog_bench_ingest`, emptied at the start of every run), a catalog of 200 events x 8
 typed properties in the integration, and a write key, then starts gunicorn itself and sends
-Segment `POST /v1/batch` requests of 100 track calls from client processes on the same machine.
+Segment `POST /v1/batch` requests of 100 track calls from client processes on the same
+machine, with the integration validating (`flag` by default: everything is stored and the
+breaches are counted).
 
 ```sh
 uv run python bench/ingest.py                      # 2 workers, 8 clients, 15 s, mode flag
@@ -989,8 +1084,8 @@ The rows:
   processes sending one batch after the other on their connection. gunicorn's sync workers
   close the connection after each answer, so every batch also opens a loopback TCP
   connection; Django checks its kept database connection (`CONN_HEALTH_CHECKS`) once per
-  request. *events/s* counts the accepted events of the batches answered 2xx in the timed window;
-  the latency is per batch, as the client saw it (queueing in gunicorn included).
+  request. *events/s* counts the accepted events of the batches answered 2xx in the timed
+  window; the latency is per batch, as the client saw it (queueing in gunicorn included).
 - *view in-process*: the same batches through Django's test client, one at a time: the
   middleware, write-key authentication, the rate limiter, JSON parsing, the Segment format and
   `ingest()`, without a server or a network.
@@ -1003,6 +1098,11 @@ The rows:
 - *COPY floor*: the same rows, built beforehand, stored with one `COPY` into the partitioned
   event log and a `COMMIT` per batch: what any implementation pays to store them.
 
+Every batch rewrites the same counter rows (the daily volume and first/last seen of each event
+and property it names, the violation counts), so the script runs `VACUUM` on those tables
+before each row: autovacuum is off on the machine below, and their dead row versions would
+otherwise pile up over the run and slow every later row.
+
 *SQL / batch* counts what Django logs (`CaptureQueriesContext`) plus the `COPY`, which goes
 through psycopg's own cursor, without the `BEGIN` and `COMMIT` of the batch's transaction; for
 the view it is the fewer of two batches (a write key's first use in a minute adds an
@@ -1010,11 +1110,14 @@ the view it is the fewer of two batches (a write key's first use in a minute add
 at most 3), *row ÷ naive* how many times the naive path's rate the row reaches (the goal: at
 least 20). The in-process rows run on one connection, one batch at a time, interleaved batch
 by batch (so a change in the machine's load hits them alike); the HTTP rows use every core, so
-compare them with the floor knowing that the floor uses one. The load average
-(1 minute) is taken before and after each row: the machine is shared, and a high load means
-the row had less CPU than it seemed. The CPU table splits the cores over the timed window:
-gunicorn (master and workers), the PostgreSQL backends of the bench database, the client
-processes, and *other*: everything else on the machine (other people's jobs included).
+compare them with the floor knowing that the floor uses one. The load average (1 minute) is
+taken before and after each row: the machine is shared, and a high load means the row had less
+CPU than it seemed. The CPU table splits the cores over the timed window: gunicorn (master and
+workers), the PostgreSQL backends of the bench database, the client processes, and *other*:
+everything else on the machine (other people's jobs included). *CPU ms per batch* is the most
+stable number across runs on a shared machine; the last column divides
+the machine's cores by it: the throughput the server would reach with every core to itself and
+nothing else slowing it (an estimate that ignores lock waits and PostgreSQL's background work).
 """
 
 
@@ -1076,14 +1179,15 @@ def main(argv: list[str] | None = None) -> None:
     log(f"  {sum(len(b) for t in templates for b in t.parts) // len(templates):,} bytes a batch")
     run = uuid.uuid4().hex[:8]
 
-    rows, statements = measure_in_process(args, integration, secret, templates, run)
+    rows, statements, split = measure_in_process(args, integration, secret, templates, run)
     if args.profile:
         print(profile(args, integration, secret, templates, run), file=sys.stderr)
     if args.no_http:
         print(table(rows, rows[3], rows[2]))
+        print(split_table(split))
         return
     http_rows = measure_http(args, integration, secret, templates, run, rows[0].queries)
-    text = section(args, rows, http_rows, statements)
+    text = section(args, rows, http_rows, statements, split)
     print(text)
     if args.write_docs:
         write_docs(text)
