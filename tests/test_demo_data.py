@@ -24,6 +24,9 @@ def broken(tmp_path, old: str, new: str):
 def test_the_shipped_file_is_valid():
     data = read_demo_data()
     assert [spec.name for spec in data.integrations] == ["Web app", "iOS app", "Backend"]
+    # Backend flags what breaks the plan; the others discover (the default).
+    modes = [spec.validation_mode for spec in data.integrations]
+    assert modes == ["discover", "discover", "flag"]
     assert sum(len(category.events) for category in data.categories) >= 100
     assert data.properties["revenue"].data_type == "number"
 
@@ -54,6 +57,18 @@ def test_the_shipped_file_is_valid():
             "examples = [2024-05-14]",
             "[properties.app_version] > examples: must be a non-empty list of strings, numbers, "
             "true/false, lists or inline tables (no dates), not a list",
+        ),
+        (
+            'validation_mode = "flag"',
+            'validation_mode = "strict"',
+            "catalog.toml: [[integrations]] #3 \"Backend\" > validation_mode: 'strict' is not "
+            "one of: discover, flag, block",
+        ),
+        (
+            'validation_mode = "flag"',
+            "validation_mode = true",
+            'catalog.toml: [[integrations]] #3 "Backend" > validation_mode: must be a string, '
+            "not true/false",
         ),
         (
             'name = "Mobile"\ndescription',

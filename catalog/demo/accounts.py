@@ -7,6 +7,10 @@ is left as it is. The loader writes the new accounts and their passwords to a JS
 start of `serve` can print them again, for as long as an account still has that password: once
 someone changes it, the file's copy is stale, and `read_demo_accounts` says so. Nothing else
 creates these accounts: not the migrations, not the settings.
+
+The same file keeps the secret of the demo's write key (`write_keys`: integration, id, prefix,
+secret), which serve prints with a ready-to-paste `curl` example while the key is not revoked.
+A file written before the demo had a write key has no `write_keys`, and reads as having none.
 """
 
 import json
@@ -21,15 +25,23 @@ from django.conf import settings
 from django.contrib.auth.hashers import check_password
 
 from catalog.demo.data import DemoCatalogError
-from catalog.models import User
+from catalog.models import User, WriteKey
 
-__all__ = ["DemoAccount", "demo_accounts_file", "read_demo_accounts", "save_demo_accounts"]
+__all__ = [
+    "DemoAccount",
+    "DemoWriteKey",
+    "demo_accounts_file",
+    "read_demo_accounts",
+    "read_demo_write_keys",
+    "save_demo_accounts",
+]
 
 ABOUT = (
     "The demo accounts of Event Catalog, made when `manage.py serve` loaded the demo catalog. "
     "serve prints them at each start while an account still has this password. Delete this "
     "file, or change the passwords (uv run manage.py changepassword USERNAME), before the "
-    "catalog holds anything real."
+    "catalog holds anything real. The write keys send events to the catalog: revoke them (in "
+    "the admin, on the integration's page) before it holds anything real."
 )
 
 
@@ -44,6 +56,15 @@ class DemoAccount:
     status: str
 
 
+@dataclass(frozen=True)
+class DemoWriteKey:
+    integration: str
+    prefix: str
+    secret: str
+    #: "active", or "revoked" (since the demo was loaded).
+    status: str
+
+
 def demo_accounts_file() -> Path:
     return Path(settings.DATA_DIR) / "demo-accounts.json"
 
@@ -52,8 +73,13 @@ def new_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def save_demo_accounts(path: Path, accounts: Iterable[tuple[User, str | None]]) -> None:
-    """Write (user, password) pairs to `path`, readable and writable by its owner only."""
+def save_demo_accounts(
+    path: Path,
+    accounts: Iterable[tuple[User, str | None]],
+    write_keys: Iterable[tuple[WriteKey, str]] = (),
+) -> None:
+    """Write (user, password) pairs and (write key, secret) pairs to `path`, readable and
+    writable by its owner only."""
     content = {
         "about": ABOUT,
         "accounts": [
@@ -65,6 +91,15 @@ def save_demo_accounts(path: Path, accounts: Iterable[tuple[User, str | None]]) 
                 "hash": user.password,
             }
             for user, password in accounts
+        ],
+        "write_keys": [
+            {
+                "integration": key.integration.name,
+                "id": str(key.pk),
+                "prefix": key.prefix,
+                "secret": secret,
+            }
+            for key, secret in write_keys
         ],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,6 +134,35 @@ def read_demo_accounts(path: Path) -> list[DemoAccount]:
         )
         for pk, password, hash_ in entries
         if pk in users
+    ]
+
+
+def read_demo_write_keys(path: Path) -> list[DemoWriteKey]:
+    """The write keys of `path` that exist in this database, in the file's order, each with
+    whether it is revoked. No file, or a file without write keys (written before the demo
+    had one): none."""
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+        entries = [
+            (uuid.UUID(entry["id"]), str(entry["prefix"]), entry["secret"])
+            for entry in content.get("write_keys", ())
+        ]
+        if any(not isinstance(secret, str) for _, _, secret in entries):
+            raise TypeError("a secret is not a string")
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
+        raise DemoCatalogError(f"Can't read the demo write keys in {path}: {error!r}.") from error
+    keys = WriteKey.objects.select_related("integration").in_bulk([pk for pk, _, _ in entries])
+    return [
+        DemoWriteKey(
+            keys[pk].integration.name,
+            prefix,
+            secret,
+            "revoked" if keys[pk].is_revoked else "active",
+        )
+        for pk, prefix, secret in entries
+        if pk in keys and keys[pk].prefix == prefix
     ]
 
 

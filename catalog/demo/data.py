@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from catalog.models import EDITABLE_FIELDS, DataType, EntityType, IntegrationType, Role
+from catalog.models import (
+    EDITABLE_FIELDS,
+    DataType,
+    EntityType,
+    IntegrationType,
+    Role,
+    ValidationMode,
+)
 
 __all__ = ["DATA_FILE", "DemoCatalogError", "DemoData", "DemoDataError", "read_demo_data"]
 
@@ -77,6 +84,8 @@ class IntegrationSpec:
     #: Context properties: every event gets `always` and one to three of the others.
     context: tuple[str, ...]
     always: tuple[str, ...]
+    #: What ingestion does with what the catalog doesn't know (see `ValidationMode`).
+    validation_mode: str = ValidationMode.DISCOVER
 
 
 @dataclass(frozen=True)
@@ -392,10 +401,12 @@ class _Reader:
                 item,
                 where,
                 {"name": TEXT, "type": TEXT, "context": NAMES, "always": NAMES},
-                {"description": TEXT, "teams": NAMES},
+                {"description": TEXT, "teams": NAMES, "validation_mode": TEXT},
             )
             self.new(table["name"], integrations, where, "integration")
             self.choice(table["type"], IntegrationType.values, f"{where} > type")
+            mode = table.get("validation_mode", ValidationMode.DISCOVER)
+            self.choice(mode, ValidationMode.values, f"{where} > validation_mode")
             self.known(table.get("teams", ()), teams, f"{where} > teams", "team")
             for key in ("context", "always"):
                 self.known(table[key], properties, f"{where} > {key}", "property")
@@ -408,6 +419,7 @@ class _Reader:
                 teams=tuple(table.get("teams", ())),
                 context=tuple(table["context"]),
                 always=tuple(table["always"]),
+                validation_mode=mode,
             )
         return integrations
 

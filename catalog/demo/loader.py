@@ -15,12 +15,20 @@ like every other account (with the system's change context: a fresh database has
 yet), the demo accounts with their passwords (`catalog.demo.accounts`); teams, tags,
 collections and integrations are fetched or created directly as well.
 
+Then, as a separate step, the catalog gets tracking data (`catalog.demo.traffic`): 30 days of
+volumes and first/last seen, written directly as the counters they are, and today's traffic,
+sent through ingestion like any tracker's, which records violations and discovers a few events.
+With a file to keep the demo accounts in, the loader also makes a write key for the Web app
+(through `write_key_create`, like any write key) and keeps its secret in the same file, for
+`manage.py serve` to print with an example.
+
 The content is fixed and the choices (flags, owners, tags...) come from a seeded
 `random.Random`, so two loads into empty databases give the same catalog (ids aside).
 """
 
 import json
 import random
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -41,10 +49,12 @@ from catalog.demo.data import (
     UserSpec,
     read_demo_data,
 )
+from catalog.demo.traffic import load_demo_traffic
 from catalog.models import (
     ChangeSource,
     Collection,
     DataType,
+    EntityType,
     Event,
     EventCategory,
     EventProperty,
@@ -55,14 +65,22 @@ from catalog.models import (
     Tag,
     Team,
     User,
+    WriteKey,
 )
 from catalog.services.context import ChangeContext
 from catalog.services.resources import resource_update
 from catalog.services.workspace import user_create
+from catalog.services.writekeys import write_key_create
 
 __all__ = ["SEED", "load_demo_catalog"]
 
 SEED = 20240501
+DEMO_WRITE_KEY_NAME = "Demo (printed by manage.py serve)"
+_KINDS = {
+    "event_categories": EntityType.EVENT_CATEGORY,
+    "events": EntityType.EVENT,
+    "event_properties": EntityType.EVENT_PROPERTY,
+}
 
 
 def _payload(integration_type: str, event: str, props: dict[str, Any]) -> dict:
@@ -187,6 +205,15 @@ def _accounts(
     return accounts, new
 
 
+def _demo_write_keys(integrations: Mapping[str, Integration]) -> list[tuple[WriteKey, str]]:
+    """A write key for the demo's Segment integration ("Web app"), made as any write key is, for
+    `manage.py serve` to print with an example: (key, secret)."""
+    segment = [i for i in integrations.values() if i.type == IntegrationType.SEGMENT]
+    integration = (segment or list(integrations.values()))[0]
+    ctx = ChangeContext.for_system(notify=False)
+    return [write_key_create(ctx=ctx, integration=integration, name=DEMO_WRITE_KEY_NAME)]
+
+
 def _apply_edits(
     data: DemoData, by_path: Mapping[str, Resource], people: Mapping[str, User], tags: Mapping
 ) -> None:
@@ -224,6 +251,9 @@ def load_demo_catalog(
     resources are always new, so DemoCatalogError is raised if a demo integration has any.
     The demo accounts it creates get random passwords, written to `accounts_file` (see
     `catalog.demo.accounts`), or `admin_password` for the admin; without a file, they get none.
+    The file also keeps the secret of the demo's write key, which is made only with a file.
+    Then the integrations get tracking data (`catalog.demo.traffic`); the counts include what
+    ingestion discovered.
     """
     if data is None:
         data = read_demo_data()
@@ -251,7 +281,14 @@ def load_demo_catalog(
     specs: dict[str, IntegrationSpec] = {spec.name: spec for spec in data.integrations}
     integrations = {
         spec.name: _get_or_create(
-            Integration, "name", spec.name, {"type": spec.type, "description": spec.description}
+            Integration,
+            "name",
+            spec.name,
+            {
+                "type": spec.type,
+                "description": spec.description,
+                "validation_mode": spec.validation_mode,
+            },
         )
         for spec in data.integrations
     }
@@ -387,8 +424,21 @@ def load_demo_catalog(
     _links("tags", tag_links)
     _links("collections", collection_links)
     _apply_edits(data, by_path, people, tags)
+
+    # A separate step: the catalog is complete; now what its integrations sent.
+    traffic = load_demo_traffic(integrations.values())
+    # Ingestion adds what it discovers to the catalog: count the catalog again.
+    found = Counter(
+        Resource.objects.filter(integration__in=integrations.values()).values_list(
+            "entity_type", flat=True
+        )
+    )
+    counts = {key: found[kind] for key, kind in _KINDS.items()}
+
+    write_keys = []
     if accounts_file is not None:
-        save_demo_accounts(accounts_file, new_accounts)
+        write_keys = _demo_write_keys(integrations)
+        save_demo_accounts(accounts_file, new_accounts, write_keys)
 
     return {
         "integrations": len(integrations),
@@ -401,4 +451,6 @@ def load_demo_catalog(
         "owners": len(owners),
         "subscribers": len(subscribers),
         "edits": len(data.edits),
+        **traffic,
+        "write_keys": len(write_keys),
     }

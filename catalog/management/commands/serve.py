@@ -7,7 +7,9 @@ machine; production runs gunicorn behind a TLS proxy (see README.md).
 
 The demo brings an admin, an editor and a viewer account with random passwords, kept in
 DATA_DIR/demo-accounts.json (see `catalog.demo.accounts`): every start prints them while an
-account still has its demo password. The demo's admin is the workspace's admin account;
+account still has its demo password. The same file keeps the secret of the demo's write key
+for the Web app: every start prints it with a `curl` command that sends an event, until the
+key is revoked. The demo's admin is the workspace's admin account;
 without the demo (--no-demo, or a catalog that has resources), serve makes sure an admin
 exists as before, and prints its password once, when it creates it.
 
@@ -18,6 +20,7 @@ own process, and prints the URLs other machines can use.
 """
 
 import ipaddress
+import json
 import os
 import re
 import secrets
@@ -34,9 +37,11 @@ from django.http.request import validate_host
 from catalog.demo import (
     DemoAccount,
     DemoCatalogError,
+    DemoWriteKey,
     demo_accounts_file,
     load_demo_catalog,
     read_demo_accounts,
+    read_demo_write_keys,
 )
 from catalog.models import Resource, Role, User
 from catalog.services.context import ChangeContext
@@ -124,6 +129,19 @@ def parse_addr(value: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def curl_example(secret: str, base: str) -> str:
+    """A shell command sending one Segment track call to `base` with the write key `secret`
+    (made of letters, digits, "_" and "-": safe in single quotes)."""
+    call = {
+        "type": "track",
+        "event": "Signed In",
+        "userId": "usr_8Kq2Lm",
+        "properties": {"user_id": "usr_8Kq2Lm", "login_method": "password"},
+    }
+    body = json.dumps({"batch": [call]})
+    return f"curl -u '{secret}:' -H 'Content-Type: application/json' -d '{body}' {base}/v1/batch"
+
+
 class Command(BaseCommand):
     help = (
         "Run the catalog on this machine: migrate the database, collect static files (unless "
@@ -174,6 +192,7 @@ class Command(BaseCommand):
                 "ALLOWED_HOSTS to the names to answer to.)"
             )
         self.print_demo_accounts(accounts, f"{base}/login/")
+        self.print_demo_write_keys(self.demo_write_keys(), base)
         self.stdout.write("Stop it with CONTROL-C.")
         self.stdout.write("")
         call_command("runserver", addr, use_reloader=False)
@@ -207,7 +226,8 @@ class Command(BaseCommand):
                 self.style.SUCCESS(
                     "Loaded the demo catalog: {integrations} integrations, {event_categories} "
                     "categories, {events} events, {event_properties} properties, "
-                    "{users} users.".format(**counts)
+                    "{users} users; 30 days of volumes, and {received} events received "
+                    "today.".format(**counts)
                 )
             )
         try:
@@ -286,6 +306,27 @@ class Command(BaseCommand):
             "them before the catalog holds anything real: uv run manage.py changepassword admin"
         )
         self.stdout.write("")
+
+    def demo_write_keys(self) -> list[DemoWriteKey]:
+        """The demo's write keys (see `catalog.demo.accounts`); a warning if unreadable."""
+        try:
+            return read_demo_write_keys(demo_accounts_file())
+        except DemoCatalogError as error:
+            self.stderr.write(self.style.WARNING(f"{error} Not showing the demo write key."))
+            return []
+
+    def print_demo_write_keys(self, keys: list[DemoWriteKey], base: str) -> None:
+        """Each demo write key that is not revoked, with a curl command that sends an event."""
+        for key in keys:
+            if key.status == "revoked":
+                self.stdout.write(
+                    f"The demo write key of {key.integration} ({key.prefix}) has been revoked."
+                )
+                continue
+            self.stdout.write(f"Demo write key of {key.integration}: {key.secret}")
+            self.stdout.write("Send it an event (see docs/INGESTION.md):")
+            self.stdout.write(f"  {curl_example(key.secret, base)}")
+            self.stdout.write("")
 
     def allow_this_machine(self, host: str) -> list[str]:
         """Listening on every interface with ALLOWED_HOSTS not set (it defaults to localhost
