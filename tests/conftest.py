@@ -1,4 +1,6 @@
 import pytest
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.db import connections
 
 from catalog.models import Role
 from tests.factories import UserFactory
@@ -17,3 +19,22 @@ def editor(db):
 @pytest.fixture
 def viewer(db):
     return UserFactory(username="viewer", role=Role.VIEWER, is_staff=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _server_threads_keep_the_shared_database():
+    """The live server's request threads don't close an in-memory SQLite database.
+
+    It is the test thread's connection, shared with the server; a thread serving a kept-alive
+    socket may end only when the server stops, after the sharing has ended (as late as the
+    interpreter's exit), and closing it then fails with "Exception in thread". Django names
+    the method as the one to replace in tests. Never undone: those threads may outlive
+    every fixture.
+    """
+
+    def close_connections(server):
+        for conn in connections.all(initialized_only=True):
+            if not (conn.vendor == "sqlite" and conn.is_in_memory_db()):
+                conn.close()
+
+    ThreadedWSGIServer._close_connections = close_connections

@@ -13,8 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 import requests
-from django.core.servers.basehttp import ThreadedWSGIServer
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 from segment.analytics import Client
 from segment.analytics import request as sdk_request
@@ -46,25 +45,6 @@ def sdk_session(monkeypatch):
     monkeypatch.setattr(sdk_request, "_session", session)
     yield session
     session.close()
-
-
-@pytest.fixture(scope="session")
-def _server_threads_keep_the_shared_database():
-    """The live server's request threads don't close an in-memory SQLite database.
-
-    It is the test thread's connection, shared with the server; a thread serving a kept-alive
-    socket may end only when the server stops, after the sharing has ended (as late as the
-    interpreter's exit), and closing it then fails with "Exception in thread". Django names
-    the method as the one to replace in tests. Never undone: those threads may outlive
-    every fixture.
-    """
-
-    def close_connections(server):
-        for conn in connections.all(initialized_only=True):
-            if not (conn.vendor == "sqlite" and conn.is_in_memory_db()):
-                conn.close()
-
-    ThreadedWSGIServer._close_connections = close_connections
 
 
 @pytest.fixture
@@ -102,7 +82,6 @@ def wire(sdk_session, monkeypatch):
 
 @pytest.fixture
 def sdk(
-    _server_threads_keep_the_shared_database,
     live_server,
     transactional_db,
     write_key,
