@@ -3,7 +3,15 @@ from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connections
 
 from catalog.models import Role
+from catalog.services.ingest import forget_plans
 from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fresh_tracking_plans():
+    """Each test reads the tracking plan afresh: factories write without the services, which
+    would otherwise tell ingestion that the plan changed."""
+    forget_plans()
 
 
 @pytest.fixture

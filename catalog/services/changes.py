@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -126,6 +127,24 @@ def _labels(changes: Iterable[Change]) -> None:
                 change.diff[name] = [[pair(pk) for pk in value or ()] for value in values]
 
 
+#: Bumped (in the shared cache) whenever a change set commits, so that every process's copy of
+#: the tracking plan (catalog.services.ingest) knows to read it again.
+PLAN_VERSION_KEY = "catalog:plan-version"
+
+
+def plan_version():
+    """The catalog's change counter; None until the first change (or after the cache lost it)."""
+    return cache.get(PLAN_VERSION_KEY)
+
+
+def _bump_plan_version() -> None:
+    try:
+        cache.incr(PLAN_VERSION_KEY)
+    except ValueError:  # not there yet: start it (or count this if another process just did)
+        if not cache.add(PLAN_VERSION_KEY, 1, timeout=None):
+            cache.incr(PLAN_VERSION_KEY)
+
+
 def record_changes(
     ctx: ChangeContext,
     changes: list[Change],
@@ -163,6 +182,7 @@ def record_changes(
     )
     if ctx.notify:
         _write_outbox(ctx, change_set, changes, subscribers)
+    transaction.on_commit(_bump_plan_version)
     return change_set
 
 

@@ -17,6 +17,7 @@ the rest for a whole batch in a constant number of queries:
 import datetime as dt
 import json
 import re
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -32,15 +33,15 @@ from catalog.models import (
     EntityType,
     IngestedMessage,
     Integration,
-    LoggedEvent,
     Resource,
     ResourceSeen,
     ValidationMode,
     Violation,
     ViolationKind,
 )
+from catalog.services.changes import plan_version
 from catalog.services.context import ChangeContext
-from catalog.services.eventlog import log_events
+from catalog.services.eventlog import log_rows
 from catalog.services.resources import resources_bulk_create
 
 #: Where discovered events go until a steward files them.
@@ -149,16 +150,37 @@ class _Known:
     allowed_values: list | None = None
 
 
-class _Catalog:
-    """The integration's events named in a batch, with their properties: two queries."""
+#: Seconds a process trusts what it read of an integration's plan when nothing said it changed
+#: (catalog writes say so through the shared cache at once; see `plan_version`).
+PLAN_MAX_AGE = 10.0
+#: Event names a process remembers per integration before it starts afresh.
+PLAN_MAX_NAMES = 20_000
 
-    def __init__(self, integration: Integration, names: set[str]):
-        self.events: dict[str, Any] = {}
-        self.properties: dict[object, dict[str, Any]] = defaultdict(dict)
-        #: When each was last seen, so that fresh ones needn't be written again.
+
+class _Plan:
+    """What one process has read of an integration's plan: events by name (None for a name
+    the catalog doesn't have), their properties, and when each was last seen."""
+
+    def __init__(self, version):
+        self.version = version
+        self.loaded_at = time.monotonic()
+        self.events: dict[str, _Known | None] = {}
+        self.properties: dict[object, dict[str, _Known]] = {}
         self.last_seen: dict[object, dt.datetime | None] = {}
-        if not names:
-            return
+
+    def fresh(self, version) -> bool:
+        return (
+            self.version == version
+            and time.monotonic() - self.loaded_at < PLAN_MAX_AGE
+            and len(self.events) < PLAN_MAX_NAMES
+        )
+
+    def load(self, integration: Integration, names: set[str]) -> None:
+        """Read the events of `names` and their properties: two queries.
+
+        Threads of one process share the plan: what is read is published in one step at the
+        end, properties before their events, so no batch sees an event without them.
+        """
         # Titles are unique per category, not per integration: the oldest event of a name
         # stands for it, so the choice never changes between batches.
         rows = (
@@ -168,30 +190,69 @@ class _Catalog:
             .order_by("created_at", "id")
             .values_list("id", "title", "parent_id", "seen__last_seen_at")
         )
-        for pk, title, parent_id, last_seen in rows:
-            if title not in self.events:
-                self.events[title] = _Known(pk, title, parent_id)
-                self.last_seen[pk] = last_seen
-        self.add_properties(self.events.values())
+        events: dict[str, _Known | None] = dict.fromkeys(names)
+        properties: dict[object, dict[str, _Known]] = {}
+        last_seen: dict[object, dt.datetime | None] = {}
+        for pk, title, parent_id, seen in rows:
+            if events[title] is None:
+                events[title] = _Known(pk, title, parent_id)
+                properties[pk] = {}
+                last_seen[pk] = seen
+        if properties:
+            rows = Resource.objects.filter(
+                parent_id__in=list(properties), entity_type=EntityType.EVENT_PROPERTY
+            ).values_list(
+                "id",
+                "title",
+                "parent_id",
+                "data_type",
+                "required",
+                "allowed_values",
+                "seen__last_seen_at",
+            )
+            for *row, seen in rows:
+                properties[row[2]][row[1]] = _Known(*row)
+                last_seen[row[0]] = seen
+        self.properties.update(properties)
+        self.last_seen.update(last_seen)
+        self.events.update(events)
 
-    def add_properties(self, events) -> None:
-        ids = [event.pk for event in events]
-        if not ids:
-            return
-        rows = Resource.objects.filter(
-            parent_id__in=ids, entity_type=EntityType.EVENT_PROPERTY
-        ).values_list(
-            "id",
-            "title",
-            "parent_id",
-            "data_type",
-            "required",
-            "allowed_values",
-            "seen__last_seen_at",
-        )
-        for *row, last_seen in rows:
-            self.properties[row[2]][row[1]] = _Known(*row)
-            self.last_seen[row[0]] = last_seen
+
+#: Each process's plans, by integration id.
+_plans: dict[object, _Plan] = {}
+
+
+def forget_plans() -> None:
+    """Forget what this process read of the plans (tests; after writing outside services)."""
+    _plans.clear()
+
+
+class _Catalog:
+    """The integration's events named in a batch, with their properties, as this batch sees
+    them. Read through the process's `_Plan`, so a batch of known names costs no query;
+    what discovery adds stays in the batch's own copy until the catalog says it changed."""
+
+    def __init__(self, integration: Integration, names: set[str]):
+        version = plan_version()
+        plan = _plans.get(integration.pk)
+        if plan is None or not plan.fresh(version):
+            plan = _plans[integration.pk] = _Plan(version)
+        missing = names - plan.events.keys()
+        if missing:
+            plan.load(integration, missing)
+        self.plan = plan
+        self.events: dict[str, Any] = {
+            name: plan.events[name] for name in names if plan.events[name] is not None
+        }
+        self.properties: dict[object, dict[str, Any]] = defaultdict(dict)
+        for event in self.events.values():
+            self.properties[event.pk] = dict(plan.properties.get(event.pk, {}))
+        self.last_seen = plan.last_seen
+
+    def seen(self, pks, when) -> None:
+        """Once committed, remember that `pks` were seen at `when`."""
+        last_seen = self.last_seen
+        transaction.on_commit(lambda: last_seen.update(dict.fromkeys(pks, when)))
 
 
 class _Tally:
@@ -293,22 +354,23 @@ def ingest(
     with transaction.atomic():
         accepted, result.duplicates = _drop_retries(integration, accepted, now)
         rows = []
+        integration_id = _as_uuid(integration.pk)
         for event, resource in accepted:
             row_id = uuid.uuid4()
             result.event_ids[event.index] = str(row_id)
             rows.append(
-                LoggedEvent(
-                    id=row_id,
-                    integration_id=integration.pk,
-                    received_at=now,
-                    sent_at=event.sent_at,
-                    type=event.type,
-                    name=event.name[:MAX_NAME],
-                    user_id=event.user_id[:MAX_NAME],
-                    anonymous_id=event.anonymous_id[:MAX_NAME],
-                    message_id=event.message_id[:MAX_NAME],
-                    properties=event.properties,
-                    format=event.format,
+                (
+                    row_id,
+                    integration_id,
+                    now,
+                    event.sent_at,
+                    event.type,
+                    event.name,
+                    event.user_id,
+                    event.anonymous_id,
+                    event.message_id,
+                    json.dumps(event.properties, ensure_ascii=False),
+                    event.format,
                 )
             )
             if resource is None:
@@ -319,8 +381,8 @@ def ingest(
                 prop = known.get(name)
                 if prop is not None:
                     tally.volumes[prop.pk] += 1
-        log_events(rows)
-        _count(integration, tally, now, catalog.last_seen)
+        log_rows(rows)
+        catalog.seen(_count(integration, tally, now, catalog.last_seen), now)
     result.accepted = len(accepted)
     return result
 
@@ -450,6 +512,10 @@ def _drop_retries(integration: Integration, accepted: list, now) -> tuple[list, 
     return kept, duplicates + len(fresh) - len(kept)
 
 
+def _as_uuid(value) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
 def _time(value):
     """A datetime as the database stores it (SQLite: naive UTC text, as Django writes it)."""
     return connection.ops.adapt_datetimefield_value(value)
@@ -512,11 +578,13 @@ def _greatest(a: str, b: str) -> str:
 SEEN_PRECISION = dt.timedelta(minutes=1)
 
 
-def _count(integration: Integration, tally: _Tally, now, last_seen: Mapping) -> None:
+def _count(integration: Integration, tally: _Tally, now, last_seen: Mapping) -> list:
     """Add the batch to volumes, first/last seen and violations: one upsert each, rows in a
     fixed order so that concurrent batches can't deadlock. First/last seen is written only
-    for what wasn't seen in the last `SEEN_PRECISION` (as the catalog read said)."""
+    for what wasn't seen in the last `SEEN_PRECISION` (as the catalog read said); returns
+    those written."""
     day = now.astimezone(dt.UTC).date()
+    stale: list = []
     if tally.volumes:
         keys = sorted(tally.volumes, key=str)
         table = DailyVolume._meta.db_table
@@ -577,6 +645,7 @@ def _count(integration: Integration, tally: _Tally, now, last_seen: Mapping) -> 
                 f"event_id = COALESCE(excluded.event_id, {table}.event_id)"
             ),
         )
+    return stale
 
 
 def _example(event: TrackedEvent) -> dict:

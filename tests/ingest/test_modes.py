@@ -236,3 +236,44 @@ def test_discovery_costs_a_constant_number_of_queries(send):
         assert small == large <= 20
     else:  # SQLite's 999-parameter limit splits bulk inserts of many rows
         assert small <= 20 and large <= 35
+
+
+def test_known_names_are_read_once_per_process(send, integration, plan):
+    send.segment({"batch": [track("Order Completed", {"items": 1})]})
+    with CaptureQueriesContext(connection) as context:
+        send.segment({"batch": [track("Order Completed", {"items": 2})]})
+    assert not [q for q in context.captured_queries if 'FROM "catalog_resource"' in q["sql"]]
+
+
+def test_a_plan_change_through_the_services_applies_to_the_next_batch(
+    send, integration, plan, django_capture_on_commit_callbacks
+):
+    from catalog.services.context import ChangeContext
+    from catalog.services.resources import resource_update
+
+    integration.validation_mode = ValidationMode.FLAG
+    integration.save()
+    send.segment({"batch": [track("Order Completed", {"items": "two"})]})
+    assert Violation.objects.get(kind="wrong_type").count == 1
+    items = Resource.objects.get(parent=plan, title="items")
+    with django_capture_on_commit_callbacks(execute=True):
+        resource_update(
+            ctx=ChangeContext.for_system(), resource=items, data={"data_type": "string"}
+        )
+    send.segment({"batch": [track("Order Completed", {"items": "two"})]})
+    assert Violation.objects.get(kind="wrong_type").count == 1  # "two" is a string now
+
+
+def test_the_plan_is_read_again_after_a_while(send, integration, plan, monkeypatch):
+    from catalog.services import ingest
+
+    integration.validation_mode = ValidationMode.FLAG
+    integration.save()
+    send.segment({"batch": [track("Order Completed", {"items": 1})]})
+    Resource.objects.filter(parent=plan, title="items").update(data_type="string")  # no service
+    send.segment({"batch": [track("Order Completed", {"items": 1})]})
+    assert not Violation.objects.filter(kind="wrong_type").exists()  # still the copy read
+    later = ingest.time.monotonic() + ingest.PLAN_MAX_AGE + 1
+    monkeypatch.setattr(ingest.time, "monotonic", lambda: later)
+    send.segment({"batch": [track("Order Completed", {"items": 1})]})
+    assert Violation.objects.get(kind="wrong_type").count == 1
