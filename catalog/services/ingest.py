@@ -552,7 +552,7 @@ def _upsert(
     if connection.vendor == "postgresql":
         arrays = ", ".join(f"%s::{kind}[]" for kind, _ in columns.values())
         source = f"SELECT * FROM unnest({arrays})"
-        params = [values for _, values in columns.values()]
+        params = [_pg_array(kind, values) for kind, values in columns.values()]
     else:
         rows = list(zip(*(values for _, values in columns.values()), strict=True))
         kinds = [kind for kind, _ in columns.values()]
@@ -568,6 +568,25 @@ def _upsert(
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *update_params])
         return cursor.fetchall() if returning else []
+
+
+#: Types whose values never need quoting in an array literal.
+_PLAIN_ARRAY_TYPES = frozenset({"uuid", "bigint", "date", "timestamptz"})
+
+
+def _pg_array(kind: str, values: list):
+    """An array of plain values as one literal ('{a,b,NULL}'): psycopg would otherwise
+    inspect and quote each element, which for hundreds of them costs more than the upsert."""
+    if kind not in _PLAIN_ARRAY_TYPES:
+        return values
+    return (
+        "{"
+        + ",".join(
+            "NULL" if v is None else v.isoformat() if kind in ("date", "timestamptz") else str(v)
+            for v in values
+        )
+        + "}"
+    )
 
 
 def _greatest(a: str, b: str) -> str:
@@ -586,7 +605,7 @@ def _count(integration: Integration, tally: _Tally, now, last_seen: Mapping) -> 
     day = now.astimezone(dt.UTC).date()
     stale: list = []
     if tally.volumes:
-        keys = sorted(tally.volumes, key=str)
+        keys = sorted(tally.volumes, key=_as_uuid)
         table = DailyVolume._meta.db_table
         _upsert(
             table,
