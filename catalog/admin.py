@@ -6,7 +6,6 @@ in the same history; what a user may see and do is asked of `catalog.policy`.
 """
 
 import contextvars
-import uuid
 
 from django import forms
 from django.apps import apps
@@ -118,6 +117,26 @@ class PolicyAdminMixin:
     Every staff user can look; what they may add, change and delete is the policy's answer
     for the model (editors: catalog resources, tags, collections; admins: everything).
     """
+
+    def response_action(self, request, queryset):
+        # A tampered selection (an id that is no id of this model: "abc" for a UUID) is left
+        # out instead of failing the query with a 500; none left is Django's "Items must be
+        # selected" message.
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        valid = [pk for pk in selected if self._is_pk(pk)]
+        if valid != selected:
+            request.POST = request.POST.copy()
+            request.POST.setlist(helpers.ACTION_CHECKBOX_NAME, valid)
+        return super().response_action(request, queryset)
+
+    def _is_pk(self, value: str) -> bool:
+        try:
+            pk = self.model._meta.pk.to_python(value)
+        except ValidationError:
+            return False
+        if isinstance(pk, int):
+            return -(2**63) <= pk < 2**63  # what the database's integers hold
+        return "\x00" not in value
 
     def _may(self, request, action, obj=None) -> bool:
         user = request.user
@@ -979,14 +998,6 @@ class ApiKeyAdmin(PolicyAdminMixin, admin.ModelAdmin):
         self.message_user(request, f"{revoked} keys revoked.", messages.SUCCESS)
 
 
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
-
-
 #: Said with a new write key's secret, the only time it is shown.
 WRITE_KEY_SHOWN_ONCE = "Copy the key now: it is not recoverable; you can create new keys."
 
@@ -1074,16 +1085,6 @@ class WriteKeyAdmin(PolicyAdminMixin, admin.ModelAdmin):
             reverse("admin:catalog_writekey_changelist")
             + f"?integration__id__exact={obj.integration_id}"
         )
-
-    def response_action(self, request, queryset):
-        # A tampered selection (an id that is no UUID) is left out instead of failing the
-        # query with a 500; none left is Django's "Items must be selected" message.
-        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
-        valid = [pk for pk in selected if _is_uuid(pk)]
-        if valid != selected:
-            request.POST = request.POST.copy()
-            request.POST.setlist(helpers.ACTION_CHECKBOX_NAME, valid)
-        return super().response_action(request, queryset)
 
     @admin.action(description="Revoke selected write keys")
     def revoke(self, request, queryset):

@@ -524,3 +524,21 @@ def test_a_tampered_id_in_an_autocomplete_field_is_a_form_error_not_a_500(client
     assert response.status_code == 200 and "errornote" in response.content.decode()
     assert not Event.objects.filter(title="New").exists()
     assert Event.objects.get(pk=event.pk).tags.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("changelist", "action"),
+    [
+        ("admin:catalog_apikey_changelist", "revoke"),
+        ("admin:catalog_tag_changelist", "delete_selected"),
+        ("admin:catalog_violation_changelist", "delete_selected"),
+        ("admin:catalog_event_changelist", "delete_selected"),
+    ],
+)
+def test_a_tampered_action_selection_is_no_500(client, admin_user, changelist, action):
+    client.force_login(admin_user)
+    for selection in (["nonsense"], ["1" * 50], ["a\x00b"]):
+        response = client.post(
+            reverse(changelist), {"action": action, "_selected_action": selection}
+        )
+        assert response.status_code in (200, 302)
