@@ -1,12 +1,25 @@
-"""Pagination in the seed vendor's shape: links, meta, count, total_pages, results."""
+"""Pagination in the seed vendor's shape: links, meta, count, total_pages, results.
 
+The count is exact up to the deepest row a client can page to (`MAX_RESULT_DEPTH`) and an
+estimate beyond, which `meta.count_is_exact` says: counting a large filtered list exactly costs
+more than fetching its page (296 ms against 3.6 ms for the most used tag of 100,000 events and
+1,000,000 properties), and no page past that depth can be asked for anyway.
+"""
+
+import json
 import math
+from contextlib import nullcontext
 
+from django.core.paginator import Paginator
+from django.db import DatabaseError, connections, transaction
+from django.db.models import QuerySet
+from django.utils.functional import cached_property
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-#: The deepest result the API will page to; deeper pages cost the database too much.
+#: The deepest result the API will page to; deeper pages cost the database too much. It is
+#: also how far the count is exact: looked up when a request is paged, so tests may lower it.
 MAX_RESULT_DEPTH = 10_000
 
 
@@ -24,7 +37,69 @@ def _whole_number(raw: str) -> int | None:
     return min(int(digits), MAX_RESULT_DEPTH + 1)
 
 
+def planned_rows(queryset: QuerySet) -> int | None:
+    """The PostgreSQL planner's estimate of how many rows `queryset` matches (`EXPLAIN`, not
+    run), None on other databases or if the plan can't be had."""
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return None
+    try:
+        # A savepoint only inside a transaction, where a failed EXPLAIN would spoil the rest.
+        with transaction.atomic(using=queryset.db) if connection.in_atomic_block else nullcontext():
+            plan = json.loads(queryset.order_by().explain(format="json"))
+    except (DatabaseError, ValueError):
+        return None
+    if isinstance(plan, list):  # the server's shape; Django unwraps the one plan it holds
+        plan = plan[0] if plan else {}
+    try:
+        return int(plan["Plan"]["Plan Rows"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+class CappedPaginator(Paginator):
+    """Django's paginator, but the page is fetched first and the count is capped.
+
+    A page that comes back short and not empty (or empty on page 1) holds the last row, so it
+    tells the count: no count query. Otherwise `SELECT COUNT(*) FROM (... LIMIT depth + 1)`
+    counts at most MAX_RESULT_DEPTH + 1 rows: the count is exact up to the deepest reachable
+    row, and past it `count_is_exact` is False and the count is the planner's estimate
+    (PostgreSQL), never below MAX_RESULT_DEPTH + 1, or just MAX_RESULT_DEPTH + 1 elsewhere.
+    `num_pages` stops at the last page that can be asked for.
+    """
+
+    count_is_exact = True
+
+    def page(self, number):
+        number = int(number)  # CatalogPagination has checked it
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page])
+        if "count" not in self.__dict__ and len(rows) < self.per_page and (rows or number == 1):
+            self.count = bottom + len(rows)  # count is a cached_property: this caches it
+        # Past the last page: the count is needed to tell (an EmptyPage, a 404, as Django's).
+        number = self.validate_number(number)
+        return self._get_page(rows, number, self)
+
+    @cached_property
+    def count(self):
+        object_list = self.object_list
+        if not isinstance(object_list, QuerySet):
+            return len(object_list)
+        depth = MAX_RESULT_DEPTH
+        counted = object_list.order_by()[: depth + 1].count()
+        if counted <= depth:
+            return counted
+        self.count_is_exact = False
+        return max(depth + 1, planned_rows(object_list) or 0)
+
+    @cached_property
+    def num_pages(self):
+        pages = math.ceil(max(1, self.count) / self.per_page)
+        return min(pages, max(1, MAX_RESULT_DEPTH // self.per_page))
+
+
 class CatalogPagination(PageNumberPagination):
+    django_paginator_class = CappedPaginator
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
@@ -61,7 +136,7 @@ class CatalogPagination(PageNumberPagination):
 
     def get_paginated_response(self, data):
         page = self.page
-        count = page.paginator.count
+        paginator = page.paginator
         return Response(
             {
                 "links": {"next": self.get_next_link(), "previous": self.get_previous_link()},
@@ -69,9 +144,10 @@ class CatalogPagination(PageNumberPagination):
                     "page": page.number,
                     "previous_page": page.previous_page_number() if page.has_previous() else None,
                     "next_page": page.next_page_number() if page.has_next() else None,
+                    "count_is_exact": paginator.count_is_exact,
                 },
-                "count": count,
-                "total_pages": max(1, math.ceil(count / page.paginator.per_page)),
+                "count": paginator.count,
+                "total_pages": paginator.num_pages,
                 "results": data,
             }
         )
@@ -90,10 +166,25 @@ class CatalogPagination(PageNumberPagination):
                         "page": {"type": "integer"},
                         "previous_page": number,
                         "next_page": number,
+                        "count_is_exact": {
+                            "type": "boolean",
+                            "description": (
+                                f"Whether `count` is exact: always up to {MAX_RESULT_DEPTH:,}; "
+                                "past that, `count` is an estimate, at least "
+                                f"{MAX_RESULT_DEPTH + 1:,}."
+                            ),
+                        },
                     },
                 },
                 "count": {"type": "integer", "example": 123},
-                "total_pages": {"type": "integer", "example": 3},
+                "total_pages": {
+                    "type": "integer",
+                    "example": 3,
+                    "description": (
+                        f"Pages of `count`, but only those that can be asked for: results are "
+                        f"paged at most {MAX_RESULT_DEPTH:,} deep."
+                    ),
+                },
                 "results": schema,
             },
         }

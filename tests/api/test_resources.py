@@ -60,7 +60,12 @@ def test_list_has_the_seed_pagination_shape(as_editor, prop):
     body = as_editor.get(ROUTES["property"]).json()
     assert set(body) == {"links", "meta", "count", "total_pages", "results"}
     assert body["links"] == {"next": None, "previous": None}
-    assert body["meta"] == {"page": 1, "previous_page": None, "next_page": None}
+    assert body["meta"] == {
+        "page": 1,
+        "previous_page": None,
+        "next_page": None,
+        "count_is_exact": True,
+    }
     assert (body["count"], body["total_pages"]) == (1, 1)
 
 
@@ -171,10 +176,20 @@ def test_pages(as_editor):
         EventFactory(title=f"Event {i:02}", parent=category)
     first = as_editor.get(ROUTES["event"], {"page_size": 2}).json()
     assert (first["count"], first["total_pages"]) == (5, 3)
-    assert first["meta"] == {"page": 1, "previous_page": None, "next_page": 2}
+    assert first["meta"] == {
+        "page": 1,
+        "previous_page": None,
+        "next_page": 2,
+        "count_is_exact": True,
+    }
     assert "page=2" in first["links"]["next"]
     second = as_editor.get(ROUTES["event"], {"page_size": 2, "page": 2}).json()
-    assert second["meta"] == {"page": 2, "previous_page": 1, "next_page": 3}
+    assert second["meta"] == {
+        "page": 2,
+        "previous_page": 1,
+        "next_page": 3,
+        "count_is_exact": True,
+    }
     assert [r["title"] for r in second["results"]] == ["Event 02", "Event 03"]
     assert as_editor.get(ROUTES["event"], {"page": 9}).status_code == 404
 
