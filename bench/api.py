@@ -15,10 +15,20 @@ one request and the median and p95 latency, side by side with
     uv run python bench/api.py --write-docs         # also refresh docs/PERFORMANCE.md
     uv run python bench/api.py --database-url sqlite:///data/bench.sqlite3 --scale 0.01
     uv run python bench/api.py --patch --write-docs # writes: PATCH throughput under gunicorn
+    uv run python bench/api.py --throughput         # reads under gunicorn, gunicorn.conf.py
+    uv run python bench/api.py --throughput --workers 2,3,5
 
 `--patch` measures writes instead: it runs the project's WSGI app under gunicorn on 127.0.0.1
 and sends a bounded load of GETs and PATCHes from this machine, next to the framework's floor
 (`GET /healthcheck`), and undoes its writes afterwards.
+
+`--throughput` measures reads the same way, with the repository's gunicorn.conf.py: the
+requests per second and p50/p99 of `/healthcheck` (the framework floor), an event by id and a
+50-row events list, side by side with their share of the floor's rate (the issue's goals), and
+each worker's resident memory after the load. Its load comes from separate processes, each
+sending prepared request bytes on a loopback socket and reading the answer to its end (about
+half the CPU of `http.client` per request), so the load generator stays light next to the
+server on the same cores.
 
 The fill is reused while the database holds exactly what this version of the script would
 write for the same scale and seed; `--refill` forces a new one. The script refuses to wipe a
@@ -1260,10 +1270,19 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+GUNICORN_CONFIG = BASE_DIR / "gunicorn.conf.py"
+
+
 @contextmanager
-def gunicorn_server(database_url: str, workers: int) -> Iterator[tuple[int, int]]:
+def gunicorn_server(
+    database_url: str, workers: int, config: bool = False, extra_env: dict | None = None
+) -> Iterator[tuple[int, int]]:
     """Run the project's WSGI app under gunicorn on 127.0.0.1 as production would (DEBUG off)
     and yield (port, pid); the server is stopped however the block ends, Ctrl-C included.
+
+    With `config`, gunicorn reads the repository's gunicorn.conf.py (preload, gc.freeze,
+    max_requests...) and only the address, the workers and the log level come from here;
+    `extra_env` reaches the server (and the config file) on top of this process's environment.
 
     Tasks use the dummy backend, so no email is sent during a request (the outbox rows are
     still written); production's database backend would add one INSERT after the commit.
@@ -1271,6 +1290,7 @@ def gunicorn_server(database_url: str, workers: int) -> Iterator[tuple[int, int]
     port = free_port()
     env = {
         **os.environ,
+        **(extra_env or {}),
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": database_url,
         "SECRET_KEY": os.environ["SECRET_KEY"],
@@ -1283,13 +1303,20 @@ def gunicorn_server(database_url: str, workers: int) -> Iterator[tuple[int, int]
         # WhiteNoise warns that collectstatic never ran; the API serves no static files.
         "PYTHONWARNINGS": "ignore:No directory at:UserWarning",
     }
-    command = [
-        sys.executable, "-m", "gunicorn", "config.wsgi:application",
-        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "sync",
-        "--timeout", "120", "--graceful-timeout", "5", "--log-level", "warning",
-    ]  # fmt: skip
+    if config:
+        command = [
+            sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG), "config.wsgi:application",
+            "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "warning",
+        ]  # fmt: skip
+    else:
+        command = [
+            sys.executable, "-m", "gunicorn", "config.wsgi:application",
+            "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "sync",
+            "--timeout", "120", "--graceful-timeout", "5", "--log-level", "warning",
+        ]  # fmt: skip
     with tempfile.TemporaryFile("w+") as output:
-        log(f"starting gunicorn: {workers} sync workers on 127.0.0.1:{port}")
+        how = f"with {GUNICORN_CONFIG.name}" if config else "sync workers"
+        log(f"starting gunicorn: {workers} workers ({how}) on 127.0.0.1:{port}")
         # Its own session: a Ctrl-C reaches only this script, which then stops the server.
         server = subprocess.Popen(
             command, cwd=BASE_DIR, env=env, stdout=output, stderr=subprocess.STDOUT,
@@ -1637,6 +1664,467 @@ def patch_main(args, size: Size) -> None:
         sys.exit(1)
 
 
+# --- reads: throughput under gunicorn (--throughput) ----------------------------------------
+
+THROUGHPUT_DOC_START = "<!-- bench:api-throughput:start -->"
+THROUGHPUT_DOC_END = "<!-- bench:api-throughput:end -->"
+THROUGHPUT_DOC_HEADING = "## Reads: throughput under gunicorn\n\n"
+#: The issue's goals: a share of the `/healthcheck` rate measured in the same run, and memory.
+GOAL_DETAIL_SHARE = 0.50
+GOAL_LIST_SHARE = 0.25
+GOAL_WORKER_RSS_MIB = 120.0
+#: Distinct events the detail row asks for (seeded), so no single row stays hot.
+DETAIL_EVENTS = 1_000
+LIST_PATH = "/api/v1/event/events?page_size=50"
+#: Warm-up of each later round's window (the first round's is WARMUP_SECONDS).
+ROUND_WARMUP_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class Target:
+    """One row of the read load: GETs cycling over `paths`; `key`: send the API key."""
+
+    name: str
+    paths: tuple[str, ...]
+    key: bool
+    goal: float | None  # the share of /healthcheck's rate it must reach
+
+
+def throughput_targets() -> list[Target]:
+    """The framework floor, an event by id (1,000 events picked with the seed) and the first
+    50-row page of the events list, each URL written before the clock starts."""
+    from catalog.models import Resource
+
+    ids = list(Resource.objects.filter(entity_type="event").values_list("pk", flat=True))
+    events = random.Random(SEED).sample(ids, min(DETAIL_EVENTS, len(ids)))
+    return [
+        Target("GET /healthcheck (1 query), the framework floor", ("/healthcheck",), False, None),
+        Target(
+            "GET /api/v1/event/events/{id}",
+            tuple(EVENTS_URL.format(pk) for pk in events),
+            True,
+            GOAL_DETAIL_SHARE,
+        ),
+        Target(f"GET {LIST_PATH}", (LIST_PATH,), True, GOAL_LIST_SHARE),
+    ]
+
+
+def read_client(index: int, port: int, secret: str, targets: list[Target], commands, results):
+    """A load process: waits for (target, start, measure_at, end_at) on `commands`, then sends
+    that target's GETs one after the other until `end_at`; puts back the latencies of the 200
+    answers that arrived in [measure_at, end_at], the errors and its CPU time in that window.
+    Clocks: time.monotonic, shared by all processes on Linux.
+
+    Each request is bytes written before the clock starts, sent on a new loopback connection
+    with `Connection: close` (gunicorn's sync workers close it after each answer anyway), and
+    the answer is read to the end of the stream; only its status line is parsed. That costs
+    about half the CPU of `http.client` per request (which parses every header), CPU the
+    server on the same cores doesn't get."""
+
+    def request(path: str, key: bool) -> bytes:
+        auth = f"Authorization: Bearer {secret}\r\n" if key else ""
+        return (
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: application/json\r\n"
+            f"{auth}Connection: close\r\n\r\n"
+        ).encode()
+
+    prepared = [[request(path, t.key) for path in t.paths] for t in targets]
+    address = ("127.0.0.1", port)
+    while (command := commands.get()) is not None:
+        which, start_at, measure_at, end_at = command
+        # Each process starts at its own place in the URL list: not all on the same event.
+        requests = prepared[which]
+        requests = itertools.cycle(requests[index * 97 % len(requests) :] + requests)
+        times, errors, cpu_start = [], Counter(), None
+        time.sleep(max(0.0, start_at - time.monotonic()))
+        while (now := time.monotonic()) < end_at:
+            if cpu_start is None and now >= measure_at:
+                cpu_start = time.process_time()
+            t0 = time.monotonic()
+            try:
+                with socket.create_connection(address, timeout=REQUEST_TIMEOUT) as sock:
+                    sock.sendall(next(requests))
+                    first = sock.recv(65536)
+                    while sock.recv(65536):
+                        pass
+            except OSError as error:
+                errors[type(error).__name__] += 1
+                time.sleep(0.05)  # no busy loop while the server is down
+                continue
+            t1 = time.monotonic()
+            status = first[9:12]
+            if status != b"200":
+                errors[f"HTTP {status.decode(errors='replace') or 'no answer'}"] += 1
+            elif measure_at <= t0 and t1 <= end_at:
+                times.append(t1 - t0)
+        cpu = time.process_time() - cpu_start if cpu_start is not None else 0.0
+        results.put((index, times, errors, cpu))
+
+
+@dataclass
+class Window:
+    """What one target got in one measured window."""
+
+    times: list[float]
+    errors: Counter
+    seconds: float
+    cpu: dict[str, float] | None  # cores by who used them (CpuSnapshot, plus "load")
+    load: tuple[float, float]  # 1-minute load average before and after
+
+
+@dataclass
+class ReadRow:
+    target: Target
+    windows: list[Window] = field(default_factory=list)
+
+    @property
+    def times(self) -> list[float]:
+        return [t for w in self.windows for t in w.times]
+
+    @property
+    def seconds(self) -> float:
+        return sum(w.seconds for w in self.windows)
+
+    @property
+    def rate(self) -> float:
+        return len(self.times) / self.seconds if self.seconds else 0.0
+
+    @property
+    def errors(self) -> Counter:
+        return sum((w.errors for w in self.windows), Counter())
+
+    @property
+    def p50(self) -> float:
+        return p50_ms(self.times) if self.times else float("nan")
+
+    @property
+    def p99(self) -> float:
+        ordered = sorted(self.times)
+        return ordered[max(0, -(-99 * len(ordered) // 100) - 1)] * 1000 if ordered else 0.0
+
+    @property
+    def cpu(self) -> dict[str, float] | None:
+        """Cores by who used them, averaged over the windows (weighted by their length)."""
+        if not self.windows or any(w.cpu is None for w in self.windows):
+            return None
+        return {
+            kind: sum(w.cpu[kind] * w.seconds for w in self.windows) / self.seconds
+            for kind in self.windows[0].cpu
+        }
+
+    @property
+    def load(self) -> tuple[float, float]:
+        return min(w.load[0] for w in self.windows), max(w.load[1] for w in self.windows)
+
+
+@dataclass
+class Memory:
+    """A gunicorn process's memory after the load (MiB), from /proc: resident (VmRSS), its
+    proportional share (PSS: pages shared with the master and the other workers count for a
+    part) and its own pages (USS: private, what one more worker costs); `role` is master or
+    worker."""
+
+    pid: int
+    role: str
+    rss: float
+    pss: float | None
+    uss: float | None
+
+
+def process_memory(server_pid: int) -> list[Memory]:
+    """The master and its workers (its child processes), read from /proc."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == server_pid:
+                children.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    out = []
+    for pid, role in [(server_pid, "master"), *((pid, "worker") for pid in sorted(children))]:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        rss = int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1)) / 1024
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            kib = {k: int(v) for k, v in re.findall(r"^(\w+):\s+(\d+) kB", rollup, re.M)}
+            pss = kib["Pss"] / 1024
+            uss = (kib["Private_Clean"] + kib["Private_Dirty"]) / 1024
+        except (OSError, KeyError):
+            pss = uss = None
+        out.append(Memory(pid, role, rss, pss, uss))
+    return out
+
+
+@dataclass
+class ThroughputRun:
+    """One server (a worker count) and what it did."""
+
+    workers: int
+    rows: list[ReadRow]
+    memory: list[Memory]
+    config: dict  # the gunicorn.conf.py values the server ran with
+
+    @property
+    def floor(self) -> ReadRow:
+        return self.rows[0]
+
+    def share(self, row: ReadRow) -> float:
+        return row.rate / self.floor.rate if self.floor.rate else 0.0
+
+    @property
+    def worker_memory(self) -> list[Memory]:
+        return [m for m in self.memory if m.role == "worker"]
+
+
+def server_config(extra_env: dict) -> dict:
+    """What gunicorn.conf.py decides under the server's environment (it is plain Python)."""
+    import runpy
+
+    saved = dict(os.environ)
+    os.environ.update(extra_env)
+    try:
+        values = runpy.run_path(str(GUNICORN_CONFIG))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return {
+        "preload_app": values["preload_app"],
+        "gc_freeze": values["_gc_freeze"],
+        "max_requests": values["max_requests"],
+        "worker_class": values["worker_class"],
+        "default_workers": values["workers"],
+    }
+
+
+def measure_window(pid, target_index, clients, commands, results, warmup, seconds) -> Window:
+    """One target for `warmup` + `seconds` on every load process; CPU use in the window."""
+    start_at = time.monotonic() + 0.1
+    measure_at, end_at = start_at + warmup, start_at + warmup + seconds
+    for queue in commands:
+        queue.put((target_index, start_at, measure_at, end_at))
+    time.sleep(max(0.0, measure_at - time.monotonic()))
+    load_before, cpu_before = os.getloadavg()[0], CpuSnapshot.take(pid)
+    time.sleep(max(0.0, end_at - time.monotonic()))
+    cpu_after, load_after = CpuSnapshot.take(pid), os.getloadavg()[0]
+    collected = [results.get(timeout=REQUEST_TIMEOUT + 30) for _ in range(clients)]
+    cpu = None
+    if cpu_before and cpu_after:
+        cpu = cpu_after.cores_since(cpu_before, seconds)
+        clients_cores = sum(c for *_, c in collected) / seconds
+        # The load processes are not this process: move their CPU from "other" to "load".
+        cpu["other"] = max(0.0, cpu["other"] - clients_cores)
+        cpu["load"] += clients_cores
+    return Window(
+        [t for _, ts, _, _ in collected for t in ts],
+        sum((e for _, _, e, _ in collected), Counter()),
+        seconds,
+        cpu,
+        (load_before, load_after),
+    )
+
+
+def run_throughput(args, secret: str, targets: list[Target], workers: int) -> ThroughputRun:
+    """Start gunicorn with gunicorn.conf.py, then load it with `args.concurrency` processes:
+    every target in turn, `args.rounds` times (so a change in the machine's load hits every
+    row alike), `args.duration` seconds per target in all; then read the workers' memory."""
+    import multiprocessing
+
+    # Recycling workers during the run would hide memory growth and add restarts.
+    extra_env = {"GUNICORN_MAX_REQUESTS": "0"}
+    config = server_config(extra_env)
+    rows = [ReadRow(target) for target in targets]
+    ctx = multiprocessing.get_context("spawn")
+    with gunicorn_server(args.database_url, workers, config=True, extra_env=extra_env) as (
+        port,
+        pid,
+    ):
+        commands = [ctx.Queue() for _ in range(args.concurrency)]
+        results = ctx.Queue()
+        procs = [
+            ctx.Process(
+                target=read_client,
+                args=(i, port, secret, targets, commands[i], results),
+                daemon=True,
+            )
+            for i in range(args.concurrency)
+        ]
+        for proc in procs:
+            proc.start()
+        try:
+            seconds = args.duration / args.rounds
+            for round_ in range(args.rounds):
+                for index, row in enumerate(rows):
+                    warmup = WARMUP_SECONDS if round_ == 0 else ROUND_WARMUP_SECONDS
+                    window = measure_window(
+                        pid, index, len(procs), commands, results, warmup, seconds
+                    )
+                    row.windows.append(window)
+                    rate = len(window.times) / seconds
+                    log(
+                        f"  {workers} workers, round {round_ + 1}/{args.rounds}: "
+                        f"{row.target.name}: {rate:,.0f} req/s, p50 "
+                        f"{p50_ms(window.times or [0]):.1f} ms, errors {dict(window.errors) or 0}, "
+                        f"load {window.load[0]:.2f} -> {window.load[1]:.2f}"
+                    )
+        finally:
+            for queue in commands:
+                queue.put(None)
+            for proc in procs:
+                proc.join(timeout=10)
+                if proc.is_alive():
+                    proc.kill()
+        memory = process_memory(pid)
+    return ThroughputRun(workers, rows, memory, config)
+
+
+def throughput_goals(run: ThroughputRun) -> list[tuple[str, bool, str]]:
+    floor = run.floor
+    goals_ = [
+        (
+            "No errors under load",
+            not any(r.errors for r in run.rows),
+            "; ".join(f"{r.target.name}: {dict(r.errors) or 0}" for r in run.rows),
+        )
+    ]
+    for row in run.rows[1:]:
+        goals_.append(
+            (
+                f"{row.target.name} at least {row.target.goal:.0%} of /healthcheck "
+                f"({run.workers} workers)",
+                run.share(row) >= row.target.goal,
+                f"{run.share(row):.1%} ({row.rate:,.0f} vs {floor.rate:,.0f} req/s)",
+            )
+        )
+    workers = run.worker_memory
+    biggest = max((m.rss for m in workers), default=0.0)
+    goals_.append(
+        (
+            f"Each worker's resident size after the load under {GOAL_WORKER_RSS_MIB:g} MiB",
+            bool(workers) and biggest < GOAL_WORKER_RSS_MIB,
+            f"largest {biggest:.1f} MiB (VmRSS) of {len(workers)} workers",
+        )
+    )
+    return goals_
+
+
+def throughput_tables(run: ThroughputRun) -> str:
+    lines = [
+        f"{run.workers} workers:\n",
+        "| request | requests | errors | req/s | share of /healthcheck (goal) | p50 ms | p99 ms "
+        "| CPU ms / request: gunicorn / PostgreSQL "
+        "| CPU cores: gunicorn / PostgreSQL / load / other | 1-min load before → after |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for row in run.rows:
+        cpu = row.cpu
+        cores = " / ".join(f"{cpu[k]:.2f}" for k in ("gunicorn", "PostgreSQL", "load", "other"))
+        per_request = (
+            " / ".join(f"{cpu[k] * 1000 / row.rate:.2f}" for k in ("gunicorn", "PostgreSQL"))
+            if cpu and row.rate
+            else "n/a"
+        )
+        share = f"{run.share(row):.1%} (≥ {row.target.goal:.0%})" if row.target.goal else "100%"
+        lines.append(
+            f"| {row.target.name} | {len(row.times):,} | {sum(row.errors.values())} "
+            f"| {row.rate:,.0f} | {share} | {row.p50:.1f} | {row.p99:.1f} | {per_request} "
+            f"| {cores if cpu else 'n/a'} | {row.load[0]:.2f} → {row.load[1]:.2f} |"
+        )
+    lines += [
+        "",
+        "Memory after the load (MiB; PSS counts pages shared with other processes in part, "
+        "USS only the process's own):",
+        "",
+        "| process | pid | VmRSS | PSS | USS |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for m in run.memory:
+        pss = f"{m.pss:.1f}" if m.pss is not None else "n/a"
+        uss = f"{m.uss:.1f}" if m.uss is not None else "n/a"
+        lines.append(f"| {m.role} | {m.pid} | {m.rss:.1f} | {pss} | {uss} |")
+    total = [m.pss for m in run.memory if m.pss is not None]
+    if total:
+        lines.append(f"| all | | | {sum(total):.1f} | |")
+    return "\n".join(lines)
+
+
+def throughput_summary(runs: list[ThroughputRun]) -> str:
+    """One line per worker count, when several were measured."""
+    lines = [
+        "| workers | /healthcheck req/s | event by id req/s (share) | 50-row list req/s (share) "
+        "| CPU ms / request (gunicorn): floor / by id / list "
+        "| worker VmRSS max MiB | PSS of all processes MiB |",
+        "| ---: | ---: | ---: | ---: | --- | ---: | ---: |",
+    ]
+    for run in runs:
+        floor, detail, listing = run.rows
+        pss = [m.pss for m in run.memory if m.pss is not None]
+        cpu = " / ".join(
+            f"{r.cpu['gunicorn'] * 1000 / r.rate:.2f}" if r.cpu and r.rate else "n/a"
+            for r in run.rows
+        )
+        lines.append(
+            f"| {run.workers} | {floor.rate:,.0f} | {detail.rate:,.0f} ({run.share(detail):.1%}) "
+            f"| {listing.rate:,.0f} ({run.share(listing):.1%}) | {cpu} "
+            f"| {max((m.rss for m in run.worker_memory), default=0):.1f} "
+            f"| {sum(pss):.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def throughput_section(runs: list[ThroughputRun], env: dict[str, str], args) -> str:
+    import gunicorn
+
+    env = dict(env)
+    config = runs[0].config
+    conn_max_age = os.environ.get("DATABASE_CONN_MAX_AGE", "the default, 60")
+    env["Server"] = (
+        f"gunicorn {gunicorn.__version__} with `gunicorn.conf.py` ({config['worker_class']} "
+        f"workers, preload_app {config['preload_app']}, gc.freeze() "
+        f"{'on' if config['gc_freeze'] else 'off'}, max_requests off for the run so the memory "
+        f"is after every request), `config.wsgi:application` on 127.0.0.1, DEBUG off, "
+        f"DATABASE_CONN_MAX_AGE {conn_max_age} s"
+    )
+    env["Load"] = (
+        f"{args.concurrency} load processes on this machine, each sending one request at a time "
+        f"on a new loopback connection (`Connection: close`; sync workers close it anyway), "
+        f"the request bytes written before, the answer read to its end, its status checked; "
+        f"{args.duration:g} s per request type in {args.rounds} rounds taken in turn "
+        f"(each after a warm-up: {WARMUP_SECONDS:g} s in the first round, "
+        f"{ROUND_WARMUP_SECONDS:g} s later); the event by id cycles over {DETAIL_EVENTS:,} "
+        f"events; the API key goes in `Authorization: Bearer`"
+    )
+    facts = "\n".join(f"- {key}: {value}" for key, value in env.items())
+    parts = [f"### Read throughput results\n\n{facts}\n"]
+    if len(runs) > 1:
+        parts.append(f"By worker count:\n\n{throughput_summary(runs)}\n")
+    for run in runs:
+        checks = "\n".join(
+            f"- **{'PASS' if ok else 'FAIL'}** {goal}: {evidence}."
+            for goal, ok, evidence in throughput_goals(run)
+        )
+        parts.append(f"{throughput_tables(run)}\n\nGoals:\n\n{checks}\n")
+    return "\n".join(parts)
+
+
+def throughput_main(args, size: Size) -> None:
+    """The `--throughput` part: reads under gunicorn next to the framework floor."""
+    _, secret = bench_api_key()
+    targets = throughput_targets()
+    from django.db import connection
+
+    connection.close()  # the server's workers and this process's idle connection don't mix
+    runs = [run_throughput(args, secret, targets, workers) for workers in args.worker_counts]
+    section = throughput_section(runs, environment(args.database_url, size), args)
+    print(section)
+    if args.write_docs:
+        write_docs(section, THROUGHPUT_DOC_START, THROUGHPUT_DOC_END, THROUGHPUT_DOC_HEADING)
+    if not all(ok for run in runs for _, ok, _ in throughput_goals(run)):
+        sys.exit(1)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
@@ -1653,28 +2141,61 @@ def main(argv: list[str] | None = None) -> None:
     writes.add_argument(
         "--patch", action="store_true", help="measure writes under gunicorn instead of reads"
     )
-    writes.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    writes.add_argument(
+        "--workers",
+        default="2",
+        help="gunicorn sync workers; --throughput also takes a list (2,3,5: one server each) "
+        "or 0: what gunicorn.conf.py picks (WEB_CONCURRENCY or cores + 1)",
+    )
     writes.add_argument("--concurrency", type=int, default=8, help="concurrent connections")
-    writes.add_argument("--duration", type=float, default=15.0, help="seconds of load per row")
+    writes.add_argument(
+        "--duration",
+        type=float,
+        help="seconds of load per row (default 15; --throughput: 10, per request type)",
+    )
     writes.add_argument(
         "--max-requests", type=int, default=100_000, help="cap on the requests of one row"
     )
     writes.add_argument(
         "--subscribers", type=int, default=1_000, help="subscribers of the last row's events"
     )
+    reads = parser.add_argument_group("read throughput under gunicorn (--throughput)")
+    reads.add_argument(
+        "--throughput",
+        action="store_true",
+        help="/healthcheck, an event by id and a 50-row list under gunicorn with "
+        "gunicorn.conf.py; the rates side by side, the workers' memory after",
+    )
+    reads.add_argument(
+        "--rounds", type=int, default=2, help="--throughput: turns over the request types"
+    )
     args = parser.parse_args(argv)
+    if args.duration is None:
+        args.duration = 10.0 if args.throughput else 15.0
+    try:
+        args.worker_counts = [int(w) for w in args.workers.split(",")]
+    except ValueError:
+        parser.error("--workers: a number or a comma-separated list of numbers")
+    if 0 in args.worker_counts:
+        args.worker_counts = [w or server_config({})["default_workers"] for w in args.worker_counts]
+    if len(args.worker_counts) > 1 and not args.throughput:
+        parser.error("--workers: a list only with --throughput")
+    args.workers = args.worker_counts[0]
+    if args.patch and args.throughput:
+        parser.error("--patch or --throughput, not both")
     if args.scale <= 0 or args.runs < 1 or args.warmups < 0:
         parser.error("--scale and --runs must be positive, --warmups not negative")
     if not (
-        1 <= args.workers <= MAX_WORKERS
+        all(1 <= w <= MAX_WORKERS for w in args.worker_counts)
+        and 1 <= args.rounds <= 20
         and 1 <= args.concurrency <= MAX_CONCURRENCY
         and 0 < args.duration <= MAX_DURATION
         and args.max_requests >= 1
         and 1 <= args.subscribers <= 100_000
     ):
         parser.error(
-            f"--workers 1-{MAX_WORKERS}, --concurrency 1-{MAX_CONCURRENCY}, --duration up to "
-            f"{MAX_DURATION} s, --max-requests at least 1, --subscribers 1-100,000"
+            f"--workers 1-{MAX_WORKERS}, --rounds 1-20, --concurrency 1-{MAX_CONCURRENCY}, "
+            f"--duration up to {MAX_DURATION} s, --max-requests at least 1, --subscribers 1-100,000"
         )
 
     if is_postgres(args.database_url):
@@ -1691,6 +2212,12 @@ def main(argv: list[str] | None = None) -> None:
             patch_main(args, size)
         except KeyboardInterrupt:
             sys.exit("interrupted: the server is stopped and the fill put back")
+        return
+    if args.throughput:
+        try:
+            throughput_main(args, size)
+        except KeyboardInterrupt:
+            sys.exit("interrupted: the server is stopped")
         return
     rows = run_benchmark(args.database_url, args.runs, args.warmups)
     env = environment(args.database_url, size)
