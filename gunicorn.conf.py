@@ -3,11 +3,11 @@
 Every value can be changed from the environment (the defaults are what bench/api.py
 --throughput measured best on a 2-core machine; see docs/PERFORMANCE.md):
 
-    WEB_CONCURRENCY           workers; default cores + 1 (the cores this process may use).
+    WEB_CONCURRENCY           workers; default one per core (the cores this process may use).
                               A request is mostly Python (5-10x its time in PostgreSQL), so
-                              more workers than that only take turns on the same cores: on 2
-                              cores, 3 workers served more than 2 or 5 (docs/PERFORMANCE.md).
-                              With the database on other machines, try 2 x cores + 1.
+                              more workers than cores only take turns on them: on 2 quiet
+                              cores, 2 workers served more than 3 or 5 (docs/PERFORMANCE.md).
+                              With the database on other machines, try cores + 1 or more.
     GUNICORN_BIND             address to listen on, default 127.0.0.1:8000 (put a buffering
                               proxy such as nginx in front: sync workers serve one request at a
                               time and must not wait on slow clients); 0.0.0.0:8000 in a
@@ -52,7 +52,7 @@ def _cores() -> int:
 
 wsgi_app = "config.wsgi:application"
 bind = [os.environ.get("GUNICORN_BIND", "").strip() or "127.0.0.1:8000"]
-workers = _env_int("WEB_CONCURRENCY", _cores() + 1)
+workers = _env_int("WEB_CONCURRENCY", _cores())
 worker_class = "sync"
 
 timeout = _env_int("GUNICORN_TIMEOUT", 30)

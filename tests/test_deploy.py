@@ -77,7 +77,7 @@ def _gunicorn_conf(monkeypatch, **env: str) -> dict:
 def test_gunicorn_defaults(monkeypatch):
     conf = _gunicorn_conf(monkeypatch)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    assert conf["workers"] == cores + 1
+    assert conf["workers"] == cores
     assert conf["worker_class"] == "sync"
     assert conf["bind"] == ["127.0.0.1:8000"]
     assert conf["accesslog"] is None
