@@ -36,6 +36,13 @@ class Parsed:
     events: list[TrackedEvent]
     problems: list[Problem]
 
+    def add(self, event: TrackedEvent, errors: list[str]) -> None:
+        """Keep `event`, or report it when its checks found `errors`."""
+        if errors:
+            self.problems.append(Problem(event.index, event.name, errors))
+        else:
+            self.events.append(event)
+
 
 class _Checks:
     """Per-event checks that are only worth doing when the body could fail them."""
@@ -164,11 +171,7 @@ def segment(body, raw: bytes, call: str | None) -> Parsed:
             message_id=_text(item, "messageId", errors),
             index=index,
         )
-        errors += checks.errors(item)
-        if errors:
-            parsed.problems.append(Problem(index, name, errors))
-        else:
-            parsed.events.append(event)
+        parsed.add(event, errors + checks.errors(item))
     return parsed
 
 
@@ -206,9 +209,9 @@ def flameup(body, raw: bytes) -> Parsed:
 
 
 def _single(event: TrackedEvent, errors: list[str]) -> Parsed:
-    if errors:
-        return Parsed([], [Problem(0, event.name, errors)])
-    return Parsed([event], [])
+    parsed = Parsed([], [])
+    parsed.add(event, errors)
+    return parsed
 
 
 def prime(body, raw: bytes, client_id: str) -> Parsed:
@@ -234,9 +237,5 @@ def prime(body, raw: bytes, client_id: str) -> Parsed:
             user_id=_text(item, "userId", errors),
             index=index,
         )
-        errors += checks.errors(item)
-        if errors:
-            parsed.problems.append(Problem(index, name, errors))
-        else:
-            parsed.events.append(event)
+        parsed.add(event, errors + checks.errors(item))
     return parsed
