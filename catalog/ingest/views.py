@@ -7,12 +7,12 @@ good events are accepted and the bad ones reported.
 
 import base64
 import binascii
-import json
 import uuid
 
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from catalog.api.parsers import JSONTextError, load_json
 from catalog.ingest import formats
 from catalog.ingest.limits import BadBody, BodyTooLarge, read_body, take_token
 from catalog.models import WriteKey
@@ -61,13 +61,13 @@ def _basic_user(request) -> str | None:
 
 
 def _json(raw: bytes):
+    """The body as JSON, within the API's limits: depth, number size, no NaN or Infinity
+    (which no database's JSON can store)."""
     try:
-        return json.loads(raw.decode("utf-8"))
+        return load_json(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise formats.BadRequest("The body must be UTF-8.") from None
-    except RecursionError:
-        raise formats.BadRequest("The JSON is nested too deeply.") from None
-    except ValueError as error:  # JSONDecodeError, and integers too long to convert
+    except JSONTextError as error:
         raise formats.BadRequest(f"Malformed JSON: {error}") from None
 
 

@@ -106,6 +106,17 @@ def test_event_over_32_kb_is_rejected_alone(send):
             "Malformed JSON",
         ),
         (b"", "Malformed JSON"),
+        (
+            b'{"batch": [{"type": "track", "event": "A", "userId": "u", "properties": '
+            b'{"n": 1e400}}]}',
+            "a number is out of range",
+        ),
+        (
+            b'{"batch": [{"type": "track", "event": "A", "userId": "u", "properties": '
+            b'{"n": NaN}}]}',
+            "NaN is not a JSON value",
+        ),
+        (b'{"batch": [], "x": -Infinity}', "-Infinity is not a JSON value"),
     ],
 )
 def test_unusable_bodies_are_400_naming_the_problem(send, raw, message):
