@@ -13,18 +13,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import FilteredRelation, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.fields import BigIntegerField
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from catalog.models import (
     M2M_FIELDS,
+    ApiKey,
     CustomPropertyValue,
     DailyVolume,
     EntityType,
     Resource,
     ResourceChange,
+    ResourceSeen,
+    User,
     Violation,
 )
 from catalog.models.resources import relation_columns
@@ -33,6 +36,7 @@ from catalog.policy import resources_visible_to
 __all__ = [
     "TRACKED_TYPES",
     "Tracking",
+    "active_api_key",
     "attach_relation_ids",
     "attach_tracking",
     "custom_values_of",
@@ -58,23 +62,34 @@ def relation_ids_of(pks: Iterable) -> dict:
     pks = list(dict.fromkeys(pks))
     found: dict = defaultdict(lambda: defaultdict(list))  # pk -> field -> ids
     if pks:
-        postgres = connection.vendor == "postgresql"
-        if postgres:
-            # One array literal: psycopg would otherwise adapt every element on its own.
-            ids = "{" + ",".join(str(pk) for pk in pks) + "}"
-        else:
-            # UUIDs are stored as 32 hex digits there, and come back as such.
-            ids = json.dumps([uuid.UUID(str(pk)).hex for pk in pks])
         with connection.cursor() as cursor:
-            cursor.execute(_relation_ids_sql(connection.vendor), {"ids": ids})
+            cursor.execute(_relation_ids_sql(connection.vendor), {"ids": _ids_param(pks)})
             rows = cursor.fetchall()
-        if postgres:
-            for resource_id, field, related_id in rows:
-                found[resource_id][field].append(related_id)
-        else:
-            for resource_id, field, related_id in rows:
-                found[uuid.UUID(resource_id)][field].append(uuid.UUID(related_id))
-    return {pk: _sorted_fields(found.get(pk)) for pk in pks}
+        for resource_id, field, related_id in rows:
+            found[_as_uuid(resource_id)][field].append(_as_uuid(related_id))
+    return {pk: _sorted_fields(found.get(_as_uuid(pk))) for pk in pks}
+
+
+def _ids_param(pks: list) -> str:
+    """Resource ids as the one parameter that `_among` reads: a uuid[] literal on PostgreSQL
+    (psycopg would otherwise adapt every element on its own), elsewhere a JSON array of the
+    32 hex digits that SQLite stores a UUID as."""
+    if connection.vendor == "postgresql":
+        return "{" + ",".join(str(pk) for pk in pks) + "}"
+    return json.dumps([uuid.UUID(str(pk)).hex for pk in pks])
+
+
+def _among(vendor: str) -> str:
+    """`IN` the ids of the named parameter `ids` (see `_ids_param`), as SQL for `vendor`."""
+    if vendor == "postgresql":
+        return "= ANY(%(ids)s::uuid[])"
+    return "IN (SELECT value FROM json_each(%(ids)s))"
+
+
+def _as_uuid(value) -> uuid.UUID:
+    """A UUID read with a raw cursor (psycopg gives a UUID, SQLite 32 hex digits) or given
+    as text by a caller."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 def _sorted_fields(ids: dict | None) -> dict:
@@ -89,10 +104,7 @@ def _relation_ids_sql(vendor: str) -> str:
     of every M2M field, for the resource ids of its one named parameter `ids` (PostgreSQL:
     a uuid[] literal; elsewhere: a JSON array of hex strings, read with json_each)."""
     quote = connection.ops.quote_name
-    if vendor == "postgresql":
-        among = "= ANY(%(ids)s::uuid[])"
-    else:
-        among = "IN (SELECT value FROM json_each(%(ids)s))"
+    among = _among(vendor)
     parts = []
     for field in M2M_FIELDS:
         through, source, target = relation_columns(field)
@@ -156,28 +168,66 @@ def volume_windows(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
 def tracking_of(pks: Iterable, *, today: dt.date | None = None) -> dict:
     """Resource id -> `Tracking`, for every id in `pks`, in one query.
 
-    ResourceSeen is joined (one row at most per resource) and DailyVolume only for the last
-    30 days (its unique (resource, day) index finds them), summed per resource with a
-    conditional sum for the last 7.
+    ResourceSeen (one row at most per resource) and the sums of DailyVolume over the last 30
+    days (its unique (resource, day) index finds them) come back as the two halves of a UNION
+    ALL. Like `relation_ids_of`, its SQL is built once per process and the ids travel as one
+    parameter: composing the equivalent queryset cost more than running it.
     """
     pks = list(dict.fromkeys(pks))
     if not pks:
         return {}
     since_7d, since_30d = volume_windows(today)
-    rows = (
-        Resource.objects.filter(pk__in=pks)
-        .alias(
-            recent=FilteredRelation("daily_volumes", condition=Q(daily_volumes__day__gte=since_30d))
-        )
-        .order_by()
-        .values_list("pk", "seen__first_seen_at", "seen__last_seen_at")
-        .annotate(
-            volume_7d=Sum("recent__count", filter=Q(recent__day__gte=since_7d), default=0),
-            volume_30d=Sum("recent__count", default=0),
-        )
+    params = {"ids": _ids_param(pks), "since_7d": since_7d, "since_30d": since_30d}
+    with connection.cursor() as cursor:
+        cursor.execute(_tracking_sql(connection.vendor), params)
+        rows = cursor.fetchall()
+    seen, volumes = {}, {}
+    for resource_id, first, last, volume_7d, volume_30d in rows:
+        resource_id = _as_uuid(resource_id)
+        if volume_30d is None:
+            seen[resource_id] = (_aware(first), _aware(last))
+        else:
+            volumes[resource_id] = (int(volume_7d), int(volume_30d))
+    tracking = {}
+    for pk in pks:
+        key = _as_uuid(pk)
+        tracking[pk] = Tracking(*seen.get(key, (None, None)), *volumes.get(key, (0, 0)))
+    return tracking
+
+
+@functools.cache
+def _tracking_sql(vendor: str) -> str:
+    """The `tracking_of` query for `vendor`: (id, first seen, last seen, null, null) rows of
+    ResourceSeen, then (id, null, null, 7-day, 30-day volume) rows of DailyVolume."""
+    quote = connection.ops.quote_name
+    among = _among(vendor)
+    seen, volume = ResourceSeen._meta, DailyVolume._meta
+
+    def column(meta, name: str) -> str:
+        return quote(meta.get_field(name).column)
+
+    day, count = column(volume, "day"), column(volume, "count")
+    return (
+        f"SELECT {column(seen, 'resource')}, {column(seen, 'first_seen_at')}, "
+        f"{column(seen, 'last_seen_at')}, NULL, NULL FROM {quote(seen.db_table)} "
+        f"WHERE {column(seen, 'resource')} {among} "
+        "UNION ALL "
+        f"SELECT {column(volume, 'resource')}, NULL, NULL, "
+        f"SUM(CASE WHEN {day} >= %(since_7d)s THEN {count} ELSE 0 END), SUM({count}) "
+        f"FROM {quote(volume.db_table)} "
+        f"WHERE {column(volume, 'resource')} {among} AND {day} >= %(since_30d)s "
+        f"GROUP BY {column(volume, 'resource')}"
     )
-    found = {pk: Tracking(first, last, int(v7), int(v30)) for pk, first, last, v7, v30 in rows}
-    return {pk: found.get(pk, Tracking()) for pk in pks}
+
+
+def _aware(value) -> dt.datetime | None:
+    """A timestamp column read with a raw cursor, as the ORM would give it: aware, in UTC.
+    (SQLite hands back naive UTC, or text where the column's type is lost in a UNION.)"""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value is not None and timezone.is_naive(value):
+        value = value.replace(tzinfo=dt.UTC)
+    return value
 
 
 def attach_tracking(resources: Sequence[Resource], *, today=None) -> Sequence[Resource]:
@@ -237,3 +287,66 @@ def violations_of(*, event=None, integration=None, kind: str | None = None) -> Q
     if kind:
         violations = violations.filter(kind=kind)
     return violations.order_by("-last_seen_at", "id")
+
+
+# --- API keys ------------------------------------------------------------------------------
+
+
+def active_api_key(prefix: str) -> ApiKey | None:
+    """The unrevoked key with `prefix` of an active user, with that user loaded, or None.
+
+    Every API request asks this, so it is one raw query built once per process: the user's
+    row with the key's columns beside it (`_API_KEY_COLUMNS`). The queryset equivalent
+    (`select_related`) cost twice as much to compose and compile as to run.
+    """
+    user = next(iter(User.objects.raw(_api_key_sql(connection.vendor), [prefix, True])), None)
+    if user is None:
+        return None
+    values = {name: getattr(user, alias) for name, alias in _API_KEY_COLUMNS.items()}
+    for alias in _API_KEY_COLUMNS.values():
+        delattr(user, alias)
+    values.update(
+        id=_as_uuid(values["id"]),
+        created_at=_aware(values["created_at"]),
+        last_used_at=_aware(values["last_used_at"]),
+        user_id=user.pk,
+        prefix=prefix,
+        revoked_at=None,
+    )
+    # from_db takes every field in the model's order when given as many values as fields.
+    names = [field.attname for field in ApiKey._meta.concrete_fields]
+    key = ApiKey.from_db(user._state.db, names, [values[name] for name in names])
+    key.user = user
+    return key
+
+
+#: The key's columns that `active_api_key` reads beside the user's, and their aliases there
+#: (the user has an `id` too).
+_API_KEY_COLUMNS = {
+    "id": "key_id",
+    "name": "key_name",
+    "key_hash": "key_hash",
+    "created_at": "key_created_at",
+    "last_used_at": "key_last_used_at",
+}
+
+
+@functools.cache
+def _api_key_sql(vendor: str) -> str:
+    """`active_api_key`'s query: every column of the user and `_API_KEY_COLUMNS` of the key;
+    parameters: the prefix and True."""
+    quote = connection.ops.quote_name
+    user, key = User._meta, ApiKey._meta
+
+    def column(meta, name: str) -> str:
+        return quote(meta.get_field(name).column)
+
+    read = ", ".join(
+        f"k.{column(key, name)} AS {quote(alias)}" for name, alias in _API_KEY_COLUMNS.items()
+    )
+    return (
+        f"SELECT u.*, {read} FROM {quote(user.db_table)} u JOIN {quote(key.db_table)} k "
+        f"ON k.{column(key, 'user')} = u.{column(user, 'id')} "
+        f"WHERE k.{column(key, 'prefix')} = %s AND k.{column(key, 'revoked_at')} IS NULL "
+        f"AND u.{column(user, 'is_active')} = %s"
+    )

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from catalog.models import ApiKey, User
 from catalog.policy import Action, ensure_for
+from catalog.selectors import active_api_key
 from catalog.services.context import ChangeContext
 
 KEY_PREFIX = "ec"
@@ -38,7 +39,7 @@ def api_key_authenticate(secret: str) -> ApiKey | None:
     parts = secret.split("_")
     if len(parts) < 3 or parts[0] != KEY_PREFIX:
         return None
-    key = ApiKey.objects.active().select_related("user").filter(prefix=parts[1]).first()
+    key = active_api_key(parts[1])
     if key is None or not hmac.compare_digest(key.key_hash, _hash(secret)):
         return None
     now = timezone.now()

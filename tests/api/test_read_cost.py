@@ -5,9 +5,16 @@ import uuid
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
-from catalog.models import M2M_FIELDS, Resource, UserGroup
-from catalog.selectors import _relation_ids_sql, attach_relation_ids, relation_ids_of
+from catalog.models import M2M_FIELDS, Resource, ResourceSeen, UserGroup
+from catalog.selectors import (
+    _relation_ids_sql,
+    _tracking_sql,
+    attach_relation_ids,
+    relation_ids_of,
+    tracking_of,
+)
 from tests.factories import (
     CollectionFactory,
     EventCategoryFactory,
@@ -109,7 +116,7 @@ def test_repeated_and_string_ids():
     found = relation_ids_of([event.pk, event.pk, event.pk])
     assert list(found) == [event.pk] and found[event.pk]["tags"] == [tag.pk]
     # Ids as text are accepted (the answer is keyed by what was given).
-    assert list(relation_ids_of([str(event.pk)])) == [str(event.pk)]
+    assert relation_ids_of([str(event.pk)])[str(event.pk)]["tags"] == [tag.pk]
 
 
 def test_attach_relation_ids_gives_every_resource_its_dict():
@@ -129,3 +136,34 @@ def test_the_sql_is_built_once():
     sql = _relation_ids_sql(connection.vendor)
     assert sql.count("UNION ALL") == len(M2M_FIELDS) - 1
     assert sql.count("%(ids)s") == len(M2M_FIELDS)  # the one parameter, named
+
+
+def test_the_tracking_sql_is_built_once_and_reads_ids_as_text():
+    _tracking_sql.cache_clear()
+    events = [EventFactory() for _ in range(3)]
+    ResourceSeen.objects.create(
+        resource=events[0], first_seen_at=timezone.now(), last_seen_at=timezone.now()
+    )
+    for event in events:
+        tracking_of([event.pk])
+    info = _tracking_sql.cache_info()
+    assert (info.misses, info.hits) == (1, 2)
+    assert tracking_of([str(events[0].pk)])[str(events[0].pk)].first_seen_at is not None
+
+
+# --- a detail request ----------------------------------------------------------------------
+
+
+def test_an_event_by_id_costs_four_queries_and_ignores_the_list_filters(
+    as_editor, django_assert_num_queries
+):
+    event, other = EventFactory(), EventFactory()
+    as_editor.get(f"/api/v1/event/events/{event.pk}")  # the key's last use is written once
+    # Key and user, the row, its relation ids, its tracking; a list filter that would leave
+    # the row out does not make a detail a 404 (the id names the row).
+    with django_assert_num_queries(4):
+        response = as_editor.get(
+            f"/api/v1/event/events/{event.pk}", {"integration_id": str(other.integration_id)}
+        )
+    assert response.status_code == 200
+    assert response.json()["id"] == str(event.pk)
