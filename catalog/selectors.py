@@ -95,7 +95,8 @@ def _as_uuid(value) -> uuid.UUID:
 def _sorted_fields(ids: dict | None) -> dict:
     if not ids:
         return {field: [] for field in M2M_FIELDS}
-    return {field: sorted(ids.get(field, ()), key=str) for field in M2M_FIELDS}
+    # UUIDs sort as their text does (fixed-width hex), without making the text.
+    return {field: sorted(ids.get(field, ())) for field in M2M_FIELDS}
 
 
 @functools.cache
