@@ -7,8 +7,8 @@ one request and the median and p95 latency, side by side with
 
 * a plain DRF `ModelSerializer` (fields="__all__", no prefetching): what the API would cost
   without the selectors' constant-query work, and
-* the raw SQL floor: psycopg running the same page directly (count, page columns, M2M ids),
-  which no Python layer can beat.
+* the raw SQL floor: psycopg running the same page directly (page columns, M2M ids,
+  first/last seen and volumes; no count), which no Python layer can beat.
 
     uv run python bench/api.py                      # full scale, PostgreSQL, fills on first run
     uv run python bench/api.py --scale 0.01         # a quick run (1,000 events, 10,000 props)
@@ -82,7 +82,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/event_catalog_bench"
 
 #: Bump when the generator changes, so an old fill is not reused for new numbers.
-FILL_VERSION = 1
+FILL_VERSION = 2  # 2: first/last seen and daily volumes
 SEED = 20260101
 MARKER_INTEGRATION = "bench-segment"
 
@@ -91,6 +91,9 @@ MAX_QUERIES = 8
 MAX_FLOOR_RATIO = 3.0
 
 RESOURCE_TABLE = "catalog_resource"
+SEEN_TABLE = "catalog_resourceseen"
+VOLUME_TABLE = "catalog_dailyvolume"
+TRACKING_TABLES = (SEEN_TABLE, VOLUME_TABLE)
 RESOURCE_COLUMNS = (
     "id",
     "entity_type",
@@ -420,6 +423,34 @@ def m2m_rows(
             yield resource, target
 
 
+#: What the ingestion pipeline would have recorded: the share of events and properties ever
+#: seen, and for each, over how many recent days a daily volume may exist and the chance
+#: that it does (properties are sent with their events, so they have volumes too).
+SEEN_SHARE = 0.85
+VOLUME_DAYS = {"event": (30, 0.7), "event_property": (7, 0.5)}
+
+
+def tracking_rows(ids: list, size: Size, rng: random.Random, now: datetime):
+    """(ResourceSeen rows, DailyVolume rows) for the events and properties among `ids`
+    (categories first, then events, then properties, as `resource_rows` yields them)."""
+    seen, volumes = [], []
+    today = now.date()
+    for index, pk in enumerate(ids[size.categories :]):
+        if rng.random() >= SEEN_SHARE:
+            continue
+        kind = "event" if index < size.events else "event_property"
+        recent = rng.random() < 0.7
+        last = now - timedelta(hours=rng.uniform(0, 72) if recent else rng.uniform(72, 24 * 90))
+        seen.append((pk, last - timedelta(days=rng.uniform(0, 400)), last))
+        if not recent:
+            continue
+        days, chance = VOLUME_DAYS[kind]
+        for back in range(days):
+            if rng.random() < chance:
+                volumes.append((pk, today - timedelta(days=back), int(rng.paretovariate(1.2) * 10)))
+    return seen, volumes
+
+
 def fill_state(size: Size) -> str:
     """'ready' (reuse it), 'stale' (ours, refill it) or 'empty'; raises on a foreign database
     so the script never wipes a catalog it did not create."""
@@ -450,7 +481,7 @@ def wipe() -> None:
 
     from catalog.models import User
 
-    tables = [table for table, _ in M2M_TABLES.values()]
+    tables = [*TRACKING_TABLES, *(table for table, _ in M2M_TABLES.values())]
     tables += [RESOURCE_TABLE, "catalog_tag", "catalog_integration_teams", "catalog_integration"]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -493,10 +524,17 @@ def fill(size: Size) -> None:
             rows = m2m_rows(ids, targets, counts, rng, weights)
             n = load_rows(table, ("resource_id", column), rows)
             log(f"  {n:,} {name} in {time.perf_counter() - started:.0f}s")
+        seen, volumes = tracking_rows(ids, size, rng, datetime.now(UTC))
+        load_rows(SEEN_TABLE, ("resource_id", "first_seen_at", "last_seen_at"), seen)
+        load_rows(VOLUME_TABLE, ("resource_id", "day", "count"), volumes)
+        log(
+            f"  {len(seen):,} seen, {len(volumes):,} daily volumes in "
+            f"{time.perf_counter() - started:.0f}s"
+        )
         Integration.objects.filter(name=MARKER_INTEGRATION).update(description=size.signature())
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            for table in [RESOURCE_TABLE, *(t for t, _ in M2M_TABLES.values())]:
+            for table in [RESOURCE_TABLE, *(t for t, _ in M2M_TABLES.values()), *TRACKING_TABLES]:
                 cursor.execute(f"VACUUM ANALYZE {table}")
         else:
             cursor.execute("ANALYZE")
@@ -667,8 +705,9 @@ def as_uuid(value) -> uuid.UUID:
 
 
 class SqlFloor:
-    """The same page straight from the database on its own DB-API connection: the count, the
-    page's columns, the M2M ids of the page in one UNION. The cost any API must pay at least.
+    """The same page straight from the database on its own DB-API connection: the page's
+    columns, its M2M ids in one UNION, its tracking in another. The cost any API must pay at
+    least; the count is the app's own cost (the issue leaves it out of the floor).
 
     Statement preparation is off, as in Django: each request parses and plans its SQL.
     """
@@ -699,13 +738,13 @@ class SqlFloor:
         return self.execute(statement, params).fetchone()[0]
 
     def request(self, scenario: Scenario) -> tuple[int, list[uuid.UUID]]:
-        """Run the scenario's queries; returns (statements run, ids of the page)."""
+        """Run the scenario's queries; returns (statements run, ids of the page).
+
+        What the page holds and nothing else: no count (the issue puts it on the app's side
+        only), the page's columns, its M2M ids, and its first/last seen and volumes (every
+        scenario lists events or properties, which the API shows with them).
+        """
         statements = 0
-        if not scenario.detail:
-            self.execute(
-                f"SELECT count(*) FROM catalog_resource r WHERE {scenario.where}", scenario.params
-            ).fetchone()
-            statements += 1
         columns = ", ".join(f"r.{c}" for c in RESOURCE_COLUMNS)
         offset = (scenario.page - 1) * scenario.page_size
         rows = self.execute(
@@ -723,7 +762,17 @@ class SqlFloor:
                 for name, (table, column) in M2M_TABLES.items()
             )
             self.execute(union, ids * len(M2M_TABLES)).fetchall()
-            statements += 1
+            today = datetime.now(UTC).date()
+            self.execute(
+                "SELECT resource_id, first_seen_at, last_seen_at, NULL, NULL "
+                f"FROM {SEEN_TABLE} WHERE resource_id IN ({marks}) UNION ALL "
+                "SELECT resource_id, NULL, NULL, "
+                "SUM(CASE WHEN day >= %s THEN count ELSE 0 END), SUM(count) "
+                f"FROM {VOLUME_TABLE} WHERE resource_id IN ({marks}) AND day >= %s "
+                "GROUP BY resource_id",
+                [*ids, today - timedelta(days=6), *ids, today - timedelta(days=29)],
+            ).fetchall()
+            statements += 2
         return statements, [as_uuid(pk) for pk in ids]
 
 
@@ -957,6 +1006,10 @@ def environment(database_url: str, size: Size) -> dict[str, str]:
         for name, (table, _) in M2M_TABLES.items():
             cursor.execute(f"SELECT count(*) FROM {table}")
             m2m[name] = cursor.fetchone()[0]
+        tracked = {}
+        for table in TRACKING_TABLES:
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            tracked[table] = cursor.fetchone()[0]
     links = ", ".join(f"{n:,} {name}" for name, n in m2m.items() if n)
     return {
         "Command": "`" + shlex.join(["uv", "run", "python", "bench/api.py", *sys.argv[1:]]) + "`",
@@ -970,7 +1023,8 @@ def environment(database_url: str, size: Size) -> dict[str, str]:
         "Data": (
             f"{size.integrations} integrations, {size.categories:,} categories, "
             f"{size.events:,} events, {size.properties:,} event properties; {links} links; "
-            f"{size.users} users, {size.tags} tags"
+            f"{size.users} users, {size.tags} tags; {tracked[SEEN_TABLE]:,} events and "
+            f"properties seen, {tracked[VOLUME_TABLE]:,} daily volumes"
         ),
     }
 
@@ -988,8 +1042,9 @@ Each row is one GET request, timed `--runs` times (30 by default) after `--warmu
 filters, pagination, serializers and JSON rendering, but no network and no WSGI server.
 *Queries* are the SQL statements of one request. *p50* is the median latency, *p95* the latency
 95% of requests beat. *DRF* is a plain `ModelSerializer` (`fields = "__all__"`, no prefetching)
-behind the same middleware and authentication. *SQL* is the floor: the same count, page and M2M
-ids fetched with psycopg directly. *app / SQL* is how many times the floor the API takes.
+behind the same middleware and authentication. *SQL* is the floor: the same page, M2M ids,
+first/last seen and volumes fetched with psycopg directly, without the count (the app's count
+is on the app's side). *app / SQL* is how many times the floor the API takes.
 
 {DOC_START}
 {DOC_END}

@@ -169,10 +169,10 @@ def volume_windows(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
 def tracking_of(pks: Iterable, *, today: dt.date | None = None) -> dict:
     """Resource id -> `Tracking`, for every id in `pks`, in one query.
 
-    ResourceSeen (one row at most per resource) and the sums of DailyVolume over the last 30
-    days (its unique (resource, day) index finds them) come back as the two halves of a UNION
-    ALL. Like `relation_ids_of`, its SQL is built once per process and the ids travel as one
-    parameter: composing the equivalent queryset cost more than running it.
+    One row per id: its ResourceSeen row (at most one) and its DailyVolume sums of the last 7
+    and 30 days (the unique (resource, day) index finds them). Like `relation_ids_of`, the SQL
+    is built once per process and the ids travel as one parameter: composing the equivalent
+    queryset cost more than running it.
     """
     pks = list(dict.fromkeys(pks))
     if not pks:
@@ -182,42 +182,58 @@ def tracking_of(pks: Iterable, *, today: dt.date | None = None) -> dict:
     with connection.cursor() as cursor:
         cursor.execute(_tracking_sql(connection.vendor), params)
         rows = cursor.fetchall()
-    seen, volumes = {}, {}
-    for resource_id, first, last, volume_7d, volume_30d in rows:
-        resource_id = _as_uuid(resource_id)
-        if volume_30d is None:
-            seen[resource_id] = (_aware(first), _aware(last))
-        else:
-            volumes[resource_id] = (int(volume_7d), int(volume_30d))
-    tracking = {}
-    for pk in pks:
-        key = _as_uuid(pk)
-        tracking[pk] = Tracking(*seen.get(key, (None, None)), *volumes.get(key, (0, 0)))
-    return tracking
+    found = {
+        _as_uuid(resource_id): Tracking(_aware(first), _aware(last), int(v7 or 0), int(v30 or 0))
+        for resource_id, first, last, v7, v30 in rows
+    }
+    return {pk: found.get(_as_uuid(pk), Tracking()) for pk in pks}
 
 
 @functools.cache
 def _tracking_sql(vendor: str) -> str:
-    """The `tracking_of` query for `vendor`: (id, first seen, last seen, null, null) rows of
-    ResourceSeen, then (id, null, null, 7-day, 30-day volume) rows of DailyVolume."""
+    """The `tracking_of` query for `vendor`: (id, first seen, last seen, 7-day volume, 30-day
+    volume) for each id of the `ids` parameter (see `_ids_param`).
+
+    One row per id, each looked up by index. On PostgreSQL the volumes come from a LATERAL
+    subquery; a UNION of the two tables' rows, as `relation_ids_of` reads, was planned as a
+    parallel query from about 200 ids and then took 9-11 ms instead of 1.5-2. SQLite has no
+    LATERAL and takes two correlated sums.
+    """
     quote = connection.ops.quote_name
-    among = _among(vendor)
     seen, volume = ResourceSeen._meta, DailyVolume._meta
 
     def column(meta, name: str) -> str:
         return quote(meta.get_field(name).column)
 
-    day, count = column(volume, "day"), column(volume, "count")
+    day, count, resource = (
+        column(volume, "day"),
+        column(volume, "count"),
+        column(volume, "resource"),
+    )
+    seen_join = f"LEFT JOIN {quote(seen.db_table)} s ON s.{column(seen, 'resource')} = i.id"
+    first_last = f"s.{column(seen, 'first_seen_at')}, s.{column(seen, 'last_seen_at')}"
+    if vendor == "postgresql":
+        return (
+            f"SELECT i.id, {first_last}, v.volume_7d, v.volume_30d "
+            "FROM unnest(%(ids)s::uuid[]) AS i(id) "
+            f"{seen_join} "
+            "LEFT JOIN LATERAL ("
+            f"SELECT SUM(CASE WHEN {day} >= %(since_7d)s THEN {count} ELSE 0 END) AS volume_7d, "
+            f"SUM({count}) AS volume_30d FROM {quote(volume.db_table)} "
+            f"WHERE {resource} = i.id AND {day} >= %(since_30d)s"
+            ") v ON true"
+        )
+
+    def total(since: str) -> str:
+        return (
+            f"(SELECT SUM({count}) FROM {quote(volume.db_table)} "
+            f"WHERE {resource} = i.id AND {day} >= %({since})s)"
+        )
+
     return (
-        f"SELECT {column(seen, 'resource')}, {column(seen, 'first_seen_at')}, "
-        f"{column(seen, 'last_seen_at')}, NULL, NULL FROM {quote(seen.db_table)} "
-        f"WHERE {column(seen, 'resource')} {among} "
-        "UNION ALL "
-        f"SELECT {column(volume, 'resource')}, NULL, NULL, "
-        f"SUM(CASE WHEN {day} >= %(since_7d)s THEN {count} ELSE 0 END), SUM({count}) "
-        f"FROM {quote(volume.db_table)} "
-        f"WHERE {column(volume, 'resource')} {among} AND {day} >= %(since_30d)s "
-        f"GROUP BY {column(volume, 'resource')}"
+        f"SELECT i.id, {first_last}, {total('since_7d')}, {total('since_30d')} "
+        "FROM (SELECT value AS id FROM json_each(%(ids)s)) AS i "
+        f"{seen_join}"
     )
 
 
