@@ -737,6 +737,33 @@ class SqlFloor:
     def scalar(self, statement: str, params: Iterable = ()):
         return self.execute(statement, params).fetchone()[0]
 
+    def tracking(self, ids: list) -> None:
+        """First/last seen and the 7- and 30-day volumes of `ids`, one row per id by index:
+        the fastest form measured (a UNION of the two tables' rows is planned as a parallel
+        query from about 200 ids and costs 5x more). SQLite has no LATERAL."""
+        today = datetime.now(UTC).date()
+        since = [today - timedelta(days=6), today - timedelta(days=29)]
+        if self.postgres:
+            statement = (
+                "SELECT i.id, s.first_seen_at, s.last_seen_at, v.volume_7d, v.volume_30d "
+                f"FROM unnest(%s::uuid[]) AS i(id) LEFT JOIN {SEEN_TABLE} s "
+                "ON s.resource_id = i.id LEFT JOIN LATERAL ("
+                "SELECT SUM(CASE WHEN day >= %s THEN count ELSE 0 END) AS volume_7d, "
+                f"SUM(count) AS volume_30d FROM {VOLUME_TABLE} "
+                "WHERE resource_id = i.id AND day >= %s) v ON true"
+            )
+            params = [ids, *since]
+        else:
+            statement = (
+                "SELECT r.id, s.first_seen_at, s.last_seen_at, "
+                f"(SELECT SUM(count) FROM {VOLUME_TABLE} WHERE resource_id = r.id AND day >= %s), "
+                f"(SELECT SUM(count) FROM {VOLUME_TABLE} WHERE resource_id = r.id AND day >= %s) "
+                f"FROM {RESOURCE_TABLE} r LEFT JOIN {SEEN_TABLE} s ON s.resource_id = r.id "
+                f"WHERE r.id IN ({', '.join(['%s'] * len(ids))})"
+            )
+            params = [*since, *ids]
+        self.execute(statement, params).fetchall()
+
     def request(self, scenario: Scenario) -> tuple[int, list[uuid.UUID]]:
         """Run the scenario's queries; returns (statements run, ids of the page).
 
@@ -762,16 +789,7 @@ class SqlFloor:
                 for name, (table, column) in M2M_TABLES.items()
             )
             self.execute(union, ids * len(M2M_TABLES)).fetchall()
-            today = datetime.now(UTC).date()
-            self.execute(
-                "SELECT resource_id, first_seen_at, last_seen_at, NULL, NULL "
-                f"FROM {SEEN_TABLE} WHERE resource_id IN ({marks}) UNION ALL "
-                "SELECT resource_id, NULL, NULL, "
-                "SUM(CASE WHEN day >= %s THEN count ELSE 0 END), SUM(count) "
-                f"FROM {VOLUME_TABLE} WHERE resource_id IN ({marks}) AND day >= %s "
-                "GROUP BY resource_id",
-                [*ids, today - timedelta(days=6), *ids, today - timedelta(days=29)],
-            ).fetchall()
+            self.tracking(ids)
             statements += 2
         return statements, [as_uuid(pk) for pk in ids]
 
