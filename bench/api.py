@@ -24,7 +24,7 @@ and sends a bounded load of GETs and PATCHes from this machine, next to the fram
 
 `--throughput` measures reads the same way, with the repository's gunicorn.conf.py: the
 requests per second and p50/p99 of `/healthcheck` (the framework floor), an event by id and a
-50-row events list, side by side with their share of the floor's rate (the issue's goals), and
+50-row events list, side by side with their share of the floor's rate (the goals), and
 each worker's resident memory after the load. Its load comes from separate processes, each
 sending prepared request bytes on a loopback socket and reading the answer to its end (about
 half the CPU of `http.client` per request), so the load generator stays light next to the
@@ -86,7 +86,7 @@ FILL_VERSION = 2  # 2: first/last seen and daily volumes
 SEED = 20260101
 MARKER_INTEGRATION = "bench-segment"
 
-#: Goals of the issue, checked and printed as PASS/FAIL.
+#: The read goals, checked and printed as PASS/FAIL.
 MAX_QUERIES = 8
 MAX_FLOOR_RATIO = 3.0
 
@@ -160,7 +160,7 @@ DATA_TYPES.update({"object": 4, "array": 5, "null": 1})
 
 @dataclass(frozen=True)
 class Size:
-    """How much to fill: the issue's numbers times `--scale` (users and tags don't scale)."""
+    """How much to fill: the target size times `--scale` (users and tags don't scale)."""
 
     scale: float
     integrations: int = 3
@@ -597,7 +597,7 @@ def query_json(node: dict) -> str:
 
 
 def scenarios(samples: Samples) -> list[Scenario]:
-    """The endpoints of the issue: list properties by page size, filtered by event, events,
+    """The endpoints measured: list properties by page size, filtered by event, events,
     a detail, two resource queries and deep pages."""
     event, prop, tag = samples.ids["event"], samples.ids["property"], samples.ids["tag"]
     props = "/api/v1/event/event_properties"
@@ -707,7 +707,7 @@ def as_uuid(value) -> uuid.UUID:
 class SqlFloor:
     """The same page straight from the database on its own DB-API connection: the page's
     columns, its M2M ids in one UNION, its tracking in another. The cost any API must pay at
-    least; the count is the app's own cost (the issue leaves it out of the floor).
+    least; the count is the app's own cost (the goal leaves it out of the floor).
 
     Statement preparation is off, as in Django: each request parses and plans its SQL.
     """
@@ -767,7 +767,7 @@ class SqlFloor:
     def request(self, scenario: Scenario) -> tuple[int, list[uuid.UUID]]:
         """Run the scenario's queries; returns (statements run, ids of the page).
 
-        What the page holds and nothing else: no count (the issue puts it on the app's side
+        What the page holds and nothing else: no count (the goal puts it on the app's side
         only), the page's columns, its M2M ids, and its first/last seen and volumes (every
         scenario lists events or properties, which the API shows with them).
         """
@@ -969,7 +969,7 @@ def markdown_table(rows: list[Row]) -> str:
 
 
 def goals(rows: list[Row]) -> list[tuple[str, bool, str]]:
-    """The issue's goals: (goal, passed, evidence)."""
+    """The goals: (goal, passed, evidence)."""
     by_size = {r.case.page_size: r.app.queries for r in rows if r.case.size_series}
     worst = max(rows, key=lambda r: r.app.queries)
     constant = len(set(by_size.values())) == 1 and worst.app.queries <= MAX_QUERIES
@@ -1742,7 +1742,7 @@ def patch_main(args, size: Size) -> None:
 THROUGHPUT_DOC_START = "<!-- bench:api-throughput:start -->"
 THROUGHPUT_DOC_END = "<!-- bench:api-throughput:end -->"
 THROUGHPUT_DOC_HEADING = "## Reads: throughput under gunicorn\n\n"
-#: The issue's goals: a share of the `/healthcheck` rate measured in the same run, and memory.
+#: The throughput goals: a share of the `/healthcheck` rate measured in the same run, and memory.
 GOAL_DETAIL_SHARE = 0.50
 GOAL_LIST_SHARE = 0.25
 GOAL_WORKER_RSS_MIB = 120.0
