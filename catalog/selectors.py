@@ -111,9 +111,8 @@ def _relation_ids_sql(vendor: str) -> str:
         through, source, target = relation_columns(field)
         meta = through._meta
         parts.append(
-            f"SELECT {quote(meta.get_field(source).column)}, '{field}', "
-            f"{quote(meta.get_field(target).column)} FROM {quote(meta.db_table)} "
-            f"WHERE {quote(meta.get_field(source).column)} {among}"
+            f"SELECT {_column(meta, source)}, '{field}', {_column(meta, target)} "
+            f"FROM {quote(meta.db_table)} WHERE {_column(meta, source)} {among}"
         )
     return " UNION ALL ".join(parts)
 
@@ -201,17 +200,13 @@ def _tracking_sql(vendor: str) -> str:
     """
     quote = connection.ops.quote_name
     seen, volume = ResourceSeen._meta, DailyVolume._meta
-
-    def column(meta, name: str) -> str:
-        return quote(meta.get_field(name).column)
-
     day, count, resource = (
-        column(volume, "day"),
-        column(volume, "count"),
-        column(volume, "resource"),
+        _column(volume, "day"),
+        _column(volume, "count"),
+        _column(volume, "resource"),
     )
-    seen_join = f"LEFT JOIN {quote(seen.db_table)} s ON s.{column(seen, 'resource')} = i.id"
-    first_last = f"s.{column(seen, 'first_seen_at')}, s.{column(seen, 'last_seen_at')}"
+    seen_join = f"LEFT JOIN {quote(seen.db_table)} s ON s.{_column(seen, 'resource')} = i.id"
+    first_last = f"s.{_column(seen, 'first_seen_at')}, s.{_column(seen, 'last_seen_at')}"
     if vendor == "postgresql":
         return (
             f"SELECT i.id, {first_last}, v.volume_7d, v.volume_30d "
@@ -237,9 +232,14 @@ def _tracking_sql(vendor: str) -> str:
     )
 
 
+def _column(meta, name: str) -> str:
+    """The quoted column of field `name` of a model's `_meta`, for SQL built by hand."""
+    return connection.ops.quote_name(meta.get_field(name).column)
+
+
 def _aware(value) -> dt.datetime | None:
     """A timestamp column read with a raw cursor, as the ORM would give it: aware, in UTC.
-    (SQLite hands back naive UTC, or text where the column's type is lost in a UNION.)"""
+    (SQLite hands back naive UTC, or text where it can't tell the column's type.)"""
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
     if value is not None and timezone.is_naive(value):
@@ -310,7 +310,8 @@ def violations_of(*, event=None, integration=None, kind: str | None = None) -> Q
 
 
 def active_api_key(prefix: str) -> ApiKey | None:
-    """The unrevoked key with `prefix` of an active user, with that user loaded, or None.
+    """The unrevoked key with `prefix` of an active user (`ApiKeyQuerySet.active`), with that
+    user loaded, or None.
 
     Every API request asks this, so it is one raw query built once per process: the user's
     row with the key's columns beside it (`_API_KEY_COLUMNS`). The queryset equivalent
@@ -354,16 +355,12 @@ def _api_key_sql(vendor: str) -> str:
     parameters: the prefix and True."""
     quote = connection.ops.quote_name
     user, key = User._meta, ApiKey._meta
-
-    def column(meta, name: str) -> str:
-        return quote(meta.get_field(name).column)
-
     read = ", ".join(
-        f"k.{column(key, name)} AS {quote(alias)}" for name, alias in _API_KEY_COLUMNS.items()
+        f"k.{_column(key, name)} AS {quote(alias)}" for name, alias in _API_KEY_COLUMNS.items()
     )
     return (
         f"SELECT u.*, {read} FROM {quote(user.db_table)} u JOIN {quote(key.db_table)} k "
-        f"ON k.{column(key, 'user')} = u.{column(user, 'id')} "
-        f"WHERE k.{column(key, 'prefix')} = %s AND k.{column(key, 'revoked_at')} IS NULL "
-        f"AND u.{column(user, 'is_active')} = %s"
+        f"ON k.{_column(key, 'user')} = u.{_column(user, 'id')} "
+        f"WHERE k.{_column(key, 'prefix')} = %s AND k.{_column(key, 'revoked_at')} IS NULL "
+        f"AND u.{_column(user, 'is_active')} = %s"
     )

@@ -145,6 +145,7 @@ class UserGroup(models.Model):
 
 class ApiKeyQuerySet(models.QuerySet):
     def active(self) -> "ApiKeyQuerySet":
+        # catalog.selectors.active_api_key asks the same in raw SQL, for every API request.
         return self.filter(revoked_at__isnull=True, user__is_active=True)
 
 
