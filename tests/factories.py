@@ -1,8 +1,10 @@
 """factory_boy factories for the catalog's models."""
 
 import factory
+from django.db import transaction
 from django.utils import timezone
 
+from catalog.demo import load_demo_catalog
 from catalog.models import (
     ChangeAction,
     ChangeSet,
@@ -147,3 +149,19 @@ def notify_change(resource, recipients, *, diff=None, action=ChangeAction.UPDATE
     for recipient in recipients:
         NotificationFactory(change_set=change_set, recipient=recipient, followed=[str(resource.pk)])
     return change_set
+
+
+def fingerprint_of_a_demo_load(fingerprint):
+    """`fingerprint()` of the demo catalog loaded into an empty database, which is then rolled
+    back: what a second load must give again."""
+
+    class Rollback(Exception):
+        pass
+
+    try:
+        with transaction.atomic():
+            load_demo_catalog()
+            first = fingerprint()
+            raise Rollback
+    except Rollback:
+        return first

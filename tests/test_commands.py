@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.hashers import make_password
 from django.core.management import CommandError, call_command
-from django.db import transaction
 from django.db.models import Count, F
 
 from catalog.demo import DemoCatalogError, load_demo_catalog
@@ -34,7 +33,12 @@ from catalog.models import (
 )
 from catalog.services.keys import api_key_authenticate
 from catalog.services.workspace import user_deactivate, user_set_password
-from tests.factories import SYSTEM, EventCategoryFactory, UserFactory
+from tests.factories import (
+    SYSTEM,
+    EventCategoryFactory,
+    UserFactory,
+    fingerprint_of_a_demo_load,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -117,13 +121,7 @@ def test_demo_catalog_is_deterministic():
             )
         )
 
-    class Rollback(Exception):
-        pass
-
-    with pytest.raises(Rollback), transaction.atomic():
-        load_demo_catalog()
-        first = fingerprint()
-        raise Rollback
+    first = fingerprint_of_a_demo_load(fingerprint)
     assert not Resource.objects.exists()
     load_demo_catalog()
     assert fingerprint() == first
