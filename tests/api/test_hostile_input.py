@@ -654,6 +654,8 @@ def test_an_unknown_path_is_a_404_even_with_csrf_checks(editor):
         ("Bearer ec_\xe9_x", "Invalid API key."),
         ("Bearer ec_" + "x" * 5_000 + "_y", "Invalid or revoked API key."),
         ("Bearer ec__x", "Invalid or revoked API key."),
+        # The key's prefix is a parameter of hand-written SQL (selectors.active_api_key).
+        ("Bearer ec_%s'%(x)s--_x", "Invalid or revoked API key."),
         ("Bearer a b", "Invalid Authorization header: use 'Bearer <api key>'."),
     ],
 )
