@@ -315,7 +315,6 @@ def load_demo_catalog(
     resources: list[Resource] = []
     by_path: dict[str, Resource] = {}
     owners, subscribers, team_links, tag_links, collection_links = [], [], [], [], []
-    counts = {"event_categories": 0, "events": 0, "event_properties": 0}
     for category_spec in data.categories:
         integration_name = category_spec.integration
         integration = integrations[integration_name]
@@ -334,7 +333,6 @@ def load_demo_catalog(
         )
         resources.append(category)
         by_path[SEP.join([integration_name, category.title])] = category
-        counts["event_categories"] += 1
         owners += [(category, editors[0])]
         subscribers += [(category, user) for user in members[category_spec.team]]
         team_links.append((category, team))
@@ -363,7 +361,6 @@ def load_demo_catalog(
             if event_spec.definition or verified or rng.random() < 0.3:
                 event.definition = _event_definition(integration, event_spec, props, deprecated)
             resources.append(event)
-            counts["events"] += 1
             owners += [(event, user) for user in rng.sample(editors, rng.randint(1, len(editors)))]
             subscribers += [(event, user) for user in rng.sample(everyone, rng.randint(0, 3))]
             team_links.append((event, team))
@@ -397,7 +394,6 @@ def load_demo_catalog(
                     prop.definition = _property_definition(spec)
                 resources.append(prop)
                 by_path[SEP.join([path, prop.title])] = prop
-                counts["event_properties"] += 1
                 if spec.pii:
                     tag_links.append((prop, tags["gdpr"]))
                     owners.append((prop, people[data.privacy_owner]))
