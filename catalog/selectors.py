@@ -310,8 +310,8 @@ def violations_of(*, event=None, integration=None, kind: str | None = None) -> Q
 
 
 def active_api_key(prefix: str) -> ApiKey | None:
-    """The unrevoked key with `prefix` of an active user (`ApiKeyQuerySet.active`), with that
-    user loaded, or None.
+    """The unrevoked key with `prefix` of an active user, with that user loaded, or None: the
+    one place that says which API keys work.
 
     Every API request asks this, so it is one raw query built once per process: the user's
     row with the key's columns beside it (`_API_KEY_COLUMNS`). The queryset equivalent

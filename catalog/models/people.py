@@ -143,12 +143,6 @@ class UserGroup(models.Model):
         return self.name
 
 
-class ApiKeyQuerySet(models.QuerySet):
-    def active(self) -> "ApiKeyQuerySet":
-        # catalog.selectors.active_api_key asks the same in raw SQL, for every API request.
-        return self.filter(revoked_at__isnull=True, user__is_active=True)
-
-
 class ApiKey(models.Model):
     """A user's key for the REST API; it acts with its user's role.
 
@@ -165,8 +159,6 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
-
-    objects = ApiKeyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
