@@ -32,6 +32,7 @@ from catalog.models import (
 )
 from catalog.models.resources import relation_columns
 from catalog.policy import resources_visible_to
+from catalog.rawsql import as_uuid, aware, column, pg_array
 
 __all__ = [
     "TRACKED_TYPES",
@@ -66,8 +67,8 @@ def relation_ids_of(pks: Iterable) -> dict:
             cursor.execute(_relation_ids_sql(connection.vendor), {"ids": _ids_param(pks)})
             rows = cursor.fetchall()
         for resource_id, field, related_id in rows:
-            found[_as_uuid(resource_id)][field].append(_as_uuid(related_id))
-    return {pk: _sorted_fields(found.get(_as_uuid(pk))) for pk in pks}
+            found[as_uuid(resource_id)][field].append(as_uuid(related_id))
+    return {pk: _sorted_fields(found.get(as_uuid(pk))) for pk in pks}
 
 
 def _ids_param(pks: list) -> str:
@@ -75,7 +76,7 @@ def _ids_param(pks: list) -> str:
     (psycopg would otherwise adapt every element on its own), elsewhere a JSON array of the
     32 hex digits that SQLite stores a UUID as."""
     if connection.vendor == "postgresql":
-        return "{" + ",".join(str(pk) for pk in pks) + "}"
+        return pg_array("uuid", pks)
     return json.dumps([uuid.UUID(str(pk)).hex for pk in pks])
 
 
@@ -84,12 +85,6 @@ def _among(vendor: str) -> str:
     if vendor == "postgresql":
         return "= ANY(%(ids)s::uuid[])"
     return "IN (SELECT value FROM json_each(%(ids)s))"
-
-
-def _as_uuid(value) -> uuid.UUID:
-    """A UUID read with a raw cursor (psycopg gives a UUID, SQLite 32 hex digits) or given
-    as text by a caller."""
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 def _sorted_fields(ids: dict | None) -> dict:
@@ -111,8 +106,8 @@ def _relation_ids_sql(vendor: str) -> str:
         through, source, target = relation_columns(field)
         meta = through._meta
         parts.append(
-            f"SELECT {_column(meta, source)}, '{field}', {_column(meta, target)} "
-            f"FROM {quote(meta.db_table)} WHERE {_column(meta, source)} {among}"
+            f"SELECT {column(meta, source)}, '{field}', {column(meta, target)} "
+            f"FROM {quote(meta.db_table)} WHERE {column(meta, source)} {among}"
         )
     return " UNION ALL ".join(parts)
 
@@ -182,10 +177,10 @@ def tracking_of(pks: Iterable, *, today: dt.date | None = None) -> dict:
         cursor.execute(_tracking_sql(connection.vendor), params)
         rows = cursor.fetchall()
     found = {
-        _as_uuid(resource_id): Tracking(_aware(first), _aware(last), int(v7 or 0), int(v30 or 0))
+        as_uuid(resource_id): Tracking(aware(first), aware(last), int(v7 or 0), int(v30 or 0))
         for resource_id, first, last, v7, v30 in rows
     }
-    return {pk: found.get(_as_uuid(pk), Tracking()) for pk in pks}
+    return {pk: found.get(as_uuid(pk), Tracking()) for pk in pks}
 
 
 @functools.cache
@@ -201,12 +196,12 @@ def _tracking_sql(vendor: str) -> str:
     quote = connection.ops.quote_name
     seen, volume = ResourceSeen._meta, DailyVolume._meta
     day, count, resource = (
-        _column(volume, "day"),
-        _column(volume, "count"),
-        _column(volume, "resource"),
+        column(volume, "day"),
+        column(volume, "count"),
+        column(volume, "resource"),
     )
-    seen_join = f"LEFT JOIN {quote(seen.db_table)} s ON s.{_column(seen, 'resource')} = i.id"
-    first_last = f"s.{_column(seen, 'first_seen_at')}, s.{_column(seen, 'last_seen_at')}"
+    seen_join = f"LEFT JOIN {quote(seen.db_table)} s ON s.{column(seen, 'resource')} = i.id"
+    first_last = f"s.{column(seen, 'first_seen_at')}, s.{column(seen, 'last_seen_at')}"
     if vendor == "postgresql":
         return (
             f"SELECT i.id, {first_last}, v.volume_7d, v.volume_30d "
@@ -230,21 +225,6 @@ def _tracking_sql(vendor: str) -> str:
         "FROM (SELECT value AS id FROM json_each(%(ids)s)) AS i "
         f"{seen_join}"
     )
-
-
-def _column(meta, name: str) -> str:
-    """The quoted column of field `name` of a model's `_meta`, for SQL built by hand."""
-    return connection.ops.quote_name(meta.get_field(name).column)
-
-
-def _aware(value) -> dt.datetime | None:
-    """A timestamp column read with a raw cursor, as the ORM would give it: aware, in UTC.
-    (SQLite hands back naive UTC, or text where it can't tell the column's type.)"""
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    if value is not None and timezone.is_naive(value):
-        value = value.replace(tzinfo=dt.UTC)
-    return value
 
 
 def attach_tracking(resources: Sequence[Resource], *, today=None) -> Sequence[Resource]:
@@ -324,9 +304,9 @@ def active_api_key(prefix: str) -> ApiKey | None:
     for alias in _API_KEY_COLUMNS.values():
         delattr(user, alias)
     values.update(
-        id=_as_uuid(values["id"]),
-        created_at=_aware(values["created_at"]),
-        last_used_at=_aware(values["last_used_at"]),
+        id=as_uuid(values["id"]),
+        created_at=aware(values["created_at"]),
+        last_used_at=aware(values["last_used_at"]),
         user_id=user.pk,
         prefix=prefix,
         revoked_at=None,
@@ -356,11 +336,11 @@ def _api_key_sql(vendor: str) -> str:
     quote = connection.ops.quote_name
     user, key = User._meta, ApiKey._meta
     read = ", ".join(
-        f"k.{_column(key, name)} AS {quote(alias)}" for name, alias in _API_KEY_COLUMNS.items()
+        f"k.{column(key, name)} AS {quote(alias)}" for name, alias in _API_KEY_COLUMNS.items()
     )
     return (
         f"SELECT u.*, {read} FROM {quote(user.db_table)} u JOIN {quote(key.db_table)} k "
-        f"ON k.{_column(key, 'user')} = u.{_column(user, 'id')} "
-        f"WHERE k.{_column(key, 'prefix')} = %s AND k.{_column(key, 'revoked_at')} IS NULL "
-        f"AND u.{_column(user, 'is_active')} = %s"
+        f"ON k.{column(key, 'user')} = u.{column(user, 'id')} "
+        f"WHERE k.{column(key, 'prefix')} = %s AND k.{column(key, 'revoked_at')} IS NULL "
+        f"AND u.{column(user, 'is_active')} = %s"
     )

@@ -39,6 +39,7 @@ from catalog.models import (
     Violation,
     ViolationKind,
 )
+from catalog.rawsql import as_uuid, pg_array
 from catalog.services.changes import plan_version
 from catalog.services.context import ChangeContext
 from catalog.services.eventlog import log_rows
@@ -354,7 +355,7 @@ def ingest(
     with transaction.atomic():
         accepted, result.duplicates = _drop_retries(integration, accepted, now)
         rows = []
-        integration_id = _as_uuid(integration.pk)
+        integration_id = as_uuid(integration.pk)
         for event, resource in accepted:
             row_id = uuid.uuid4()
             result.event_ids[event.index] = str(row_id)
@@ -512,10 +513,6 @@ def _drop_retries(integration: Integration, accepted: list, now) -> tuple[list, 
     return kept, duplicates + len(fresh) - len(kept)
 
 
-def _as_uuid(value) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-
-
 def _time(value):
     """A datetime as the database stores it (SQLite: naive UTC text, as Django writes it)."""
     return connection.ops.adapt_datetimefield_value(value)
@@ -552,7 +549,7 @@ def _upsert(
     if connection.vendor == "postgresql":
         arrays = ", ".join(f"%s::{kind}[]" for kind, _ in columns.values())
         source = f"SELECT * FROM unnest({arrays})"
-        params = [_pg_array(kind, values) for kind, values in columns.values()]
+        params = [pg_array(kind, values) for kind, values in columns.values()]
     else:
         rows = list(zip(*(values for _, values in columns.values()), strict=True))
         kinds = [kind for kind, _ in columns.values()]
@@ -568,25 +565,6 @@ def _upsert(
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *update_params])
         return cursor.fetchall() if returning else []
-
-
-#: Types whose values never need quoting in an array literal.
-_PLAIN_ARRAY_TYPES = frozenset({"uuid", "bigint", "date", "timestamptz"})
-
-
-def _pg_array(kind: str, values: list):
-    """An array of plain values as one literal ('{a,b,NULL}'): psycopg would otherwise
-    inspect and quote each element, which for hundreds of them costs more than the upsert."""
-    if kind not in _PLAIN_ARRAY_TYPES:
-        return values
-    return (
-        "{"
-        + ",".join(
-            "NULL" if v is None else v.isoformat() if kind in ("date", "timestamptz") else str(v)
-            for v in values
-        )
-        + "}"
-    )
 
 
 def _greatest(a: str, b: str) -> str:
@@ -605,7 +583,7 @@ def _count(integration: Integration, tally: _Tally, now, last_seen: Mapping) -> 
     day = now.astimezone(dt.UTC).date()
     stale: list = []
     if tally.volumes:
-        keys = sorted(tally.volumes, key=_as_uuid)
+        keys = sorted(tally.volumes, key=as_uuid)
         table = DailyVolume._meta.db_table
         _upsert(
             table,
