@@ -29,6 +29,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.api.authentication import ApiKeyAuthentication, AuthTokenAuthentication
+from catalog.api.pagination import count_at_most, count_told_by_page
 from catalog.models import ApiKey, LoggedEvent
 from catalog.policy import Action, may
 
@@ -202,11 +203,10 @@ def read_log(query: LogQuery) -> tuple[list[dict], int, bool]:
     page = list(
         events.order_by(*order).values(*RESULT_FIELDS)[query.offset : query.offset + query.size]
     )
-    if len(page) < query.size and (page or query.offset == 0):
-        # The page ran out before its end: it holds the last event, so it tells the count.
-        return page, query.offset + len(page), False
-    # COUNT(*) over at most COUNT_CAP + 1 rows: cheap however many events there are.
-    count = events.values("pk")[: COUNT_CAP + 1].count()
+    told = count_told_by_page(query.offset, len(page), query.size)
+    if told is not None:
+        return page, told, False
+    count = count_at_most(events, COUNT_CAP)
     if count > COUNT_CAP:
         return page, COUNT_CAP, True
     return page, count, False

@@ -57,6 +57,21 @@ def planned_rows(queryset: QuerySet) -> int | None:
         return None
 
 
+def count_told_by_page(offset: int, rows: int, size: int) -> int | None:
+    """The total a page of `rows` rows (of `size` asked for, from `offset`) tells: a page
+    that came back short and not empty, or empty at the start, holds the last row. None when
+    it can't tell (a full page, or an empty one past the end)."""
+    if rows < size and (rows or offset == 0):
+        return offset + rows
+    return None
+
+
+def count_at_most(queryset: QuerySet, cap: int) -> int:
+    """`SELECT COUNT(*) FROM (... LIMIT cap + 1)`: exact up to `cap`, `cap + 1` meaning "more",
+    and never costing more than `cap + 1` rows however many match."""
+    return queryset.order_by()[: cap + 1].count()
+
+
 class CappedPaginator(Paginator):
     """Django's paginator, but the page is fetched first and the count is capped.
 
@@ -74,8 +89,9 @@ class CappedPaginator(Paginator):
         number = int(number)  # CatalogPagination has checked it
         bottom = (number - 1) * self.per_page
         rows = list(self.object_list[bottom : bottom + self.per_page])
-        if "count" not in self.__dict__ and len(rows) < self.per_page and (rows or number == 1):
-            self.count = bottom + len(rows)  # count is a cached_property: this caches it
+        told = count_told_by_page(bottom, len(rows), self.per_page)
+        if "count" not in self.__dict__ and told is not None:
+            self.count = told  # count is a cached_property: this caches it
         # Past the last page: the count is needed to tell (an EmptyPage, a 404, as Django's).
         number = self.validate_number(number)
         return self._get_page(rows, number, self)
@@ -86,7 +102,7 @@ class CappedPaginator(Paginator):
         if not isinstance(object_list, QuerySet):
             return len(object_list)
         depth = MAX_RESULT_DEPTH
-        counted = object_list.order_by()[: depth + 1].count()
+        counted = count_at_most(object_list, depth)
         if counted <= depth:
             return counted
         self.count_is_exact = False
