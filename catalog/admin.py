@@ -86,20 +86,26 @@ def change_context(request) -> ChangeContext:
     return ChangeContext.for_request(request, ChangeSource.ADMIN)
 
 
+def is_id_of(model, value: str) -> bool:
+    """Whether `value` could be an id of `model` (a tampered form sends "abc" for a UUID, a
+    number past 64 bits or a NUL), so that it can be left out instead of failing a query."""
+    try:
+        pk = model._meta.pk.to_python(value)
+    except ValidationError:
+        return False
+    if isinstance(pk, int):
+        return -(2**63) <= pk < 2**63  # what the database's integers hold
+    return "\x00" not in str(value)
+
+
 class KnownValuesOnly:
     """For Django's autocomplete widgets, which look the chosen values up to show them: a
     value that is no id at all (a tampered form) is left out of that look-up, so the form
     shows the field's error instead of failing with a 500."""
 
     def optgroups(self, name, value, attr=None):
-        pk = self.field.remote_field.model._meta.pk
-        known = []
-        for item in value:
-            try:
-                pk.to_python(item)
-            except ValidationError:
-                continue
-            known.append(item)
+        model = self.field.remote_field.model
+        known = [item for item in value if is_id_of(model, item)]
         return super().optgroups(name, known, attr)
 
 
@@ -123,20 +129,11 @@ class PolicyAdminMixin:
         # out instead of failing the query with a 500; none left is Django's "Items must be
         # selected" message.
         selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
-        valid = [pk for pk in selected if self._is_pk(pk)]
+        valid = [pk for pk in selected if is_id_of(self.model, pk)]
         if valid != selected:
             request.POST = request.POST.copy()
             request.POST.setlist(helpers.ACTION_CHECKBOX_NAME, valid)
         return super().response_action(request, queryset)
-
-    def _is_pk(self, value: str) -> bool:
-        try:
-            pk = self.model._meta.pk.to_python(value)
-        except ValidationError:
-            return False
-        if isinstance(pk, int):
-            return -(2**63) <= pk < 2**63  # what the database's integers hold
-        return "\x00" not in value
 
     def _may(self, request, action, obj=None) -> bool:
         user = request.user
