@@ -76,7 +76,7 @@ def log_events(rows: list[LoggedEvent]) -> None:
 
 
 def log_rows(rows: list[tuple]) -> None:
-    """`log_events` for plain tuples in `_COLUMNS` order (ingestion builds no model objects:
+    """`log_events` for plain tuples from `event_row` (ingestion builds no model objects:
     a hundred of them cost more than the COPY)."""
     if not rows:
         return
@@ -91,21 +91,38 @@ def log_rows(rows: list[tuple]) -> None:
             copy.write_row(row)
 
 
-def _values(row: LoggedEvent) -> tuple:
-    """The row's `_COLUMNS`, properties as JSON text."""
+def event_row(
+    *,
+    id,
+    integration_id,
+    received_at,
+    sent_at,
+    type,
+    name,
+    user_id,
+    anonymous_id,
+    message_id,
+    properties: dict,
+    format,
+) -> tuple:
+    """One event as `log_rows` takes it: `_COLUMNS` in order, the properties as JSON text."""
     return (
-        row.id,
-        row.integration_id,
-        row.received_at,
-        row.sent_at,
-        row.type,
-        row.name,
-        row.user_id,
-        row.anonymous_id,
-        row.message_id,
-        json.dumps(row.properties, ensure_ascii=False),
-        row.format,
+        id,
+        integration_id,
+        received_at,
+        sent_at,
+        type,
+        name,
+        user_id,
+        anonymous_id,
+        message_id,
+        json.dumps(properties, ensure_ascii=False),
+        format,
     )
+
+
+def _values(row: LoggedEvent) -> tuple:
+    return event_row(**{column: getattr(row, column) for column in _COLUMNS})
 
 
 def _insert_many(rows: list[tuple]) -> None:

@@ -42,7 +42,7 @@ from catalog.models import (
 from catalog.rawsql import as_uuid, pg_array
 from catalog.services.changes import plan_version
 from catalog.services.context import ChangeContext
-from catalog.services.eventlog import log_rows
+from catalog.services.eventlog import event_row, log_rows
 from catalog.services.resources import resources_bulk_create
 
 #: Where discovered events go until a steward files them.
@@ -360,18 +360,18 @@ def ingest(
             row_id = uuid.uuid4()
             result.event_ids[event.index] = str(row_id)
             rows.append(
-                (
-                    row_id,
-                    integration_id,
-                    now,
-                    event.sent_at,
-                    event.type,
-                    event.name,
-                    event.user_id,
-                    event.anonymous_id,
-                    event.message_id,
-                    json.dumps(event.properties, ensure_ascii=False),
-                    event.format,
+                event_row(
+                    id=row_id,
+                    integration_id=integration_id,
+                    received_at=now,
+                    sent_at=event.sent_at,
+                    type=event.type,
+                    name=event.name,
+                    user_id=event.user_id,
+                    anonymous_id=event.anonymous_id,
+                    message_id=event.message_id,
+                    properties=event.properties,
+                    format=event.format,
                 )
             )
             if resource is None:
