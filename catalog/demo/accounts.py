@@ -115,18 +115,13 @@ def save_demo_accounts(
 def read_demo_accounts(path: Path) -> list[DemoAccount]:
     """The accounts of `path` that exist in this database, in the file's order, each with
     whether it still has the password the file keeps. No file: none."""
-    try:
-        content = json.loads(path.read_text(encoding="utf-8"))
-        entries = [
-            (uuid.UUID(entry["id"]), entry["password"], entry.get("hash"))
-            for entry in content["accounts"]
-        ]
-        if any(not isinstance(password, str | None) for _, password, _ in entries):
+
+    def account(entry) -> tuple:
+        if not isinstance(entry["password"], str | None):
             raise TypeError("a password is neither a string nor null")
-    except FileNotFoundError:
-        return []
-    except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
-        raise DemoCatalogError(f"Can't read the demo accounts in {path}: {error!r}.") from error
+        return uuid.UUID(entry["id"]), entry["password"], entry.get("hash")
+
+    entries = _read_entries(path, "accounts", account, "accounts")
     users = User.objects.in_bulk([pk for pk, _, _ in entries])
     return [
         DemoAccount(
@@ -141,18 +136,13 @@ def read_demo_write_keys(path: Path) -> list[DemoWriteKey]:
     """The write keys of `path` that exist in this database, in the file's order, each with
     whether it is revoked. No file, or a file without write keys (written before the demo
     had one): none."""
-    try:
-        content = json.loads(path.read_text(encoding="utf-8"))
-        entries = [
-            (uuid.UUID(entry["id"]), str(entry["prefix"]), entry["secret"])
-            for entry in content.get("write_keys", ())
-        ]
-        if any(not isinstance(secret, str) for _, _, secret in entries):
+
+    def write_key(entry) -> tuple:
+        if not isinstance(entry["secret"], str):
             raise TypeError("a secret is not a string")
-    except FileNotFoundError:
-        return []
-    except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
-        raise DemoCatalogError(f"Can't read the demo write keys in {path}: {error!r}.") from error
+        return uuid.UUID(entry["id"]), str(entry["prefix"]), entry["secret"]
+
+    entries = _read_entries(path, "write_keys", write_key, "write keys", required=False)
     keys = WriteKey.objects.select_related("integration").in_bulk([pk for pk, _, _ in entries])
     return [
         DemoWriteKey(
@@ -164,6 +154,21 @@ def read_demo_write_keys(path: Path) -> list[DemoWriteKey]:
         for pk, prefix, secret in entries
         if pk in keys and keys[pk].prefix == prefix
     ]
+
+
+def _read_entries(path: Path, section: str, parse, what: str, *, required=True) -> list:
+    """`parse(entry)` for each entry of `section` of the JSON file `path`; no file, or no
+    such section when it isn't `required`: none. Anything malformed (`parse` raises
+    TypeError, KeyError or ValueError) is a DemoCatalogError naming the file."""
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+        return [
+            parse(entry) for entry in (content[section] if required else content.get(section, ()))
+        ]
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
+        raise DemoCatalogError(f"Can't read the demo {what} in {path}: {error!r}.") from error
 
 
 def _status(user: User, password: str | None, stored_hash: str | None) -> str:
