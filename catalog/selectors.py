@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.fields import BigIntegerField
+from django.db.models.expressions import RawSQL
+from django.db.models.fields import BigIntegerField, DateTimeField, Field
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -48,6 +49,7 @@ __all__ = [
     "tracking_from",
     "tracking_of",
     "violations_of",
+    "with_details",
     "with_tracking",
 ]
 
@@ -113,9 +115,11 @@ def _relation_ids_sql(vendor: str) -> str:
 
 
 def attach_relation_ids(resources: Sequence[Resource]) -> Sequence[Resource]:
-    """Give each resource a `relation_ids` dict (see `relation_ids_of`), in one query."""
-    ids = relation_ids_of(resource.pk for resource in resources)
-    for resource in resources:
+    """Give each resource a `relation_ids` dict (see `relation_ids_of`), in one query, or
+    none for rows that `with_details` fetched with theirs."""
+    missing = [resource for resource in resources if not _took_details(resource)]
+    ids = relation_ids_of(resource.pk for resource in missing)
+    for resource in missing:
         resource.relation_ids = ids[resource.pk]
     return resources
 
@@ -229,12 +233,96 @@ def _tracking_sql(vendor: str) -> str:
 
 def attach_tracking(resources: Sequence[Resource], *, today=None) -> Sequence[Resource]:
     """Give each event and property of `resources` a `tracking` (see `tracking_of`), in one
-    query; categories get none, and cost nothing."""
-    tracked = [resource for resource in resources if resource.entity_type in TRACKED_TYPES]
+    query (none for rows that `with_details` fetched with theirs); categories get none, and
+    cost nothing."""
+    tracked = [
+        resource
+        for resource in resources
+        if resource.entity_type in TRACKED_TYPES and not _took_details(resource)
+    ]
     found = tracking_of((resource.pk for resource in tracked), today=today)
     for resource in tracked:
         resource.tracking = found[resource.pk]
     return resources
+
+
+# --- A page and what it shows, in one query ------------------------------------------------
+
+
+def with_details(queryset: QuerySet, *, today: dt.date | None = None) -> QuerySet:
+    """`queryset` whose rows bring their M2M ids and tracking along, on PostgreSQL: what
+    `attach_relation_ids` and `attach_tracking` would fetch, then find already there.
+
+    They are correlated subqueries in the select list, which the server evaluates after
+    ORDER BY and LIMIT, for the page's rows only: a page in one query instead of three (at
+    100,000 events: 1 row 2.4 -> 1.2 ms, 50 rows 4.9 -> 4.5 ms, 200 rows 17.3 -> 15.6 ms).
+    Elsewhere `queryset` is returned as it is: SQLite evaluates such subqueries for every
+    row it sorts, and a query costs it no round trip.
+
+    For reads only: the values are those of the query, and a write after it would leave
+    them stale. The SQL refers to the resource table by its name, so the result must not be
+    nested in another query (a count masks the annotations; `pk__in` would not).
+    """
+    if connection.vendor != "postgresql":
+        return queryset
+    since_7d, since_30d = volume_windows(today)
+    relations, first_seen, last_seen, volume = _details_sql()
+    return queryset.annotate(
+        **{alias: RawSQL(sql, (), output_field=Field()) for alias, sql in relations.items()},
+        details_first_seen_at=RawSQL(first_seen, (), output_field=DateTimeField()),
+        details_last_seen_at=RawSQL(last_seen, (), output_field=DateTimeField()),
+        details_volume_7d=RawSQL(volume, (since_7d,), output_field=BigIntegerField()),
+        details_volume_30d=RawSQL(volume, (since_30d,), output_field=BigIntegerField()),
+    )
+
+
+#: The annotation `with_details` gives each M2M field's ids (uuid[]).
+_DETAIL_IDS = {field: f"details_{field}" for field in M2M_FIELDS}
+
+
+@functools.cache
+def _details_sql() -> tuple[dict[str, str], str, str, str]:
+    """`with_details`' subqueries (PostgreSQL): {alias: the sorted ids of an M2M field},
+    first seen, last seen, and the volume since its one parameter."""
+    quote = connection.ops.quote_name
+    outer = f"{quote(Resource._meta.db_table)}.{column(Resource._meta, 'id')}"
+    relations = {}
+    for field, alias in _DETAIL_IDS.items():
+        through, source, target = relation_columns(field)
+        meta = through._meta
+        relations[alias] = (
+            f"ARRAY(SELECT {column(meta, target)} FROM {quote(meta.db_table)} "
+            f"WHERE {column(meta, source)} = {outer} ORDER BY 1)"
+        )
+    seen, volume = ResourceSeen._meta, DailyVolume._meta
+
+    def seen_at(name: str) -> str:
+        return (
+            f"(SELECT {column(seen, name)} FROM {quote(seen.db_table)} "
+            f"WHERE {column(seen, 'resource')} = {outer})"
+        )
+
+    since = (
+        f"(SELECT SUM({column(volume, 'count')}) FROM {quote(volume.db_table)} "
+        f"WHERE {column(volume, 'resource')} = {outer} AND {column(volume, 'day')} >= %s)"
+    )
+    return relations, seen_at("first_seen_at"), seen_at("last_seen_at"), since
+
+
+def _took_details(resource: Resource) -> bool:
+    """Whether `with_details` fetched `resource`; if so, its annotations are now its
+    `relation_ids` and (for the tracked kinds) its `tracking`."""
+    values = resource.__dict__
+    if "details_volume_7d" not in values:
+        return False
+    resource.relation_ids = {field: values[alias] for field, alias in _DETAIL_IDS.items()}
+    resource.tracking = Tracking(
+        values["details_first_seen_at"],
+        values["details_last_seen_at"],
+        int(values["details_volume_7d"] or 0),
+        int(values["details_volume_30d"] or 0),
+    )
+    return True
 
 
 def _volume_since(day: dt.date) -> Coalesce:

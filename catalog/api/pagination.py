@@ -46,7 +46,7 @@ def planned_rows(queryset: QuerySet) -> int | None:
     try:
         # A savepoint only inside a transaction, where a failed EXPLAIN would spoil the rest.
         with transaction.atomic(using=queryset.db) if connection.in_atomic_block else nullcontext():
-            plan = json.loads(queryset.order_by().explain(format="json"))
+            plan = json.loads(queryset.order_by().values("pk").explain(format="json"))
     except (DatabaseError, ValueError):
         return None
     if isinstance(plan, list):  # the server's shape; Django unwraps the one plan it holds
@@ -67,9 +67,10 @@ def count_told_by_page(offset: int, rows: int, size: int) -> int | None:
 
 
 def count_at_most(queryset: QuerySet, cap: int) -> int:
-    """`SELECT COUNT(*) FROM (... LIMIT cap + 1)`: exact up to `cap`, `cap + 1` meaning "more",
-    and never costing more than `cap + 1` rows however many match."""
-    return queryset.order_by()[: cap + 1].count()
+    """`SELECT COUNT(*) FROM (SELECT id ... LIMIT cap + 1)`: exact up to `cap`, `cap + 1`
+    meaning "more", and never costing more than `cap + 1` rows however many match. Only the
+    ids: a count would otherwise carry the queryset's annotations along."""
+    return queryset.order_by().values("pk")[: cap + 1].count()
 
 
 class CappedPaginator(Paginator):

@@ -46,6 +46,7 @@ from catalog.selectors import (
     resource_history,
     resources_visible_to,
     violations_of,
+    with_details,
 )
 from catalog.services import keys, writekeys
 from catalog.services.context import ChangeContext
@@ -172,7 +173,10 @@ class ResourceViewSet(CatalogViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Resource.objects.none()
-        return resources_visible_to(self.request.user, self.entity_type).order_by("title", "id")
+        queryset = resources_visible_to(self.request.user, self.entity_type)
+        if self.action in ("list", "retrieve"):
+            queryset = with_details(queryset)
+        return queryset.order_by("title", "id")
 
     def perform_create(self, serializer):
         create_resource(self.request, serializer, self.entity_type)
@@ -344,7 +348,7 @@ class ResourceQueryView(generics.ListCreateAPIView):
             return Resource.objects.none()
         try:
             return apply_resource_query(
-                resources_visible_to(self.request.user),
+                with_details(resources_visible_to(self.request.user)),
                 filter_json=self.request.query_params.get("filter"),
                 sort_json=self.request.query_params.get("sort"),
             )
@@ -395,7 +399,8 @@ class ResourceDetailView(generics.RetrieveUpdateDestroyAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Resource.objects.none()
-        return resources_visible_to(self.request.user)
+        queryset = resources_visible_to(self.request.user)
+        return with_details(queryset) if self.request.method in ("GET", "HEAD") else queryset
 
     def get_serializer_class(self):
         instance = getattr(self, "_instance", None)
