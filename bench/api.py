@@ -706,8 +706,8 @@ def as_uuid(value) -> uuid.UUID:
 
 class SqlFloor:
     """The same page straight from the database on its own DB-API connection: the page's
-    columns, its M2M ids in one UNION, its tracking in another. The cost any API must pay at
-    least; the count is the app's own cost (the goal leaves it out of the floor).
+    columns, its M2M ids and its tracking (`request`). The cost any API must pay at least;
+    the count is the app's own cost (the goal leaves it out of the floor).
 
     Statement preparation is off, as in Django: each request parses and plans its SQL.
     """
@@ -738,48 +738,63 @@ class SqlFloor:
         return self.execute(statement, params).fetchone()[0]
 
     def tracking(self, ids: list) -> None:
-        """First/last seen and the 7- and 30-day volumes of `ids`, one row per id by index:
-        the fastest form measured (a UNION of the two tables' rows is planned as a parallel
-        query from about 200 ids and costs 5x more). SQLite has no LATERAL."""
+        """First/last seen and the 7- and 30-day volumes of `ids` on SQLite (which has no
+        LATERAL): the page's rows with two correlated sums."""
         today = datetime.now(UTC).date()
         since = [today - timedelta(days=6), today - timedelta(days=29)]
-        if self.postgres:
-            statement = (
-                "SELECT i.id, s.first_seen_at, s.last_seen_at, v.volume_7d, v.volume_30d "
-                f"FROM unnest(%s::uuid[]) AS i(id) LEFT JOIN {SEEN_TABLE} s "
-                "ON s.resource_id = i.id LEFT JOIN LATERAL ("
-                "SELECT SUM(CASE WHEN day >= %s THEN count ELSE 0 END) AS volume_7d, "
-                f"SUM(count) AS volume_30d FROM {VOLUME_TABLE} "
-                "WHERE resource_id = i.id AND day >= %s) v ON true"
-            )
-            params = [ids, *since]
-        else:
-            statement = (
-                "SELECT r.id, s.first_seen_at, s.last_seen_at, "
-                f"(SELECT SUM(count) FROM {VOLUME_TABLE} WHERE resource_id = r.id AND day >= %s), "
-                f"(SELECT SUM(count) FROM {VOLUME_TABLE} WHERE resource_id = r.id AND day >= %s) "
-                f"FROM {RESOURCE_TABLE} r LEFT JOIN {SEEN_TABLE} s ON s.resource_id = r.id "
-                f"WHERE r.id IN ({', '.join(['%s'] * len(ids))})"
-            )
-            params = [*since, *ids]
-        self.execute(statement, params).fetchall()
+        statement = (
+            "SELECT r.id, s.first_seen_at, s.last_seen_at, "
+            f"(SELECT SUM(count) FROM {VOLUME_TABLE} WHERE resource_id = r.id AND day >= %s), "
+            f"(SELECT SUM(count) FROM {VOLUME_TABLE} WHERE resource_id = r.id AND day >= %s) "
+            f"FROM {RESOURCE_TABLE} r LEFT JOIN {SEEN_TABLE} s ON s.resource_id = r.id "
+            f"WHERE r.id IN ({', '.join(['%s'] * len(ids))})"
+        )
+        self.execute(statement, [*since, *ids]).fetchall()
 
     def request(self, scenario: Scenario) -> tuple[int, list[uuid.UUID]]:
         """Run the scenario's queries; returns (statements run, ids of the page).
 
         What the page holds and nothing else: no count (the goal puts it on the app's side
         only), the page's columns, its M2M ids, and its first/last seen and volumes (every
-        scenario lists events or properties, which the API shows with them).
+        scenario lists events or properties, which the API shows with them). On PostgreSQL
+        all in one statement, as correlated subqueries that the server evaluates for the
+        page's rows only, the fastest form measured (1 row: 1.2 ms against 2.4 ms for three
+        statements; 50 rows 4.5 against 4.9; 200 rows 15.6 against 17.3); SQLite, with no
+        round trips to save, takes three.
         """
-        statements = 0
-        columns = ", ".join(f"r.{c}" for c in RESOURCE_COLUMNS)
         offset = (scenario.page - 1) * scenario.page_size
+        columns = ", ".join(f"r.{c}" for c in RESOURCE_COLUMNS)
+        if self.postgres:
+            today = datetime.now(UTC).date()
+            arrays = ", ".join(
+                f"ARRAY(SELECT {column} FROM {table} WHERE resource_id = r.id ORDER BY 1)"
+                for table, column in M2M_TABLES.values()
+            )
+            seen = [
+                f"(SELECT {name} FROM {SEEN_TABLE} WHERE resource_id = r.id)"
+                for name in ("first_seen_at", "last_seen_at")
+            ]
+            volume = (
+                f"(SELECT SUM(count) FROM {VOLUME_TABLE} WHERE resource_id = r.id AND day >= %s)"
+            )
+            rows = self.execute(
+                f"SELECT {columns}, {arrays}, {', '.join(seen)}, {volume}, {volume} "
+                f"FROM catalog_resource r WHERE {scenario.where} "
+                "ORDER BY r.title, r.id LIMIT %s OFFSET %s",
+                [
+                    today - timedelta(days=6),
+                    today - timedelta(days=29),
+                    *scenario.params,
+                    scenario.page_size,
+                    offset,
+                ],
+            ).fetchall()
+            return 1, [as_uuid(row[0]) for row in rows]
         rows = self.execute(
             f"SELECT {columns} FROM catalog_resource r WHERE {scenario.where} "
             "ORDER BY r.title, r.id LIMIT %s OFFSET %s",
             [*scenario.params, scenario.page_size, offset],
         ).fetchall()
-        statements += 1
         ids = [row[0] for row in rows]
         if ids:
             marks = ", ".join(["%s"] * len(ids))
@@ -790,8 +805,7 @@ class SqlFloor:
             )
             self.execute(union, ids * len(M2M_TABLES)).fetchall()
             self.tracking(ids)
-            statements += 2
-        return statements, [as_uuid(pk) for pk in ids]
+        return (3 if ids else 1), [as_uuid(pk) for pk in ids]
 
 
 def baseline_urlconf(cases: list[Scenario]) -> str:
