@@ -1791,7 +1791,7 @@ def throughput_targets() -> list[Target]:
     events = random.Random(SEED).sample(ids, min(DETAIL_EVENTS, len(ids)))
     return [
         Target("GET /healthcheck (1 query), the framework floor", ("/healthcheck",), False, None),
-        Target(f"GET {ME_PATH} (2 queries), the API's floor", (ME_PATH,), True, None),
+        Target(f"GET {ME_PATH} (2 queries), no catalog row", (ME_PATH,), True, None),
         Target(
             "GET /api/v1/event/events/{id}",
             tuple(EVENTS_URL.format(pk) for pk in events),
