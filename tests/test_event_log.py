@@ -7,13 +7,15 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import ProgrammingError, connection
 from rest_framework.test import APIClient
 
 from catalog.api import eventlog as api
 from catalog.models import IngestedMessage, LoggedEvent
 from catalog.services.eventlog import (
+    ensure_partitions,
     event_log_cutoff,
+    forget_partitions,
     log_events,
     partition_name,
     purge_event_log,
@@ -469,6 +471,19 @@ def test_purge_on_postgresql_drops_whole_day_partitions(settings, days_of_events
     # The log still takes events for the kept days, and for a day dropped and made again.
     log_events([event(days_of_events[0].integration, dt.datetime(2026, 3, 2, 8, tzinfo=dt.UTC))])
     assert LoggedEvent.objects.count() == 25
+
+
+@on_postgres
+def test_a_partition_that_cant_be_made_is_an_error_not_a_missing_day(monkeypatch):
+    """Only another process making the same day at once is tolerated; any other failure
+    must surface where it happens, not as "no partition for row" on the next insert."""
+    from catalog.services import eventlog
+
+    monkeypatch.setattr(eventlog, "TABLE", "catalog_no_such_table")
+    forget_partitions()
+    with pytest.raises(ProgrammingError, match="catalog_no_such_table"):
+        ensure_partitions([dt.date(2031, 1, 1)])
+    forget_partitions()
 
 
 @on_postgres

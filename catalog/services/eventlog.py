@@ -31,6 +31,9 @@ _COLUMNS = (
     "properties",
     "format",
 )
+#: SQLSTATEs of a partition that another process made meanwhile: duplicate_table, and
+#: unique_violation (of the catalog's type names, when both created it at once).
+_MADE_MEANWHILE = {"42P07", "23505"}
 #: Days whose partition this process has made (or found); reset when the table is purged.
 _known_partitions: set[dt.date] = set()
 
@@ -48,19 +51,22 @@ def ensure_partitions(days: Iterable[dt.date]) -> None:
         return
     with connection.cursor() as cursor:
         for day in missing:
-            start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
-            end = start + dt.timedelta(days=1)
+            # The bounds are literals, not parameters: DDL takes none when the database
+            # connection binds parameters on the server (prepared statements).
+            start, end = day.isoformat(), (day + dt.timedelta(days=1)).isoformat()
             try:
                 with transaction.atomic():
                     cursor.execute(
                         f"CREATE TABLE IF NOT EXISTS {partition_name(day)} PARTITION OF "
-                        f"{TABLE} FOR VALUES FROM (%s) TO (%s)",
-                        [start, end],
+                        f"{TABLE} FOR VALUES FROM ('{start} 00:00:00+00') "
+                        f"TO ('{end} 00:00:00+00')"
                     )
-            except (IntegrityError, ProgrammingError):
+            except (IntegrityError, ProgrammingError) as error:
                 # Another process made it at the same moment (IF NOT EXISTS doesn't cover a
-                # race of two creators): it exists now, which is all we need.
-                pass
+                # race of two creators): it exists now, which is all we need. Any other
+                # error is one: swallowed, it would come back as "no partition" later.
+                if getattr(error.__cause__, "sqlstate", None) not in _MADE_MEANWHILE:
+                    raise
     # Remembered once committed: a rolled-back transaction takes its partitions with it.
     transaction.on_commit(lambda: _known_partitions.update(missing))
 
