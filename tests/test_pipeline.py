@@ -182,6 +182,32 @@ def test_bulk_update_records_one_change_set(editor):
     assert Notification.objects.filter(change_set=change_set).count() == 1
 
 
+def test_bulk_update_inserts_its_rows_in_batches(editor, monkeypatch):
+    """Big edits insert history, notifications and relations a batch at a time: with
+    parameters bound on the server, one statement takes at most 65,535."""
+    from catalog.services import changes, resources
+
+    monkeypatch.setattr(changes, "BULK_BATCH_SIZE", 2)
+    monkeypatch.setattr(resources, "BULK_BATCH_SIZE", 2)
+    events = [EventFactory(verified=False) for _ in range(5)]
+    for event in events:
+        event.subscribers.add(UserFactory())
+    with CaptureQueriesContext(connection) as captured:
+        changed = resources_bulk_update(
+            ctx=acting(editor), resources=[e.pk for e in events], data={"verified": True}
+        )
+    assert changed == 5
+
+    def inserts_into(model) -> int:
+        into = f'INSERT INTO "{model._meta.db_table}"'
+        return sum(q["sql"].startswith(into) for q in captured.captured_queries)
+
+    assert inserts_into(ResourceChange) == 3  # 2 + 2 + 1 rows
+    assert inserts_into(Notification) == 3
+    assert ResourceChange.objects.filter(diff={"verified": [False, True]}).count() == 5
+    assert Notification.objects.count() == 5
+
+
 def _queries(function) -> int:
     with CaptureQueriesContext(connection) as captured:
         function()

@@ -45,6 +45,11 @@ _M2M_MODELS = {
 #: Changes of these fields alone are history, not news: nobody is emailed about them.
 QUIET_FIELDS = frozenset({"subscribers"})
 
+#: Rows per INSERT of the write path's bulk inserts. A statement takes at most 65,535
+#: parameters when they are bound on the server (DATABASE_PREPARED_STATEMENTS), which an
+#: admin edit of 10,000 resources at once would pass in one INSERT of its history.
+BULK_BATCH_SIZE = 1000
+
 
 def snapshot(resource: Resource, relation_ids: Mapping[str, list]) -> dict:
     """The editable state of `resource` as JSON-ready values: ids for the parent and M2M."""
@@ -170,15 +175,18 @@ def record_changes(
         integration=ctx.integration,
     )
     ResourceChange.objects.bulk_create(
-        ResourceChange(
-            change_set=change_set,
-            resource_id=c.resource_id,
-            entity_type=c.entity_type,
-            title=c.title[:255],
-            action=c.action,
-            diff=c.diff,
-        )
-        for c in changes
+        (
+            ResourceChange(
+                change_set=change_set,
+                resource_id=c.resource_id,
+                entity_type=c.entity_type,
+                title=c.title[:255],
+                action=c.action,
+                diff=c.diff,
+            )
+            for c in changes
+        ),
+        batch_size=BULK_BATCH_SIZE,
     )
     if ctx.notify:
         _write_outbox(ctx, change_set, changes, subscribers)
@@ -250,7 +258,7 @@ def _insert_outbox(change_set, audience: Audience, now) -> bool:
                 next_attempt_at=now,
             )
         )
-    Notification.objects.bulk_create(rows)
+    Notification.objects.bulk_create(rows, batch_size=BULK_BATCH_SIZE)
     return any(not row.digest for row in rows)
 
 

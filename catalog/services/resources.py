@@ -28,7 +28,7 @@ from catalog.models import (
 from catalog.models.resources import relation_columns
 from catalog.policy import Action, ensure_for
 from catalog.selectors import relation_ids_of
-from catalog.services.changes import Change, diff, record_changes, snapshot
+from catalog.services.changes import BULK_BATCH_SIZE, Change, diff, record_changes, snapshot
 from catalog.services.context import ChangeContext
 from catalog.services.errors import atomic_write
 
@@ -122,7 +122,8 @@ def write_m2m(resource_pk, field: str, old: Iterable[str], new: Iterable[str]) -
         through.objects.filter(**{source: resource_pk, f"{target}__in": removed}).delete()
     if added := new - old:
         through.objects.bulk_create(
-            through(**{f"{source}_id": resource_pk, f"{target}_id": pk}) for pk in added
+            (through(**{f"{source}_id": resource_pk, f"{target}_id": pk}) for pk in added),
+            batch_size=BULK_BATCH_SIZE,
         )
 
 
@@ -275,7 +276,7 @@ def resources_bulk_create(
         # for each other instead of deadlocking on the unique index.
         batch.sort(key=lambda r: (str(r.parent_id), r.title))
         # ON CONFLICT DO NOTHING: our ids are new, so a row stored under our id is one we made.
-        Resource.objects.bulk_create(batch, ignore_conflicts=True)
+        Resource.objects.bulk_create(batch, ignore_conflicts=True, batch_size=BULK_BATCH_SIZE)
         made = set(
             Resource.objects.filter(pk__in=[r.pk for r in batch]).values_list("pk", flat=True)
         )
@@ -455,8 +456,11 @@ def _bulk_relations(
     for name, pairs in added.items():
         through, source, target = relation_columns(name)
         through.objects.bulk_create(
-            through(**{f"{source}_id": resource_pk, f"{target}_id": pk})
-            for resource_pk, pk in pairs
+            (
+                through(**{f"{source}_id": resource_pk, f"{target}_id": pk})
+                for resource_pk, pk in pairs
+            ),
+            batch_size=BULK_BATCH_SIZE,
         )
     if removed:
         through, source, target = relation_columns(field)
