@@ -93,6 +93,14 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int(
     "DATABASE_CONN_MAX_AGE", default=0 if _sqlite else 60
 )
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# PostgreSQL: bind parameters on the server and prepare a statement from its 5th run on a
+# connection, so it is planned once (a third of the database's CPU for an event by id; see
+# docs/PERFORMANCE.md). Off by default, as in Django: PgBouncer before 1.21 in transaction
+# mode loses prepared statements between transactions.
+if not _sqlite and env.bool("DATABASE_PREPARED_STATEMENTS", default=False):
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"server_side_binding": True, "prepare_threshold": 5}
+    )
 if _sqlite:
     # WAL lets the web server read while a worker writes; IMMEDIATE avoids "database is locked"
     # errors when two writers start a transaction at the same time.

@@ -44,6 +44,30 @@ def test_production_settings_pass_the_deployment_checks():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def _database_options(**env: str) -> str:
+    result = _manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.DATABASES['default'].get('OPTIONS'))",
+        DJANGO_DEBUG="1",
+        **env,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_prepared_statements_are_off_unless_asked_for_and_postgresql_only():
+    postgres = "postgres://postgres@127.0.0.1:5432/never_connected"
+    assert "server_side_binding" not in _database_options(DATABASE_URL=postgres)
+    assert _database_options(DATABASE_URL=postgres, DATABASE_PREPARED_STATEMENTS="1") == (
+        "{'server_side_binding': True, 'prepare_threshold': 5}"
+    )
+    sqlite = _database_options(
+        DATABASE_URL="sqlite:////tmp/never-used.db", DATABASE_PREPARED_STATEMENTS="1"
+    )
+    assert "server_side_binding" not in sqlite
+
+
 @pytest.mark.django_db
 def test_healthcheck_answers_once_the_database_is_reachable():
     response = Client().get("/healthcheck")
