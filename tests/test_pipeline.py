@@ -203,7 +203,8 @@ def test_bulk_update_inserts_its_rows_in_batches(editor, monkeypatch):
         return sum(q["sql"].startswith(into) for q in captured.captured_queries)
 
     assert inserts_into(ResourceChange) == 3  # 2 + 2 + 1 rows
-    assert inserts_into(Notification) == 3
+    # PostgreSQL picks the recipients in one INSERT ... SELECT, with arrays as parameters.
+    assert inserts_into(Notification) == (0 if connection.vendor == "postgresql" else 3)
     assert ResourceChange.objects.filter(diff={"verified": [False, True]}).count() == 5
     assert Notification.objects.count() == 5
 
