@@ -94,7 +94,7 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int(
 )
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # PostgreSQL: bind parameters on the server and prepare a statement from its 5th run on a
-# connection, so it is planned once (a third of the database's CPU for an event by id; see
+# connection, so it is planned once (70% less database CPU for an event by id; see
 # docs/PERFORMANCE.md). Off by default, as in Django: PgBouncer before 1.21 in transaction
 # mode loses prepared statements between transactions.
 if not _sqlite and env.bool("DATABASE_PREPARED_STATEMENTS", default=False):

@@ -97,34 +97,13 @@ def log_rows(rows: list[tuple]) -> None:
             copy.write_row(row)
 
 
-def event_row(
-    *,
-    id,
-    integration_id,
-    received_at,
-    sent_at,
-    type,
-    name,
-    user_id,
-    anonymous_id,
-    message_id,
-    properties: dict,
-    format,
-) -> tuple:
-    """One event as `log_rows` takes it: `_COLUMNS` in order, the properties as JSON text."""
-    return (
-        id,
-        integration_id,
-        received_at,
-        sent_at,
-        type,
-        name,
-        user_id,
-        anonymous_id,
-        message_id,
-        json.dumps(properties, ensure_ascii=False),
-        format,
-    )
+def event_row(**values) -> tuple:
+    """One event as `log_rows` takes it: its `_COLUMNS` values (as keywords, all of them) in
+    order, the properties as JSON text."""
+    if values.keys() != set(_COLUMNS):
+        raise TypeError(f"event_row takes exactly {', '.join(_COLUMNS)}")
+    values["properties"] = json.dumps(values["properties"], ensure_ascii=False)
+    return tuple(values[column] for column in _COLUMNS)
 
 
 def _values(row: LoggedEvent) -> tuple:
