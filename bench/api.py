@@ -1033,6 +1033,8 @@ def environment(database_url: str, size: Size) -> dict[str, str]:
             database += f" (shared_buffers {cursor.fetchone()[0]}"
             cursor.execute("SELECT pg_size_pretty(pg_total_relation_size('catalog_resource'))")
             database += f"; catalog_resource with indexes: {cursor.fetchone()[0]})"
+            prepared = connection.settings_dict.get("OPTIONS", {}).get("server_side_binding")
+            database += f"; prepared statements {'on' if prepared else 'off'}"
         else:
             database = f"SQLite {sqlite3.sqlite_version}"
         m2m = {}

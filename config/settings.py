@@ -95,9 +95,10 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int(
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # PostgreSQL: bind parameters on the server and prepare a statement from its 5th run on a
 # connection, so it is planned once (70% less database CPU for an event by id; see
-# docs/PERFORMANCE.md). Off by default, as in Django: PgBouncer before 1.21 in transaction
-# mode loses prepared statements between transactions.
-if not _sqlite and env.bool("DATABASE_PREPARED_STATEMENTS", default=False):
+# docs/PERFORMANCE.md). On by default, unlike Django: the web server talks to PostgreSQL
+# directly. Behind PgBouncer before 1.21 in transaction mode, which loses prepared statements
+# between transactions, set DATABASE_PREPARED_STATEMENTS=0.
+if not _sqlite and env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"server_side_binding": True, "prepare_threshold": 5}
     )
