@@ -151,16 +151,39 @@ def ensure_for(ctx, action: Action, target) -> None:
     ensure(ctx.user, action, target, api_key=ctx.api_key, system=ctx.is_system)
 
 
+class Visibility(StrEnum):
+    """Which resources a reader may read: all that `resources_visible_to` depends on."""
+
+    NOTHING = "nothing"  # no user, or a deactivated one
+    EVERYTHING = "everything"  # editors and admins
+    PUBLISHED = "published"  # viewers: published, under published ancestors
+
+
+def resource_visibility(user: User | None) -> Visibility:
+    """What `user` may read of the catalog; a key under which a compiled lookup of visible
+    resources can be kept (see `catalog.selectors.visible_resource`)."""
+    if user is None or not user.is_active:
+        return Visibility.NOTHING
+    return Visibility.EVERYTHING if user.can_edit_catalog else Visibility.PUBLISHED
+
+
 def resources_visible_to(user: User | None, entity_type: str | None = None) -> ResourceQuerySet:
     """Every resource `user` may read: all for editors and admins; for viewers, a resource
     only when it and every ancestor (an event's category, a property's event and category)
     are published."""
+    return resources_visible_as(resource_visibility(user), entity_type)
+
+
+def resources_visible_as(
+    visibility: Visibility, entity_type: str | None = None
+) -> ResourceQuerySet:
+    """The resources (of `entity_type`, if given) a reader with `visibility` may read."""
     queryset = Resource.objects.all()
     if entity_type is not None:
         queryset = queryset.of_type(entity_type)
-    if user is None or not user.is_active:
+    if visibility == Visibility.NOTHING:
         return queryset.none()
-    if user.can_edit_catalog:
+    if visibility == Visibility.EVERYTHING:
         return queryset
     # For one kind the ancestors' kinds are known: inner joins that the planner drives from the
     # few published categories (their kind is redundant but lets it use the kind's index),

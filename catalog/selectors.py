@@ -32,7 +32,12 @@ from catalog.models import (
     Violation,
 )
 from catalog.models.resources import relation_columns
-from catalog.policy import resources_visible_to
+from catalog.policy import (
+    Visibility,
+    resource_visibility,
+    resources_visible_as,
+    resources_visible_to,
+)
 from catalog.rawsql import as_uuid, aware, column, pg_array
 
 __all__ = [
@@ -49,6 +54,7 @@ __all__ = [
     "tracking_from",
     "tracking_of",
     "violations_of",
+    "visible_resource",
     "with_details",
     "with_tracking",
 ]
@@ -323,6 +329,44 @@ def _took_details(resource: Resource) -> bool:
         int(values["details_volume_30d"] or 0),
     )
     return True
+
+
+def visible_resource(
+    user, pk, entity_type: str | None = None, *, today: dt.date | None = None
+) -> Resource | None:
+    """The resource `pk` (of `entity_type`, if given) with its details, if `user` may read
+    it: what `with_details(resources_visible_to(user, entity_type)).get(pk=pk)` finds, or None.
+
+    The read of every detail route. Composing and compiling that queryset cost twice as long
+    as running it (an event by id at 100,000 events: 1.3-1.8 ms against 0.6-0.7 ms), so it is
+    compiled once for each visibility, kind and day (`_by_id_query`) and only the id changes.
+    """
+    visibility = resource_visibility(user)
+    if visibility == Visibility.NOTHING:
+        return None
+    if today is None:
+        today = timezone.now().astimezone(dt.UTC).date()
+    sql, params, at = _by_id_query(visibility, entity_type, today)
+    params = list(params)
+    params[at] = Resource._meta.pk.get_db_prep_value(pk, connection)
+    return next(iter(Resource.objects.raw(sql, params)), None)
+
+
+#: The id `_by_id_query` compiles its lookup with, and then finds among the parameters.
+_ANY_ID = uuid.UUID("00000000-0000-4000-8000-00000000c0de")
+
+
+@functools.lru_cache(maxsize=32)
+def _by_id_query(
+    visibility: Visibility, entity_type: str | None, today: dt.date
+) -> tuple[str, tuple, int]:
+    """`visible_resource`'s query for a reader with `visibility`, on `today`: its SQL, its
+    parameters, and where the id goes among them."""
+    queryset = with_details(resources_visible_as(visibility, entity_type), today=today)
+    sql, params = queryset.filter(pk=_ANY_ID).order_by().query.sql_with_params()
+    placeholder = Resource._meta.pk.get_db_prep_value(_ANY_ID, connection)
+    (at,) = (index for index, param in enumerate(params) if param == placeholder)
+    return sql, tuple(params), at
 
 
 def _volume_since(day: dt.date) -> Coalesce:

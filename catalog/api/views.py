@@ -46,6 +46,7 @@ from catalog.selectors import (
     resource_history,
     resources_visible_to,
     violations_of,
+    visible_resource,
     with_details,
 )
 from catalog.services import keys, writekeys
@@ -134,6 +135,21 @@ def update_resource(request, serializer) -> None:
     )
 
 
+def read_resource(view, entity_type: str | None = None) -> Resource:
+    """The resource a GET or HEAD of a detail route names, with its details, as `get_object`
+    answers: 404 for an id that is malformed, unknown or not visible to the reader, then the
+    view's object permissions."""
+    try:
+        pk = Resource._meta.pk.to_python(view.kwargs[view.lookup_url_kwarg or view.lookup_field])
+    except DjangoValidationError as error:
+        raise exceptions.NotFound() from error
+    resource = visible_resource(view.request.user, pk, entity_type)
+    if resource is None:
+        raise exceptions.NotFound()
+    view.check_object_permissions(view.request, resource)
+    return resource
+
+
 def deleted(pk) -> Response:
     """The seed answers a delete with 200 and a small body."""
     return Response({"id": str(pk), "deleted": True}, status=status.HTTP_200_OK)
@@ -174,9 +190,14 @@ class ResourceViewSet(CatalogViewSet):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Resource.objects.none()
         queryset = resources_visible_to(self.request.user, self.entity_type)
-        if self.action in ("list", "retrieve"):
+        if self.action == "list":
             queryset = with_details(queryset)
         return queryset.order_by("title", "id")
+
+    def get_object(self):
+        if self.action == "retrieve":
+            return read_resource(self, self.entity_type)
+        return super().get_object()
 
     def perform_create(self, serializer):
         create_resource(self.request, serializer, self.entity_type)
@@ -399,8 +420,7 @@ class ResourceDetailView(generics.RetrieveUpdateDestroyAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Resource.objects.none()
-        queryset = resources_visible_to(self.request.user)
-        return with_details(queryset) if self.request.method in ("GET", "HEAD") else queryset
+        return resources_visible_to(self.request.user)
 
     def get_serializer_class(self):
         instance = getattr(self, "_instance", None)
@@ -409,7 +429,10 @@ class ResourceDetailView(generics.RetrieveUpdateDestroyAPIView):
         return super().get_serializer_class()
 
     def get_object(self):
-        self._instance = super().get_object()
+        if self.request.method in ("GET", "HEAD"):
+            self._instance = read_resource(self)
+        else:
+            self._instance = super().get_object()
         return self._instance
 
     def update(self, request, *args, **kwargs):

@@ -11,12 +11,15 @@ from django.utils import timezone
 
 from catalog.api.serializers import AnyResourceSerializer
 from catalog.models import M2M_FIELDS, DailyVolume, Resource, ResourceSeen, UserGroup
+from catalog.policy import resources_visible_to
 from catalog.selectors import (
+    _by_id_query,
     _relation_ids_sql,
     _tracking_sql,
     attach_relation_ids,
     relation_ids_of,
     tracking_of,
+    visible_resource,
     with_details,
 )
 from tests.api.conftest import DETAIL_QUERIES
@@ -256,3 +259,83 @@ def test_an_event_by_id_costs_two_queries_and_ignores_the_list_filters(
         )
     assert response.status_code == 200
     assert response.json()["id"] == str(event.pk)
+
+
+# --- one resource by id, compiled once -----------------------------------------------------
+
+
+def _fields(resource: Resource) -> dict:
+    return {name: value for name, value in vars(resource).items() if name != "_state"}
+
+
+@pytest.mark.parametrize("role", ["editor", "viewer"])
+def test_visible_resource_finds_what_the_queryset_finds(role, request):
+    user = request.getfixturevalue(role)
+    for resource in _catalog_with_everything():
+        for kind in (None, resource.entity_type):
+            expected = with_details(resources_visible_to(user, kind)).get(pk=resource.pk)
+            found = visible_resource(user, resource.pk, kind)
+            assert _fields(found) == _fields(expected)
+            assert AnyResourceSerializer(found).data == AnyResourceSerializer(expected).data
+
+
+def test_visible_resource_is_none_where_the_reader_may_not_look(editor, viewer):
+    category = EventCategoryFactory(published=False)
+    hidden = EventFactory(parent=category, integration=category.integration)  # published
+    shown = EventFactory()
+    assert visible_resource(viewer, hidden.pk, "event") is None  # its category is a draft
+    assert visible_resource(editor, hidden.pk, "event") is not None
+    assert visible_resource(viewer, shown.pk, "event_property") is None  # another kind
+    assert visible_resource(viewer, uuid.uuid4()) is None
+    assert visible_resource(None, shown.pk) is None
+    viewer.is_active = False
+    assert visible_resource(viewer, shown.pk) is None
+
+
+def test_visible_resource_is_compiled_once_a_visibility_kind_and_day(editor, viewer):
+    _by_id_query.cache_clear()
+    first, second = EventFactory(), EventFactory()
+    day = dt.date(2026, 3, 1)
+    assert visible_resource(editor, first.pk, "event", today=day).pk == first.pk
+    assert visible_resource(UserFactory(role=editor.role), second.pk, "event", today=day).pk == (
+        second.pk
+    )
+    info = _by_id_query.cache_info()
+    assert (info.misses, info.hits) == (1, 1)  # another editor, another id: the same SQL
+    visible_resource(viewer, first.pk, "event", today=day)
+    visible_resource(editor, first.pk, "event_property", today=day)
+    visible_resource(editor, first.pk, "event", today=day + dt.timedelta(days=1))
+    assert _by_id_query.cache_info().misses == 4
+
+
+@pytest.mark.skipif(not on_postgresql, reason="with_details annotates on PostgreSQL only")
+def test_visible_resource_counts_volumes_from_the_day_it_is_given(editor):
+    event = EventFactory()
+    day = dt.date(2026, 3, 10)
+    DailyVolume.objects.bulk_create(
+        DailyVolume(resource=event, day=day - dt.timedelta(days=ago), count=count)
+        for ago, count in [(0, 1), (6, 20), (7, 300), (29, 4000)]
+    )
+
+    def volumes(today):
+        data = AnyResourceSerializer(visible_resource(editor, event.pk, today=today)).data
+        return data["volume_7d"], data["volume_30d"]
+
+    assert volumes(day) == (21, 4321)
+    assert volumes(day + dt.timedelta(days=7)) == (0, 321)  # 4,000 fell out of the 30 days
+
+
+def test_the_generic_detail_route_reads_through_visible_resource(
+    as_editor, editor, django_assert_num_queries
+):
+    event = _catalog_with_everything()[1]
+    url = f"/api/v1/resource/all/{event.pk}"
+    as_editor.get(url)  # the key's last use is written once
+    expected = AnyResourceSerializer(visible_resource(editor, event.pk)).data
+    # Key and user, the row with its details, its custom values (on SQLite: the details in
+    # two more queries).
+    with django_assert_num_queries(3 + DETAIL_QUERIES):
+        body = as_editor.get(url).json()
+    assert body == {**expected, "custom_properties": body["custom_properties"]}
+    assert (body["volume_7d"], body["volume_30d"]) == (7, 657)
+    assert as_editor.head(url).status_code == 200
