@@ -93,12 +93,14 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int(
     "DATABASE_CONN_MAX_AGE", default=0 if _sqlite else 60
 )
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# PostgreSQL: bind parameters on the server and prepare a statement from its 5th run on a
+# PostgreSQL: bind parameters on the server and prepare a statement after its 5th run on a
 # connection, so it is planned once (70% less database CPU for an event by id; see
-# docs/PERFORMANCE.md). On by default, unlike Django: the web server talks to PostgreSQL
-# directly. Behind PgBouncer before 1.21 in transaction mode, which loses prepared statements
-# between transactions, set DATABASE_PREPARED_STATEMENTS=0.
-if not _sqlite and env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+# docs/PERFORMANCE.md). Off by default, as in Django: a statement then takes at most 65,535
+# parameters, which bulk admin actions over more rows than that exceed, and PgBouncer before
+# 1.24 (or 1.21-1.23 without max_prepared_statements) loses prepared statements between
+# transactions.
+_postgresql = DATABASES["default"]["ENGINE"].endswith(("postgresql", "postgis"))
+if _postgresql and env.bool("DATABASE_PREPARED_STATEMENTS", default=False):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"server_side_binding": True, "prepare_threshold": 5}
     )

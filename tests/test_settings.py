@@ -60,16 +60,12 @@ def _database_options(**env: str) -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
-def test_prepared_statements_are_on_for_postgresql_unless_turned_off():
+def test_prepared_statements_are_off_unless_asked_for_and_postgresql_only():
     postgres = "postgres://postgres@127.0.0.1:5432/never_connected"
-    assert _database_options(DATABASE_URL=postgres) == (
+    assert "server_side_binding" not in _database_options(DATABASE_URL=postgres)
+    assert _database_options(DATABASE_URL=postgres, DATABASE_PREPARED_STATEMENTS="1") == (
         "{'server_side_binding': True, 'prepare_threshold': 5}"
     )
-    # Behind PgBouncer before 1.21 in transaction mode.
-    assert "server_side_binding" not in _database_options(
-        DATABASE_URL=postgres, DATABASE_PREPARED_STATEMENTS="0"
-    )
-    # SQLite has no such thing.
     sqlite = _database_options(
         DATABASE_URL="sqlite:////tmp/never-used.db", DATABASE_PREPARED_STATEMENTS="1"
     )

@@ -339,3 +339,5 @@ def test_the_generic_detail_route_reads_through_visible_resource(
     assert body == {**expected, "custom_properties": body["custom_properties"]}
     assert (body["volume_7d"], body["volume_30d"]) == (7, 657)
     assert as_editor.head(url).status_code == 200
+    assert as_editor.head(f"/api/v1/event/events/{event.pk}").status_code == 200
+    assert as_editor.head(f"/api/v1/event/events/{uuid.uuid4()}").status_code == 404
