@@ -163,10 +163,14 @@ class Tracking:
     volume_30d: int = 0
 
 
+def utc_today() -> dt.date:
+    """Today in UTC, the calendar of the daily volumes."""
+    return timezone.now().astimezone(dt.UTC).date()
+
+
 def volume_windows(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
     """The first day (UTC) of the 7-day and of the 30-day volume, both including today."""
-    if today is None:
-        today = timezone.now().astimezone(dt.UTC).date()
+    today = today or utc_today()
     return today - dt.timedelta(days=6), today - dt.timedelta(days=29)
 
 
@@ -343,10 +347,8 @@ def visible_resource(
     """
     visibility = resource_visibility(user)
     if visibility == Visibility.NOTHING:
-        return None
-    if today is None:
-        today = timezone.now().astimezone(dt.UTC).date()
-    sql, params, at = _by_id_query(visibility, entity_type, today)
+        return None  # its queryset is empty, and has no SQL to compile
+    sql, params, at = _by_id_query(visibility, entity_type, today or utc_today())
     params = list(params)
     params[at] = Resource._meta.pk.get_db_prep_value(pk, connection)
     return next(iter(Resource.objects.raw(sql, params)), None)
