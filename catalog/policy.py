@@ -38,6 +38,8 @@ class Action(StrEnum):
     DELETE = "delete"
     #: Follow or stop following a resource oneself.
     SUBSCRIBE = "subscribe"
+    #: Make other people follow a resource or a collection, or stop them following it.
+    SUBSCRIBE_OTHERS = "subscribe_others"
 
 
 #: Models any editor may write; everything else not listed below needs an admin.
@@ -97,6 +99,10 @@ def may(
         return model in READABLE_MODELS or user.is_catalog_admin
     if action == Action.SUBSCRIBE:
         return model is Resource
+    if action == Action.SUBSCRIBE_OTHERS:
+        # Following is each person's choice: an editor may assign owners (who then follow),
+        # but only an admin may sign others up for emails or take them off a list.
+        return user.is_catalog_admin
     if model in EDITOR_MODELS:
         return user.can_edit_catalog
     return user.is_catalog_admin
@@ -116,6 +122,11 @@ def ensure(
         )
     if model is ApiKey:
         raise PermissionDenied("Only admins can manage other people's API keys.")
+    if action == Action.SUBSCRIBE_OTHERS:
+        raise PermissionDenied(
+            "Only admins can make other people follow or stop following; you can follow or "
+            "unfollow yourself."
+        )
     if model in EDITOR_MODELS:
         raise PermissionDenied("Only editors and admins can change the catalog.")
     if model in (ChangeSet, Notification):

@@ -170,6 +170,19 @@ def _group_members(group_ids: Iterable) -> dict[str, set[str]]:
     return members
 
 
+def ensure_may_set_followers(ctx: ChangeContext, before: Iterable, after: Iterable) -> None:
+    """Following is each person's own choice: changing who else follows needs an admin.
+
+    Only the followers a caller names count; owners who start following because they became
+    owners (`_m2m_after`) are the catalog's doing, not the caller's.
+    """
+    others = set(_pks(before)) ^ set(_pks(after))
+    if ctx.user is not None:
+        others.discard(str(ctx.user.pk))
+    if others:
+        ensure_for(ctx, Action.SUBSCRIBE_OTHERS, Resource)
+
+
 def _m2m_after(
     data: Mapping[str, Any], before: Mapping[str, list], members: Mapping | None = None
 ) -> dict[str, list[str]]:
@@ -200,6 +213,8 @@ def resource_create(*, ctx: ChangeContext, entity_type: str, data: Mapping[str, 
     if entity_type not in EntityType.values:
         raise ValidationError({"entity_type": f"Unknown entity type {entity_type!r}."})
     _check_fields(entity_type, data, creating=True)
+    if "subscribers" in data:
+        ensure_may_set_followers(ctx, (), data["subscribers"])
     scalars = {k: v for k, v in data.items() if k not in M2M_FIELDS}
     parent = scalars.get("parent")
     if scalars.get("integration") is None and parent is not None:
@@ -327,6 +342,8 @@ def resource_update(*, ctx: ChangeContext, resource: Resource, data: Mapping[str
     ancestors = _ancestors(current)
     relations = relation_ids_of([current.pk, *ancestors])
     before = snapshot(current, relations[current.pk])
+    if "subscribers" in data:
+        ensure_may_set_followers(ctx, before["subscribers"], data["subscribers"])
     was_visible = _visible(current)
 
     scalars = {k: v for k, v in data.items() if k not in M2M_FIELDS}
@@ -419,6 +436,8 @@ def _bulk_relations(
     wanted = set(_pks(ids))
     if not wanted:
         return 0
+    if field == "subscribers":
+        ensure_may_set_followers(ctx, (), wanted)
     if add:
         model = Resource._meta.get_field(field).related_model
         found = {str(pk) for pk in model.objects.filter(pk__in=wanted).values_list("pk", flat=True)}

@@ -51,7 +51,7 @@ def subscriptions_add(*, ctx: ChangeContext, user: User, resource_ids: Iterable)
     admins. Each new follow is in the resource's history like any change of its subscribers.
     """
     if not ctx.is_system and ctx.user != user:
-        ensure_for(ctx, Action.CHANGE, User)
+        ensure_for(ctx, Action.SUBSCRIBE_OTHERS, Resource)
     ensure_for(ctx, Action.SUBSCRIBE, Resource)
     ids = _uuids(resource_ids)
     visible = set(resources_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
@@ -71,7 +71,7 @@ def subscriptions_remove(*, ctx: ChangeContext, user: User, resource_ids: Iterab
     nobody).
     """
     if not ctx.is_system and ctx.user != user:
-        ensure_for(ctx, Action.CHANGE, User)
+        ensure_for(ctx, Action.SUBSCRIBE_OTHERS, Resource)
     ids = _uuids(resource_ids)
     rows = lock_resources(ids) if ids else []
     return _change_subscription(ctx, user, rows, follow=False)

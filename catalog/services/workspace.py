@@ -17,6 +17,7 @@ from catalog.models import Role, User
 from catalog.policy import Action, ensure_for
 from catalog.services.context import ChangeContext
 from catalog.services.errors import InUse, atomic_write
+from catalog.services.resources import ensure_may_set_followers
 
 T = models.Model
 
@@ -57,10 +58,19 @@ def _save(obj: models.Model, data: Mapping[str, Any], **clean_kwargs) -> models.
     return obj
 
 
+def _check_followers(ctx: ChangeContext, obj: models.Model, data: Mapping[str, Any]) -> None:
+    """A collection's followers are each person's choice, as a resource's are."""
+    if "subscribers" in data:
+        before = [] if obj._state.adding else obj.subscribers.values_list("pk", flat=True)
+        ensure_may_set_followers(ctx, before, data["subscribers"])
+
+
 def workspace_object_create(*, ctx: ChangeContext, model: type[T], data: Mapping[str, Any]) -> T:
     """Create a tag, collection, team or integration from `data`."""
     ensure_for(ctx, Action.ADD, model)
-    return _save(model(), data)
+    obj = model()
+    _check_followers(ctx, obj, data)
+    return _save(obj, data)
 
 
 def workspace_object_update(*, ctx: ChangeContext, obj: T, data: Mapping[str, Any]) -> T:
@@ -71,6 +81,7 @@ def workspace_object_update(*, ctx: ChangeContext, obj: T, data: Mapping[str, An
     ensure_for(ctx, Action.CHANGE, obj)
     with transaction.atomic():
         current = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
+        _check_followers(ctx, current, data)
         exclude = ["password"] if isinstance(current, User) else None
         return _save(current, data, exclude=exclude)
 
