@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, Q
 
 from catalog.models import Role, User
 from catalog.policy import Action, ensure_for
@@ -35,8 +35,20 @@ def _apply(obj: models.Model, data: Mapping[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in data.items() if name in many}
 
 
+def _lock_admins(user_pk) -> None:
+    """Lock the user and every active admin, in one order for every caller.
+
+    Two admins demoting each other at once would each see the other still an admin and both
+    succeed; holding these locks makes the second wait for the first to commit, and then see
+    that it is the last admin. One statement in id order, so two such changes can't deadlock.
+    """
+    admins = Q(role=Role.ADMIN, is_active=True) | Q(pk=user_pk)
+    list(User.objects.select_for_update().filter(admins).order_by("pk").values_list("pk"))
+
+
 def _keep_an_admin(user: User, *, removing: bool = False) -> None:
-    """Refuse the change that would leave the workspace without an active admin."""
+    """Refuse the change that would leave the workspace without an active admin (the caller
+    holds `_lock_admins`)."""
     if not removing and user.is_active and user.role == Role.ADMIN:
         return
     others = User.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk=user.pk)
@@ -80,6 +92,8 @@ def workspace_object_update(*, ctx: ChangeContext, obj: T, data: Mapping[str, An
     """
     ensure_for(ctx, Action.CHANGE, obj)
     with transaction.atomic():
+        if isinstance(obj, User):
+            _lock_admins(obj.pk)
         current = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
         _check_followers(ctx, current, data)
         exclude = ["password"] if isinstance(current, User) else None
@@ -90,10 +104,11 @@ def workspace_object_delete(*, ctx: ChangeContext, obj: models.Model) -> None:
     """Delete a tag, collection, team, integration or user; refused (InUse) while catalog
     resources still depend on it."""
     ensure_for(ctx, Action.DELETE, obj)
-    if isinstance(obj, User):
-        _keep_an_admin(obj, removing=True)
     try:
         with transaction.atomic():
+            if isinstance(obj, User):
+                _lock_admins(obj.pk)
+                _keep_an_admin(obj, removing=True)
             type(obj)._default_manager.filter(pk=obj.pk).delete()
     except ProtectedError as error:
         raise InUse(
