@@ -20,6 +20,7 @@ from catalog.services.resources import (
     resource_update,
     resources_bulk_update,
 )
+from catalog.services.subscriptions import subscriptions_remove
 from tests.factories import (
     EventCategoryFactory,
     EventFactory,
@@ -102,7 +103,7 @@ def test_new_owners_are_subscribed_and_may_unsubscribe_later(editor):
     owner = UserFactory()
     resource_update(ctx=acting(editor), resource=event, data={"owners": [owner]})
     assert list(event.subscribers.all()) == [owner]
-    resource_update(ctx=acting(editor), resource=event, data={"subscribers": []})
+    subscriptions_remove(ctx=acting(owner), user=owner, resource_ids=[event.pk])
     assert not event.subscribers.exists()
     assert list(event.owners.all()) == [owner]  # still the owner, no longer following
 
