@@ -13,9 +13,11 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from catalog.models.titles import clean_title
 from catalog.services.ingest import MAX_NAME, TrackedEvent
 from catalog.services.ingest import Rejection as Problem
 
@@ -85,6 +87,19 @@ def _text(item: dict, key: str, errors: list[str], *, required=False) -> str:
     return value
 
 
+def _name(item: dict, key: str, errors: list[str], *, required=False) -> str:
+    """An event's name in the form the catalog keeps titles in, so `"Signed In "` is the
+    event `Signed In` (see `catalog.models.titles`)."""
+    value = _text(item, key, errors, required=required)
+    if not value:
+        return value
+    try:
+        return clean_title(value)
+    except ValidationError as error:
+        errors.append(f"{key}: {error.messages[0]}")
+        return ""
+
+
 def _time(item: dict, key: str, errors: list[str]) -> dt.datetime | None:
     value = item.get(key)
     if value is None or value == "":
@@ -112,11 +127,18 @@ def _properties(item: dict, key: str, errors: list[str]) -> dict:
     if not isinstance(value, dict):
         errors.append(f"{key}: must be an object.")
         return {}
-    for name in value:
-        if not name or len(name) > MAX_NAME:
+    properties = {}
+    for name, item_value in value.items():
+        try:
+            clean = clean_title(name)
+        except ValidationError as error:
+            errors.append(f"{key}: property {name[:MAX_NAME]!r}: {error.messages[0]}")
+            break
+        if not clean or len(clean) > MAX_NAME:
             errors.append(f"{key}: property names must have 1 to {MAX_NAME} characters.")
             break
-    return value
+        properties[clean] = item_value
+    return properties
 
 
 def _batch(items, key: str) -> list:
@@ -149,7 +171,7 @@ def segment(body, raw: bytes, call: str | None) -> Parsed:
             errors.append(f"type: must be one of {', '.join(SEGMENT_TYPES)}.")
             kind = "track"
         name_key = {"track": "event", "page": "name", "screen": "name"}.get(kind)
-        name = _text(item, name_key, errors, required=kind == "track") if name_key else ""
+        name = _name(item, name_key, errors, required=kind == "track") if name_key else ""
         props_key = "traits" if kind in ("identify", "group") else "properties"
         props = _properties(item, props_key, errors)
         if kind == "group" and (group_id := item.get("groupId")) is not None:
@@ -181,7 +203,7 @@ def canvas(body, raw: bytes) -> Parsed:
     errors: list[str] = []
     if item.get("type", "event") != "event":
         errors.append('type: must be "event".')
-    name = _text(item, "event", errors, required=True)
+    name = _name(item, "event", errors, required=True)
     event = TrackedEvent(
         format="canvas",
         name=name,
@@ -200,7 +222,7 @@ def flameup(body, raw: bytes) -> Parsed:
     errors: list[str] = []
     event = TrackedEvent(
         format="flameup",
-        name=_text(item, "event", errors, required=True),
+        name=_name(item, "event", errors, required=True),
         properties=_properties(item, "properties", errors),
         sent_at=_time(item, "timestamp", errors) or timezone.now(),
         user_id=_text(item, "userId", errors, required=True),
@@ -224,7 +246,7 @@ def prime(body, raw: bytes, client_id: str) -> Parsed:
             parsed.problems.append(Problem(index, "", ["Each event must be a JSON object."]))
             continue
         errors: list[str] = []
-        name = _text(item, "eventType", errors, required=True)
+        name = _name(item, "eventType", errors, required=True)
         scope = item.get("scope")
         if scope is not None and str(scope) != client_id:
             errors.append("scope: must be the same as the X-Client-ID header.")

@@ -8,6 +8,7 @@ from django.core.validators import URLValidator
 from django.db import models
 
 from .resources import EntityType
+from .titles import NameField
 
 __all__ = ["CustomProperty", "CustomPropertyValue", "ValueType"]
 
@@ -36,7 +37,7 @@ class CustomProperty(models.Model):
     EDITABLE_FIELDS = ("name", "entity_types", "value_type")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    name = models.CharField(max_length=100, unique=True)
+    name = NameField(max_length=100, unique=True)
     entity_types = models.JSONField(
         validators=[validate_entity_types],
         help_text='The kinds of resource it applies to, e.g. ["event"].',

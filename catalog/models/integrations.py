@@ -4,6 +4,7 @@ import uuid
 
 from django.db import models
 
+from .titles import NameField
 from .tracking import ValidationMode
 
 __all__ = ["Integration", "IntegrationType"]
@@ -24,7 +25,7 @@ class Integration(models.Model):
     EDITABLE_FIELDS = ("name", "type", "description", "validation_mode", "teams")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    name = models.CharField(max_length=200, unique=True)
+    name = NameField(max_length=200, unique=True)
     type = models.CharField(max_length=32, choices=IntegrationType.choices)
     description = models.TextField(blank=True)
     validation_mode = models.CharField(

@@ -5,6 +5,8 @@ import uuid
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 
+from .titles import NameField
+
 __all__ = ["ApiKey", "EmailFrequency", "Role", "Team", "User", "UserGroup"]
 
 
@@ -105,7 +107,7 @@ class Team(models.Model):
     EDITABLE_FIELDS = ("name", "description", "members")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    name = models.CharField(max_length=200, unique=True)
+    name = NameField(max_length=200, unique=True)
     description = models.TextField(blank=True)
     members = models.ManyToManyField(User, related_name="teams", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -128,7 +130,7 @@ class UserGroup(models.Model):
     EDITABLE_FIELDS = ("name", "description", "icon", "users")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    name = models.CharField(max_length=200, unique=True)
+    name = NameField(max_length=200, unique=True)
     description = models.TextField(blank=True)
     icon = models.CharField(max_length=16, blank=True, help_text="An emoji, such as 💼.")
     users = models.ManyToManyField(User, related_name="user_groups", blank=True)

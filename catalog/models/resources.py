@@ -17,6 +17,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from .titles import NameField
+
 __all__ = [
     "EDITABLE_FIELDS",
     "M2M_FIELDS",
@@ -32,8 +34,9 @@ __all__ = [
 ]
 
 
-class TitleField(models.CharField):
-    """A title with a byte-wise collation, so lists sort the same on SQLite and PostgreSQL.
+class TitleField(NameField):
+    """A title (normalised as every name is, see `catalog.models.titles`) with a byte-wise
+    collation, so lists sort the same on SQLite and PostgreSQL.
 
     PostgreSQL's default collation follows the server's locale (and differs between servers);
     "C" and SQLite's BINARY both compare code points.
