@@ -47,6 +47,7 @@ def test_tags_teams_and_integrations_names_are_normalised_too(as_admin):
     response = as_admin.post("/api/v1/tag", {"name": "checkout"}, format="json")
     assert response.status_code == 400
     team = TeamFactory(name="Growth")
-    response = as_admin.patch(f"/api/v1/team/teams/{team.pk}", {"name": "Gro\u202ewth"}, format="json")
+    url = f"/api/v1/team/teams/{team.pk}"
+    response = as_admin.patch(url, {"name": "Gro\u202ewth"}, format="json")
     assert response.status_code == 400
     assert response.json() == {"name": [f"{CONTROL} (found U+202E)."]}
