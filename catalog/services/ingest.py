@@ -6,16 +6,21 @@ the rest for a whole batch in a constant number of queries:
 1. match each track call to its integration's event by name, and its properties;
 2. apply the integration's validation mode — `discover` adds unknown events and properties to
    the catalog (unverified, unpublished, in "Uncategorized", through the bulk write pipeline
-   with source `ingest`: history, no emails); `flag` accepts everything and records
-   violations; `block` accepts only registered events with their required properties of the
-   right types, trims unregistered properties and reports the rejected events;
+   with source `ingest`: history, no emails), within the integration's limits of new events
+   and properties a day and properties per event (past them, names are violations); `flag`
+   accepts everything and records violations; `block` accepts only registered events with
+   their required properties of the right types, trims unregistered properties and reports
+   the rejected events;
 3. drop retries (a `messageId` seen in the last 24 hours for the integration);
 4. store the accepted calls in the event log, add to daily volumes and first/last seen, and
-   add to the violation counts — all with upserts, so concurrent senders lose no count.
+   add to the violation counts — all with upserts, so concurrent senders lose no count, while
+   holding the integration's lock, so a steward's delete waits for the batch or the batch
+   for it (`catalog.services.locks`); an event deleted meanwhile is counted as unknown.
 """
 
 import datetime as dt
 import json
+import logging
 import re
 import time
 import uuid
@@ -25,15 +30,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from catalog.models import (
+    ChangeAction,
+    ChangeSource,
     DailyVolume,
     DataType,
     EntityType,
     IngestedMessage,
     Integration,
     Resource,
+    ResourceChange,
     ResourceSeen,
     ValidationMode,
     Violation,
@@ -43,7 +52,10 @@ from catalog.rawsql import as_uuid, pg_array
 from catalog.services.changes import plan_version
 from catalog.services.context import ChangeContext
 from catalog.services.eventlog import event_row, log_rows
+from catalog.services.locks import discovery_turn, share_integration
 from catalog.services.resources import resources_bulk_create
+
+logger = logging.getLogger(__name__)
 
 #: Where discovered events go until a steward files them.
 UNCATEGORIZED = "Uncategorized"
@@ -242,6 +254,11 @@ class _Catalog:
         if missing:
             plan.load(integration, missing)
         self.plan = plan
+        self.integration_pk = integration.pk
+        #: (event, property or "") -> why discovery left the name out, for its violation.
+        self.refused: dict[tuple[str, str], str] = {}
+        #: The limits discovery stopped at in this batch.
+        self.limit_reached: list[str] = []
         self.events: dict[str, Any] = {
             name: plan.events[name] for name in names if plan.events[name] is not None
         }
@@ -249,6 +266,33 @@ class _Catalog:
         for event in self.events.values():
             self.properties[event.pk] = dict(plan.properties.get(event.pk, {}))
         self.last_seen = plan.last_seen
+
+    def forget_vanished(self) -> bool:
+        """Drop the events and properties deleted since the plan was read; True if any were.
+
+        Called in the batch's transaction while it holds its integration's lock, so no delete
+        can happen between this check and the batch's writes (see `catalog.services.locks`):
+        a just-deleted event is an unknown one, and nothing is written that points at it.
+        """
+        ids = [event.pk for event in self.events.values()]
+        ids += [prop.pk for props in self.properties.values() for prop in props.values()]
+        if not ids:
+            return False
+        existing = set(Resource.objects.filter(pk__in=ids).values_list("pk", flat=True))
+        if len(existing) == len(ids):
+            return False
+        self.events = {n: e for n, e in self.events.items() if e.pk in existing}
+        self.properties = defaultdict(
+            dict,
+            {
+                event_pk: {n: p for n, p in props.items() if p.pk in existing}
+                for event_pk, props in self.properties.items()
+                if event_pk in existing
+            },
+        )
+        # What this process read of the plan is out of date: the next batch reads it again.
+        _plans.pop(self.integration_pk, None)
+        return True
 
     def seen(self, pks, when) -> None:
         """Once committed, remember that `pks` were seen at `when`."""
@@ -262,6 +306,31 @@ class _Tally:
     def __init__(self):
         self.volumes: dict[object, int] = defaultdict(int)
         self.violations: dict[tuple, dict] = {}
+        #: Catalog event id -> a call of it in the batch (for `deleted`).
+        self.calls: dict[object, TrackedEvent] = {}
+
+    def deleted(self, pks) -> None:
+        """`pks` were deleted after the batch read the plan: their calls were counted as
+        nothing, and each such event is recorded as unknown, as it now is."""
+        for pk in pks:
+            event = self.calls.get(pk)
+            if event is not None:
+                message = f"Unknown event {event.name!r}: it was deleted from the catalog."
+                self.violation(event, ViolationKind.UNKNOWN_EVENT, message)
+
+    def limit_reached(self, limits: Sequence[str], names: int) -> None:
+        """One violation of the integration (no event) says discovery stopped, and where;
+        it counts the names left out."""
+        key = ("", "", ViolationKind.DISCOVERY_LIMIT)
+        self.violations[key] = {
+            "count": names,
+            "event_id": None,
+            "message": "Discovery stopped at the integration's limits ("
+            + "; ".join(limits)
+            + "): the unknown events and properties past them were recorded as violations, "
+            "not added. An admin can raise the limits on the integration.",
+            "example": None,
+        }
 
     def violation(self, event: TrackedEvent, kind: str, message: str, *, prop="", resource=None):
         key = (event.name, prop, kind)
@@ -319,40 +388,12 @@ def ingest(
     tally = _Tally()
 
     if mode == ValidationMode.DISCOVER:
-        result.discovered = _discover(integration, tracks, catalog, request_id)
-
-    accepted: list[tuple[TrackedEvent, Resource | None]] = []
-    for event in events:
-        if event.type != "track":
-            accepted.append((event, None))
-            continue
-        resource = catalog.events.get(event.name)
-        if resource is None:
-            message = f"Unknown event {event.name!r}: it isn't in the catalog."
-            if mode == ValidationMode.BLOCK:
-                message = f"Unknown event {event.name!r}: register it in the catalog first."
-            tally.violation(event, ViolationKind.UNKNOWN_EVENT, message)
-            if mode == ValidationMode.BLOCK:
-                result.rejected.append(Rejection(event.index, event.name, [message]))
-            else:
-                accepted.append((event, None))
-            continue
-        known = catalog.properties.get(resource.pk, {})
-        errors, unknown = _check(event, resource, known, tally)
-        for name in unknown:
-            message = f"Unknown property {name!r} of {event.name!r}."
-            tally.violation(
-                event, ViolationKind.UNKNOWN_PROPERTY, message, prop=name, resource=resource
-            )
-        if mode == ValidationMode.BLOCK:
-            if errors:
-                result.rejected.append(Rejection(event.index, event.name, errors))
-                continue
-            if unknown:  # as seed 002: what the plan doesn't know is trimmed
-                event.properties = {k: v for k, v in event.properties.items() if k in known}
-        accepted.append((event, resource))
+        result.discovered = _discover(integration, tracks, catalog, request_id, now)
 
     with transaction.atomic():
+        # Deletes of this integration's resources wait for the batch, and it for them.
+        share_integration(integration.pk)
+        accepted = _checked(events, catalog, tally, mode, result)
         accepted, result.duplicates = _drop_retries(integration, accepted, now)
         rows = []
         integration_id = as_uuid(integration.pk)
@@ -377,6 +418,7 @@ def ingest(
             if resource is None:
                 continue
             tally.volumes[resource.pk] += 1
+            tally.calls[resource.pk] = event
             known = catalog.properties.get(resource.pk, {})
             for name in event.properties:
                 prop = known.get(name)
@@ -388,12 +430,57 @@ def ingest(
     return result
 
 
-def _discover(
-    integration: Integration, tracks: Sequence[TrackedEvent], catalog: _Catalog, request_id
-) -> int:
-    """Add the batch's unknown events and properties to the catalog; returns how many."""
+def _checked(
+    events: Sequence[TrackedEvent], catalog: "_Catalog", tally: _Tally, mode: str, result
+) -> list[tuple[TrackedEvent, Any]]:
+    """Apply the validation mode: the calls to keep, each with its catalog event (None for
+    other calls and unknown events); rejections go to `result`, violations to `tally`."""
+    accepted: list[tuple[TrackedEvent, Any]] = []
+    for event in events:
+        if event.type != "track":
+            accepted.append((event, None))
+            continue
+        resource = catalog.events.get(event.name)
+        if resource is None:
+            message = catalog.refused.get((event.name, ""))
+            if message is None:
+                message = f"Unknown event {event.name!r}: it isn't in the catalog."
+                if mode == ValidationMode.BLOCK:
+                    message = f"Unknown event {event.name!r}: register it in the catalog first."
+            tally.violation(event, ViolationKind.UNKNOWN_EVENT, message)
+            if mode == ValidationMode.BLOCK:
+                result.rejected.append(Rejection(event.index, event.name, [message]))
+            else:
+                accepted.append((event, None))
+            continue
+        known = catalog.properties.get(resource.pk, {})
+        errors, unknown = _check(event, resource, known, tally)
+        for name in unknown:
+            message = catalog.refused.get((event.name, name))
+            if message is None:
+                message = f"Unknown property {name!r} of {event.name!r}."
+            tally.violation(
+                event, ViolationKind.UNKNOWN_PROPERTY, message, prop=name, resource=resource
+            )
+        if mode == ValidationMode.BLOCK:
+            if errors:
+                result.rejected.append(Rejection(event.index, event.name, errors))
+                continue
+            if unknown:  # as seed 002: what the plan doesn't know is trimmed
+                event.properties = {k: v for k, v in event.properties.items() if k in known}
+        accepted.append((event, resource))
+    if catalog.limit_reached:
+        tally.limit_reached(catalog.limit_reached, len(catalog.refused))
+    return accepted
+
+
+def _unknown_names(
+    tracks: Sequence[TrackedEvent], catalog: "_Catalog"
+) -> tuple[dict[str, None], dict[tuple[str, str], str]]:
+    """The batch's events the catalog doesn't have, and its new (event, property) pairs with
+    the type their first non-null value suggests, in the order they came."""
     new_events: dict[str, None] = {}
-    new_props: dict[tuple[str, str], str] = {}  # (event, property) -> inferred type
+    new_props: dict[tuple[str, str], str] = {}
     for event in tracks:
         resource = catalog.events.get(event.name)
         if resource is None:
@@ -406,8 +493,125 @@ def _discover(
                 new_props[(event.name, name)] = infer_type(value)
             elif (event.name, name) in new_props and new_props[(event.name, name)] == "null":
                 new_props[(event.name, name)] = infer_type(value)  # a later, better example
+    return new_events, new_props
+
+
+def _discover(
+    integration: Integration,
+    tracks: Sequence[TrackedEvent],
+    catalog: "_Catalog",
+    request_id,
+    now: dt.datetime,
+) -> int:
+    """Add the batch's unknown events and properties to the catalog, within the integration's
+    limits (see `_Budget`); returns how many were added."""
+    new_events, new_props = _unknown_names(tracks, catalog)
     if not new_events and not new_props:
         return 0
+    with transaction.atomic():
+        share_integration(integration.pk)
+        discovery_turn(integration.pk)
+        if catalog.forget_vanished():  # deleted a moment ago: new again
+            new_events, new_props = _unknown_names(tracks, catalog)
+        budget = _Budget(integration, catalog, now)
+        new_events = {name: None for name in new_events if budget.take_event(name)}
+        new_props = {
+            key: kind
+            for key, kind in new_props.items()
+            if (key[0] in new_events or key[0] in catalog.events) and budget.take_property(*key)
+        }
+        catalog.refused = budget.refused
+        catalog.limit_reached = budget.reached
+        if budget.reached:
+            logger.warning(
+                "Integration %s: discovery stopped at its limits (%s); %d names not added.",
+                integration,
+                "; ".join(budget.reached),
+                len(budget.refused),
+            )
+        if not new_events and not new_props:
+            return 0
+        return _add_discovered(integration, catalog, new_events, new_props, request_id)
+
+
+class _Budget:
+    """What discovery may still add today: the integration's daily limits of new events and
+    properties less what ingestion added since midnight (UTC), and its limit of properties
+    per event. Names past a limit are kept with the reason, for their violations."""
+
+    def __init__(self, integration: Integration, catalog: "_Catalog", now: dt.datetime):
+        self.integration = integration
+        self.catalog = catalog
+        midnight = dt.datetime.combine(now.astimezone(dt.UTC).date(), dt.time(), dt.UTC)
+        added = dict(
+            ResourceChange.objects.filter(
+                change_set__integration=integration,
+                change_set__source=ChangeSource.INGEST,
+                change_set__created_at__gte=midnight,
+                action=ChangeAction.CREATE,
+            )
+            .values_list("entity_type")
+            .annotate(Count("id"))
+        )
+        self.events_left = integration.max_new_events_per_day - added.get(EntityType.EVENT, 0)
+        self.properties_left = integration.max_new_properties_per_day - added.get(
+            EntityType.EVENT_PROPERTY, 0
+        )
+        self.per_event: dict[str, int] = {}  # event name -> properties it has or will have
+        self.refused: dict[tuple[str, str], str] = {}
+        self.reached: list[str] = []
+
+    def _reach(self, limit: str) -> None:
+        if limit not in self.reached:
+            self.reached.append(limit)
+
+    def take_event(self, name: str) -> bool:
+        if self.events_left > 0:
+            self.events_left -= 1
+            return True
+        limit = self.integration.max_new_events_per_day
+        self._reach(f"{limit:,} new events a day")
+        self.refused[(name, "")] = (
+            f"Unknown event {name!r}: not added to the catalog, as ingestion already added "
+            f"{limit:,} new events to {self.integration} today (its daily limit)."
+        )
+        return False
+
+    def take_property(self, event_name: str, name: str) -> bool:
+        if event_name not in self.per_event:
+            known = self.catalog.events.get(event_name)
+            self.per_event[event_name] = (
+                len(self.catalog.properties.get(known.pk, {})) if known is not None else 0
+            )
+        per_event = self.integration.max_properties_per_event
+        if self.per_event[event_name] >= per_event:
+            self._reach(f"{per_event:,} properties per event")
+            reason = f"{event_name!r} has {per_event:,} properties (the integration's limit)"
+        elif self.properties_left <= 0:
+            limit = self.integration.max_new_properties_per_day
+            self._reach(f"{limit:,} new properties a day")
+            reason = (
+                f"ingestion already added {limit:,} new properties to {self.integration} "
+                "today (its daily limit)"
+            )
+        else:
+            self.properties_left -= 1
+            self.per_event[event_name] += 1
+            return True
+        self.refused[(event_name, name)] = (
+            f"Unknown property {name!r} of {event_name!r}: not added to the catalog, as {reason}."
+        )
+        return False
+
+
+def _add_discovered(
+    integration: Integration,
+    catalog: "_Catalog",
+    new_events: Mapping[str, None],
+    new_props: Mapping[tuple[str, str], str],
+    request_id,
+) -> int:
+    """Create the chosen events and properties through the bulk write pipeline."""
     ctx = ChangeContext(
         source="ingest",
         integration=integration,
@@ -538,12 +742,18 @@ def _upsert(
     update: str,
     update_params=(),
     returning: str | None = None,
+    resources: Mapping[str, str] | None = None,
 ) -> list:
     """INSERT ... ON CONFLICT (`conflict`) DO UPDATE SET `update`, for many rows at once.
 
     `columns` maps each column to its PostgreSQL type and its values. On PostgreSQL the rows
     travel as one array per column (`unnest`), so the statement has a handful of parameters
     however many rows; SQLite gets a VALUES list.
+
+    `resources` names the columns holding catalog resource ids, which a steward may have
+    deleted since the batch read the plan: rows whose resource is gone are left out
+    ("skip") or keep NULL there ("null"), in the same statement (the batch holds its
+    integration's lock, so no delete runs meanwhile: see `catalog.services.locks`).
     """
     names = ", ".join(columns)
     if connection.vendor == "postgresql":
@@ -557,9 +767,20 @@ def _upsert(
         params = [
             _adapt(kind, value) for row in rows for kind, value in zip(kinds, row, strict=True)
         ]
-        # SQLite needs a WHERE to tell an upsert's SELECT from its ON CONFLICT clause.
-        source = f"SELECT * FROM ({source}) WHERE true"
-    sql = f"INSERT INTO {table} ({names}) {source} ON CONFLICT ({conflict}) DO UPDATE SET {update}"
+    resources = resources or {}
+    found = f"SELECT r.id FROM {Resource._meta.db_table} r WHERE r.id = v.%s"
+    selected = ", ".join(
+        f"({found % name})" if resources.get(name) == "null" else f"v.{name}" for name in columns
+    )
+    # SQLite needs a WHERE to tell an upsert's SELECT from its ON CONFLICT clause.
+    where = " AND ".join(
+        f"EXISTS ({found % name})" for name, how in resources.items() if how == "skip"
+    )
+    sql = (
+        f"WITH v ({names}) AS ({source}) INSERT INTO {table} ({names}) "
+        f"SELECT {selected} FROM v WHERE {where or 'true'} "
+        f"ON CONFLICT ({conflict}) DO UPDATE SET {update}"
+    )
     if returning:
         sql += f" RETURNING {returning}"
     with connection.cursor() as cursor:
@@ -585,7 +806,7 @@ def _count(integration: Integration, tally: _Tally, now, last_seen: Mapping) -> 
     if tally.volumes:
         keys = sorted(tally.volumes, key=as_uuid)
         table = DailyVolume._meta.db_table
-        _upsert(
+        written = _upsert(
             table,
             {
                 "resource_id": ("uuid", keys),
@@ -594,7 +815,13 @@ def _count(integration: Integration, tally: _Tally, now, last_seen: Mapping) -> 
             },
             conflict="resource_id, day",
             update=f"count = {table}.count + excluded.count",
+            returning="resource_id",
+            resources={"resource_id": "skip"},
         )
+        if len(written) < len(keys):
+            kept = {as_uuid(row[0]) for row in written}
+            tally.deleted([pk for pk in keys if as_uuid(pk) not in kept])
+            keys = [pk for pk in keys if as_uuid(pk) in kept]
         recent = now - SEEN_PRECISION
         stale = [pk for pk in keys if (last_seen.get(pk) or recent) <= recent]
         if stale:
@@ -609,6 +836,7 @@ def _count(integration: Integration, tally: _Tally, now, last_seen: Mapping) -> 
                 conflict="resource_id",
                 update=f"last_seen_at = excluded.last_seen_at WHERE {table}.last_seen_at < %s",
                 update_params=[_time(recent)],
+                resources={"resource_id": "skip"},
             )
     if tally.violations:
         table = Violation._meta.db_table
@@ -629,7 +857,10 @@ def _count(integration: Integration, tally: _Tally, now, last_seen: Mapping) -> 
                 "example": (
                     "jsonb",
                     [
-                        json.dumps(_example(entry["example"]), ensure_ascii=False)
+                        json.dumps(
+                            _example(entry["example"]) if entry["example"] else {},
+                            ensure_ascii=False,
+                        )
                         for entry in entries
                     ],
                 ),
@@ -641,6 +872,7 @@ def _count(integration: Integration, tally: _Tally, now, last_seen: Mapping) -> 
                 "message = excluded.message, example = excluded.example, "
                 f"event_id = COALESCE(excluded.event_id, {table}.event_id)"
             ),
+            resources={"event_id": "null"},
         )
     return stale
 

@@ -31,6 +31,7 @@ from catalog.selectors import relation_ids_of
 from catalog.services.changes import BULK_BATCH_SIZE, Change, diff, record_changes, snapshot
 from catalog.services.context import ChangeContext
 from catalog.services.errors import atomic_write
+from catalog.services.locks import own_integrations
 
 __all__ = [
     "M2M_FIELDS",
@@ -522,7 +523,11 @@ def resources_bulk_delete(*, ctx: ChangeContext, resources: Iterable) -> int:
     subscribers of each, and of the ancestors, are told once.
     """
     ensure_for(ctx, Action.DELETE, Resource)
-    rows = lock_resources(_pks(resources))
+    pks = _pks(resources)
+    # Ingestion batches of these integrations finish first, and the next ones wait for this
+    # delete (see catalog.services.locks): none writes a volume for a deleted resource.
+    own_integrations(Resource.objects.filter(pk__in=pks).values_list("integration_id", flat=True))
+    rows = lock_resources(pks)
     if not rows:
         return 0
     pks = [r.pk for r in rows]

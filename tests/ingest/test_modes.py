@@ -232,10 +232,12 @@ def test_discovery_costs_a_constant_number_of_queries(send):
     send.segment({"batch": [track("Warm")]})  # the category (and the log's day partition)
     small, large = _statements(send, batch(3)), _statements(send, batch(100))
     assert Resource.objects.filter(entity_type=EntityType.EVENT).count() == 104
+    # With the integration's locks (PostgreSQL), what discovery added today (its daily
+    # limits) and whether the events it adds properties to still exist.
     if connection.vendor == "postgresql":
-        assert small == large <= 20
+        assert small == large <= 25
     else:  # SQLite's 999-parameter limit splits bulk inserts of many rows
-        assert small <= 20 and large <= 35
+        assert small <= 22 and large <= 37
 
 
 def test_known_names_are_read_once_per_process(send, integration, plan):
