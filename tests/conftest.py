@@ -1,10 +1,12 @@
 import pytest
 from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import DatabaseError, connections
+from rest_framework.test import APIClient
 
 from catalog.models import Role
 from catalog.services.ingest import forget_plans
-from tests.factories import UserFactory
+from catalog.services.keys import api_key_create
+from tests.factories import SYSTEM, UserFactory
 
 
 @pytest.fixture(autouse=True)
@@ -12,6 +14,29 @@ def _fresh_tracking_plans():
     """Each test reads the tracking plan afresh: factories write without the services, which
     would otherwise tell ingestion that the plan changed."""
     forget_plans()
+
+
+def _client_for(user) -> APIClient:
+    """An API client with a new key of `user`'s."""
+    _, secret = api_key_create(ctx=SYSTEM, user=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    return client
+
+
+@pytest.fixture
+def as_admin(admin_user):
+    return _client_for(admin_user)
+
+
+@pytest.fixture
+def as_editor(editor):
+    return _client_for(editor)
+
+
+@pytest.fixture
+def as_viewer(viewer):
+    return _client_for(viewer)
 
 
 @pytest.fixture

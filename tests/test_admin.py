@@ -275,6 +275,10 @@ def test_admin_manages_integrations_with_teams(client, admin_user):
             "type": "segment",
             "description": "",
             "validation_mode": "discover",
+            # As the form offers them: the discovery limits' defaults.
+            "max_new_events_per_day": 1000,
+            "max_new_properties_per_day": 10000,
+            "max_properties_per_event": 1000,
             "teams": [team.pk],
         },
     )

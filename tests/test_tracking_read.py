@@ -22,7 +22,7 @@ from catalog.models import (
     ViolationKind,
 )
 from catalog.selectors import tracking_of
-from tests.api.conftest import DETAIL_QUERIES, _client_for
+from tests.api.conftest import DETAIL_QUERIES
 from tests.factories import (
     EventCategoryFactory,
     EventFactory,
@@ -45,21 +45,6 @@ TRACKING_FIELDS = {"first_seen_at", "last_seen_at", "volume_7d", "volume_30d"}
 def frozen_now(monkeypatch):
     monkeypatch.setattr(timezone, "now", lambda: NOW)
     return NOW
-
-
-@pytest.fixture
-def as_admin(admin_user):
-    return _client_for(admin_user)
-
-
-@pytest.fixture
-def as_editor(editor):
-    return _client_for(editor)
-
-
-@pytest.fixture
-def as_viewer(viewer):
-    return _client_for(viewer)
 
 
 @pytest.fixture

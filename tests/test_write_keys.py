@@ -37,11 +37,6 @@ def api_client_for(user) -> APIClient:
 
 
 @pytest.fixture
-def as_admin(admin_user):
-    return api_client_for(admin_user)
-
-
-@pytest.fixture
 def integration():
     return IntegrationFactory(name="Web app")
 
@@ -389,7 +384,15 @@ def test_the_integration_page_lists_its_keys_for_admins(client, admin_user, inte
     # The integration still saves (the list is no inline form).
     response = client.post(
         reverse("admin:catalog_integration_change", args=[integration.pk]),
-        {"name": "Web app", "type": "segment", "description": "", "validation_mode": "block"},
+        {
+            "name": "Web app",
+            "type": "segment",
+            "description": "",
+            "validation_mode": "block",
+            "max_new_events_per_day": 1000,
+            "max_new_properties_per_day": 10000,
+            "max_properties_per_event": 1000,
+        },
     )
     assert response.status_code == 302
     integration.refresh_from_db()

@@ -153,6 +153,9 @@ class ViolationKind(models.TextChoices):
     MISSING_REQUIRED = "missing_required", "Missing required property"
     WRONG_TYPE = "wrong_type", "Wrong type"
     NOT_ALLOWED = "not_allowed", "Value not allowed"
+    #: Discovery stopped at one of the integration's limits; the names it didn't add are
+    #: recorded as unknown events and properties.
+    DISCOVERY_LIMIT = "discovery_limit", "Discovery limit reached"
 
 
 class Violation(models.Model):
