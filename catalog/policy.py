@@ -225,10 +225,15 @@ def resources_visible_as(
 
 def collections_visible_to(user: User | None):
     """Collections `user` may read: all for editors and admins, published ones for viewers."""
+    return collections_visible_as(resource_visibility(user))
+
+
+def collections_visible_as(visibility: Visibility):
+    """The collections a reader with `visibility` may read."""
     queryset = Collection.objects.all()
-    if user is None or not user.is_active:
+    if visibility == Visibility.NOTHING:
         return queryset.none()
-    return queryset if user.can_edit_catalog else queryset.filter(published=True)
+    return queryset if visibility == Visibility.EVERYTHING else queryset.filter(published=True)
 
 
 def may_see_email(viewer: User | None, user: User | None) -> bool:

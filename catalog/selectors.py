@@ -34,6 +34,7 @@ from catalog.models import (
 from catalog.models.resources import relation_columns
 from catalog.policy import (
     Visibility,
+    collections_visible_as,
     resource_visibility,
     resources_visible_as,
     resources_visible_to,
@@ -47,6 +48,7 @@ __all__ = [
     "attach_relation_ids",
     "attach_tracking",
     "custom_values_of",
+    "hide_unseen_labels",
     "not_seen_for",
     "relation_ids_of",
     "resource_history",
@@ -133,6 +135,70 @@ def attach_relation_ids(resources: Sequence[Resource]) -> Sequence[Resource]:
 def resource_history(resource_id):
     """The changes of one resource, newest first, with who made them."""
     return ResourceChange.objects.filter(resource_id=resource_id).select_related("change_set")
+
+
+#: What a diff names a related object by when its reader may not see it.
+HIDDEN_LABEL = "(not visible to you)"
+
+
+def hide_unseen_labels(visibility: Visibility, changes: Iterable[ResourceChange]) -> None:
+    """Take out of the changes' diffs the titles of parents and collections a reader with
+    `visibility` may not see (a draft category an event moved from, an unpublished collection
+    it joined): the `{id, label}` pair keeps its id, its label says it is hidden. At most two
+    queries, none for editors and admins, who see everything."""
+    changes = list(changes)
+    if visibility == Visibility.EVERYTHING or not changes:
+        return
+    wanted: dict[str, set[str]] = {"parent": set(), "collections": set()}
+    for change in changes:
+        for name in wanted:
+            for pair in _pairs(change.diff.get(name)):
+                wanted[name].add(str(pair.get("id")))
+    seen = set()
+    if wanted["parent"]:
+        visible = resources_visible_as(visibility).filter(pk__in=_uuids(wanted["parent"]))
+        seen |= {str(pk) for pk in visible.values_list("pk", flat=True)}
+    if wanted["collections"]:
+        visible = collections_visible_as(visibility).filter(pk__in=_uuids(wanted["collections"]))
+        seen |= {str(pk) for pk in visible.values_list("pk", flat=True)}
+    for change in changes:
+        diff = dict(change.diff)
+        for name in wanted:
+            if name in diff:
+                diff[name] = _hide(diff[name], seen)
+        change.diff = diff
+
+
+def _pairs(value) -> list[dict]:
+    """The `{id, label}` pairs in a diff's [old, new] (each a pair, a list of them or None)."""
+    found = []
+    for side in value or ():
+        for item in side if isinstance(side, list) else [side]:
+            if isinstance(item, dict):
+                found.append(item)
+    return found
+
+
+def _hide(value, seen: set[str]):
+    def one(item):
+        if isinstance(item, dict) and str(item.get("id")) not in seen:
+            return {"id": item.get("id"), "label": HIDDEN_LABEL, "hidden": True}
+        return item
+
+    return [
+        [one(item) for item in side] if isinstance(side, list) else one(side)
+        for side in value or ()
+    ]
+
+
+def _uuids(values: Iterable[str]) -> list[uuid.UUID]:
+    ids = []
+    for value in values:
+        try:
+            ids.append(uuid.UUID(value))
+        except ValueError:
+            continue
+    return ids
 
 
 def custom_values_of(resource_id) -> list[dict]:

@@ -40,9 +40,17 @@ from catalog.models import (
     ViolationKind,
     WriteKey,
 )
-from catalog.policy import Action, collections_visible_to, ensure_for, may, may_see_email
+from catalog.policy import (
+    Action,
+    collections_visible_to,
+    ensure_for,
+    may,
+    may_see_email,
+    resource_visibility,
+)
 from catalog.selectors import (
     custom_values_of,
+    hide_unseen_labels,
     resource_history,
     resources_visible_to,
     violations_of,
@@ -213,6 +221,7 @@ class ResourceViewSet(CatalogViewSet):
         """Who changed this resource, when, through what, and each field's old and new value."""
         resource = self.get_object()
         page = self.paginate_queryset(resource_history(resource.pk))
+        hide_unseen_labels(resource_visibility(request.user), page)
         return self.get_paginated_response(s.ResourceChangeSerializer(page, many=True).data)
 
 

@@ -31,6 +31,8 @@ from catalog.models import (
     ResourceChange,
     User,
 )
+from catalog.policy import Visibility
+from catalog.selectors import hide_unseen_labels
 
 from .links import resource_url, unsubscribe_url
 
@@ -211,9 +213,12 @@ def _field_order(entity_type: str) -> dict[str, int]:
     return {name: index for index, name in enumerate(EDITABLE_FIELDS.get(entity_type, ()))}
 
 
-def changed_resource(change: ResourceChange) -> ChangedResource:
+def changed_resource(change: ResourceChange, only: Iterable[str] | None = None) -> ChangedResource:
+    """One resource's part of an email; `only` the given fields of its diff, when given."""
     order = _field_order(change.entity_type)
     diff = change.diff if isinstance(change.diff, dict) else {}
+    if only is not None:
+        diff = {name: value for name, value in diff.items() if name in set(only)}
     names = sorted(diff, key=lambda name: (order.get(name, len(order)), name))
     fields = []
     for name in names:
@@ -251,19 +256,33 @@ def phrase(changes: Sequence[ResourceChange]) -> str:
 def summarize(
     change_set: ChangeSet, followed: Iterable = (), shown: Iterable | None = None
 ) -> ChangeSetSummary:
-    """What the change set changed, for one reader: only the resources in `shown` when given
-    (a viewer never reads of a resource they may not see)."""
-    changes = change_set.changes.all()
+    """What the change set changed, for one reader.
+
+    `shown` is given for viewers: the resources they may read of (an id), or of which only
+    some fields (`{"id", "fields"}`: a resource they see appear or disappear reads only as
+    published or unpublished), and the titles of parents and collections they may not see
+    are hidden (`hide_unseen_labels`).
+    """
+    changes = list(change_set.changes.all())
+    only: dict[str, list | None] = {}
     if shown is not None:
-        allowed = {str(pk) for pk in shown}
-        changes = [change for change in changes if str(change.resource_id) in allowed]
+        for item in shown:
+            if isinstance(item, dict):
+                only[str(item.get("id"))] = list(item.get("fields") or ())
+            else:
+                only[str(item)] = None
+        changes = [change for change in changes if str(change.resource_id) in only]
+        hide_unseen_labels(Visibility.PUBLISHED, changes)
     changes = ordered_changes(changes, followed)
     return ChangeSetSummary(
         actor=change_set.actor_name or "Someone",
         api_key_name=change_set.api_key_name,
         source=change_set.get_source_display(),
         when=format_when(change_set.created_at),
-        resources=[changed_resource(change) for change in changes[:MAX_RESOURCES]],
+        resources=[
+            changed_resource(change, only.get(str(change.resource_id)))
+            for change in changes[:MAX_RESOURCES]
+        ],
         more=max(0, len(changes) - MAX_RESOURCES),
         phrase=phrase(changes),
     )
@@ -308,7 +327,7 @@ def change_email(
     key = (
         notification.change_set_id,
         tuple(sorted(map(str, notification.followed or []))),
-        None if shown is None else tuple(sorted(map(str, shown))),
+        None if shown is None else json.dumps(shown, sort_keys=True),
     )
     summary = summaries.get(key) if summaries is not None else None
     if summary is None:

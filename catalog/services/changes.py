@@ -92,6 +92,8 @@ class Change:
     #: Whether a viewer may read of it: the resource, before or after, was published with
     #: every ancestor. Viewers are told only of public changes.
     public: bool = True
+    #: The fields viewers may read of a public change; None: all of them.
+    public_fields: tuple[str, ...] | None = None
 
 
 def _labels(changes: Iterable[Change]) -> None:
@@ -197,12 +199,16 @@ def record_changes(
 def _write_outbox(ctx, change_set, changes, subscribers) -> None:
     followed: dict = defaultdict(set)  # user -> followed resources among all changes
     public: dict = defaultdict(set)  # user -> followed resources among public changes
-    shown: set = set()  # what a viewer's email may describe
+    shown: dict = {}  # what a viewer's email may describe: an id, or an id and its fields
     for change in changes:
         if change.action == "update" and set(change.diff) <= QUIET_FIELDS:
             continue
         if change.public:
-            shown.add(str(change.resource_id))
+            resource_id = str(change.resource_id)
+            fields = change.public_fields
+            shown[resource_id] = (
+                resource_id if fields is None else {"id": resource_id, "fields": list(fields)}
+            )
         for resource_id in change.concerns:
             for user_id in subscribers.get(resource_id, ()):
                 followed[str(user_id)].add(str(resource_id))
@@ -213,7 +219,7 @@ def _write_outbox(ctx, change_set, changes, subscribers) -> None:
     if not followed:
         return
     insert = _insert_outbox_postgresql if connection.vendor == "postgresql" else _insert_outbox
-    audience = Audience(followed, public, sorted(shown))
+    audience = Audience(followed, public, [shown[pk] for pk in sorted(shown)])
     if insert(change_set, audience, timezone.now()):
         transaction.on_commit(partial(_enqueue_delivery, str(change_set.pk)))
 
@@ -225,7 +231,9 @@ class Audience:
 
     followed: Mapping[str, set]
     public: Mapping[str, set]
-    shown: list[str]
+    #: Resource ids whose whole change viewers may read, or `{"id", "fields"}` for those
+    #: of which they may read only these fields.
+    shown: list
 
     def row(self, user_id: str, role: str) -> tuple[list, list | None] | None:
         """(followed, shown) of this recipient's outbox row, or None: nothing for them."""

@@ -128,9 +128,17 @@ def write_m2m(resource_pk, field: str, old: Iterable[str], new: Iterable[str]) -
         )
 
 
-def _change(resource: Resource, action: str, changes: dict, ancestors, *, public: bool) -> Change:
+def _change(
+    resource: Resource,
+    action: str,
+    changes: dict,
+    ancestors,
+    *,
+    public: bool,
+    public_fields: tuple[str, ...] | None = None,
+) -> Change:
     """One resource's change, heard by the followers of it and its ancestors (by viewers only
-    when `public`)."""
+    when `public`, and then of `public_fields` only, if given)."""
     return Change(
         resource.pk,
         resource.entity_type,
@@ -139,7 +147,25 @@ def _change(resource: Resource, action: str, changes: dict, ancestors, *, public
         changes,
         concerns=[resource.pk, *ancestors],
         public=public,
+        public_fields=public_fields,
     )
+
+
+def _for_viewers(was_visible: bool, visible: bool, changes: Mapping) -> dict:
+    """What viewers may read of an update (`_change`'s `public` and `public_fields`).
+
+    All of it while they can see the resource before and after. When it appears or
+    disappears for them, only that it was published or unpublished: the rest was, or is
+    now, a draft's (an unpublish that also rewrote the definition must not mail viewers the
+    new definition). Nothing when they see it neither before nor after, or when it went out
+    of their sight some other way (a move under an unpublished category: its title is a
+    draft's too).
+    """
+    if was_visible and visible:
+        return {"public": True}
+    if was_visible != visible and "published" in changes:
+        return {"public": True, "public_fields": ("published",)}
+    return {"public": False}
 
 
 def _record_one(
@@ -151,9 +177,12 @@ def _record_one(
     subscribers,
     *,
     public: bool,
+    public_fields: tuple[str, ...] | None = None,
 ) -> None:
     """Record one resource's change (see `_change`)."""
-    change = _change(resource, action, changes, ancestors, public=public)
+    change = _change(
+        resource, action, changes, ancestors, public=public, public_fields=public_fields
+    )
     record_changes(ctx, [change], subscribers=subscribers)
 
 
@@ -374,8 +403,8 @@ def resource_update(*, ctx: ChangeContext, resource: Resource, data: Mapping[str
         ancestors = list(dict.fromkeys([*ancestors, *new_ancestors]))
     subscribers = _subscribers(relations)
     subscribers[current.pk] = m2m["subscribers"]
-    public = was_visible or _visible(current)
-    _record_one(ctx, current, "update", changes, ancestors, subscribers, public=public)
+    viewers = _for_viewers(was_visible, _visible(current), changes)
+    _record_one(ctx, current, "update", changes, ancestors, subscribers, **viewers)
     return current
 
 
@@ -407,10 +436,9 @@ def resources_bulk_update(
         for name, value in data.items():
             setattr(resource, name, value)
         _validate(resource, data, relations_checked=True)
-        public = was_visible or _visible(resource)
-        changes.append(
-            _change(resource, "update", diff(before, data), ancestors[resource.pk], public=public)
-        )
+        fields = diff(before, data)
+        viewers = _for_viewers(was_visible, _visible(resource), fields)
+        changes.append(_change(resource, "update", fields, ancestors[resource.pk], **viewers))
     Resource.objects.filter(pk__in=[r.pk for r in changed]).update(
         **data, updated_at=timezone.now()
     )

@@ -28,12 +28,13 @@ from catalog.models import (
     User,
     Violation,
 )
-from catalog.policy import Action, may, resources_visible_to
+from catalog.policy import Action, may, resource_visibility, resources_visible_to
 from catalog.search import MAX_RESULTS, count_is_capped, search_resources
 from catalog.selectors import (
     TRACKED_TYPES,
     attach_relation_ids,
     custom_values_of,
+    hide_unseen_labels,
     not_seen_for,
     resource_history,
     tracking_from,
@@ -297,6 +298,8 @@ def resource_history_view(request, pk):
     """Who changed what and when, newest first."""
     resource = _get_resource(request, pk)
     page = _page(request, resource_history(resource.pk), HISTORY_PAGE_SIZE)
+    page.object_list = list(page.object_list)
+    hide_unseen_labels(resource_visibility(request.user), page.object_list)
     return render(
         request,
         "catalog/resource_history.html",
