@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.utils.dateparse import parse_datetime
 
 from catalog.api.parsers import JSONTextError, has_bad_text, load_json
 from catalog.models import CustomProperty, CustomPropertyValue, EntityType
 from catalog.models.resources import relation_columns
 from catalog.services.resources import M2M_FIELDS
+from catalog.timestamps import OutOfRange, parse_moment
 
 FIELD_OPERATORS = ("exact", "contains", "in", "is_set", "gte", "lte")
 LOGICAL_OPERATORS = ("and", "or", "not")
@@ -110,9 +110,9 @@ def _value(field_name: str, field: Field, value: Any) -> Any:
         )
     elif kind == "datetime":
         try:
-            parsed = parse_datetime(value) if isinstance(value, str) else None
-        except ValueError:  # well-formed but impossible, such as month 13
-            parsed = None
+            parsed = parse_moment(value) if isinstance(value, str) else None
+        except OutOfRange as error:
+            raise ResourceQueryError(f"`{field_name}`: {error}") from error
         if parsed is not None:
             return parsed
         raise ResourceQueryError(
