@@ -16,6 +16,8 @@ Every value can be changed from the environment (the defaults are what bench/api
                               default): no access log, the proxy keeps one
     GUNICORN_LOG_LEVEL        error log level (stderr), default info
     GUNICORN_TIMEOUT          seconds a request may take before its worker is restarted, 30
+                              (keep DATABASE_STATEMENT_TIMEOUT, 20, below it: a slow query then
+                              answers 503 before its worker is killed)
     GUNICORN_MAX_REQUESTS     requests a worker serves before it is replaced (bounds memory
                               growth), default 10000, plus up to GUNICORN_MAX_REQUESTS_JITTER
                               (1000) so the workers don't all restart at once; 0 turns it off

@@ -1,7 +1,11 @@
-"""Answers for a database that is down or busy, instead of an HTML 500.
+"""Answers for a database that is down, busy or too slow, instead of an HTML 500.
 
-A database that can't be reached (down, restarting, failing over, out of connections, locked)
-is not a bug: 503 with `Retry-After`, "try again shortly".
+Two kinds of database error are not bugs, and the client deserves to know which:
+
+- the database can't be reached (down, restarting, failing over, out of connections, locked):
+  503 with `Retry-After`, "try again shortly";
+- one statement ran past `DATABASE_STATEMENT_TIMEOUT` and PostgreSQL cancelled it: 503 saying
+  the request took too long (the same request would take as long again: no `Retry-After`).
 
 Each route answers in its own shape: the API `{"detail": ...}`, ingestion
 `{"success": false, "error": ...}`, the pages a plain page. The middleware catches what views
@@ -16,6 +20,7 @@ import sys
 from dataclasses import dataclass
 
 import psycopg
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -44,6 +49,7 @@ class Trouble:
 
     message: str
     retry_after: int | None
+    timed_out: bool = False
 
 
 def _unreachable(exc: DatabaseError) -> bool:
@@ -61,9 +67,26 @@ def _unreachable(exc: DatabaseError) -> bool:
     return False
 
 
+def _timed_out(exc: DatabaseError) -> bool:
+    """Whether PostgreSQL cancelled the statement for running past statement_timeout."""
+    cause = exc.__cause__
+    return isinstance(cause, psycopg.errors.QueryCanceled) and "statement timeout" in str(cause)
+
+
 def database_trouble(exc: BaseException | None) -> Trouble | None:
-    """The answer `exc` deserves, or None when it is not a database outage."""
-    if isinstance(exc, DatabaseError) and _unreachable(exc):
+    """The answer `exc` deserves, or None when it is neither an outage nor a timeout."""
+    if not isinstance(exc, DatabaseError):
+        return None
+    if _timed_out(exc):
+        seconds = settings.DATABASE_STATEMENT_TIMEOUT
+        # 0: the limit is the database's own (such as a role's statement_timeout).
+        limit = f"the limit of {seconds:g} seconds" if seconds else "the database's time limit"
+        message = (
+            f"The request took too long: a database query ran past {limit} and was stopped. "
+            "Narrow the request (a smaller filter or page) and try again."
+        )
+        return Trouble(message, None, timed_out=True)
+    if _unreachable(exc):
         return Trouble(UNAVAILABLE_MESSAGE, RETRY_AFTER_SECONDS)
     return None
 
@@ -98,12 +121,20 @@ def _answer(request, exc: BaseException) -> HttpResponse | None:
     trouble = database_trouble(exc)
     if trouble is None:
         return None
-    logger.error("%s %s: the database is unavailable: %s", request.method, request.path, exc)
+    if trouble.timed_out:
+        logger.warning(
+            "%s %s: a statement ran past the statement timeout and was cancelled (%s)",
+            request.method,
+            request.path,
+            exc,
+        )
+    else:
+        logger.error("%s %s: the database is unavailable: %s", request.method, request.path, exc)
     return trouble_response(request, trouble)
 
 
 class DatabaseTroubleMiddleware:
-    """Turns a database outage in a view into its 503."""
+    """Turns a database outage, or a statement cancelled as too slow, in a view into its 503."""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
