@@ -13,7 +13,9 @@ Every value can be changed from the environment (the defaults are what bench/api
                               time and must not wait on slow clients); 0.0.0.0:8000 in a
                               container, or unix:/run/event-catalog.sock
     GUNICORN_ACCESS_LOG       "-" for an access log on stdout, a file path, or empty (the
-                              default): no access log, the proxy keeps one
+                              default): no access log, the proxy keeps one. Either way it holds
+                              no credentials (config/webserver.py): no user name (a write key
+                              on Segment's endpoints), no key headers, no unsubscribe tokens
     GUNICORN_LOG_LEVEL        error log level (stderr), default info
     GUNICORN_TIMEOUT          seconds a request may take before its worker is restarted, 30
                               (keep DATABASE_STATEMENT_TIMEOUT, 20, below it: a slow query then
@@ -68,6 +70,10 @@ preload_app = _env_flag("GUNICORN_PRELOAD", True)
 _gc_freeze = _env_flag("GUNICORN_GC_FREEZE", True) and preload_app
 
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "").strip() or None
+# The combined log format without the user name (on Segment's endpoints, a write key); the
+# logger also blanks it, key headers and unsubscribe tokens in any format an operator picks.
+access_log_format = '%(h)s %(l)s - %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
+logger_class = "config.webserver.CredentialFreeLogger"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "").strip() or "info"
 
