@@ -30,6 +30,12 @@ Every value can be changed from the environment (the defaults are what bench/api
                               of the garbage collector's reach before forking, so collections
                               don't touch (and copy) the shared pages
     GUNICORN_CONTROL_SOCKET   path of gunicorn's control socket (`gunicornc`); off by default
+    GUNICORN_LIMIT_REQUEST_LINE  longest request line (method, URL with its query string,
+                              protocol) in bytes: 8190 (default) is gunicorn's largest finite
+                              value, and nginx's default buffer; 0 lets gunicorn read lines of
+                              up to 1 MB. Longer resource queries go in a POST body
+                              (/api/v1/resource/catalog/query). Past it, and past gunicorn's
+                              header limits, the answer is JSON (414 or 431), not an HTML page
 """
 
 import gc
@@ -57,7 +63,9 @@ def _cores() -> int:
 wsgi_app = "config.wsgi:application"
 bind = [os.environ.get("GUNICORN_BIND", "").strip() or "127.0.0.1:8000"]
 workers = _env_int("WEB_CONCURRENCY", _cores())
-worker_class = "sync"
+# gunicorn's sync worker, answering requests over its size limits in JSON.
+worker_class = "config.webserver.JsonErrorsSyncWorker"
+limit_request_line = _env_int("GUNICORN_LIMIT_REQUEST_LINE", 8190)
 
 timeout = _env_int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = 30  # seconds a stopping worker gets to finish its request

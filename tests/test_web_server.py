@@ -7,13 +7,16 @@ requests; its access log goes to a file the tests read.
 
 import base64
 import http.client
+import json
 import os
 import re
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
@@ -164,6 +167,64 @@ def test_the_access_log_holds_no_credentials(gunicorn):
     assert '"GET /unsubscribe/- HTTP/1.1"' in lines[1]
     assert '"GET /api/v1/event/events HTTP/1.1" 401' in lines[2]
     assert '"POST /v1/batch HTTP/1.1" 401' in lines[3]
+
+
+def _catalog_query_path(ids) -> str:
+    filter_ = {"operator": "in", "field": "id", "value": [str(pk) for pk in ids]}
+    return "/api/v1/resource/catalog?" + urlencode({"filter": json.dumps(filter_)})
+
+
+def test_a_get_query_of_150_ids_fits_the_request_line(gunicorn):
+    path = _catalog_query_path(uuid.uuid4() for _ in range(150))
+    assert 4094 < len(f"GET {path} HTTP/1.1") <= 8190  # past gunicorn's default limit
+    status, _, body = gunicorn.request(
+        "GET", path, headers={"Authorization": f"Bearer {gunicorn.api_key}"}
+    )
+    assert status == 200, body
+    assert json.loads(body)["count"] == 0
+
+
+def test_a_longer_line_is_a_json_414_pointing_to_the_post_form(gunicorn):
+    path = _catalog_query_path(uuid.uuid4() for _ in range(1000))
+    status, headers, body = gunicorn.request(
+        "GET", path, headers={"Authorization": f"Bearer {gunicorn.api_key}"}
+    )
+    assert status == 414
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(body) == {
+        "detail": "The request line is too long: at most 8,190 bytes. Send a long resource "
+        "query as POST /api/v1/resource/catalog/query, with `filter` and `sort` in a JSON body."
+    }
+    assert "Invalid request from ip=127.0.0.1: Request Line is too large" in (
+        gunicorn.error_log.read_text()
+    )
+
+
+def test_a_header_too_large_is_a_json_431(gunicorn):
+    status, headers, body = gunicorn.request(
+        "GET", "/api/v1/event/events", headers={"X-Padding": "x" * 10_000}
+    )
+    assert status == 431
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(body) == {
+        "detail": "The request headers are too large: at most 100 headers of at most 8,190 "
+        "bytes each."
+    }
+
+
+def test_the_post_form_takes_a_thousand_ids(gunicorn):
+    filter_ = {"operator": "in", "field": "id", "value": [str(uuid.uuid4()) for _ in range(1000)]}
+    status, _, body = gunicorn.request(
+        "POST",
+        "/api/v1/resource/catalog/query",
+        headers={
+            "Authorization": f"Bearer {gunicorn.api_key}",
+            "Content-Type": "application/json",
+        },
+        body=json.dumps({"filter": filter_}).encode(),
+    )
+    assert status == 200, body
+    assert json.loads(body)["count"] == 0
 
 
 @pytest.mark.django_db

@@ -288,12 +288,16 @@ def compile_sort(node: Any) -> list[str]:
     return columns
 
 
-def apply_resource_query(
-    queryset: QuerySet, *, filter_json: str | None, sort_json: str | None
-) -> QuerySet:
-    """Filter and sort `queryset` as the query string asks. Raises ResourceQueryError."""
-    filter_node = parse_json(filter_json, "filter")
-    sort_node = parse_json(sort_json, "sort")
+def _node(value: Any, name: str) -> Any:
+    """A filter or sort as sent: JSON text (a query parameter, a form field) or, in a JSON
+    body, the JSON itself (whose parser has refused NUL and unpaired surrogates)."""
+    return parse_json(value, name) if isinstance(value, str) else value
+
+
+def apply_resource_query(queryset: QuerySet, *, filter_: Any, sort: Any) -> QuerySet:
+    """Filter and sort `queryset` as the request asks. Raises ResourceQueryError."""
+    filter_node = _node(filter_, "filter")
+    sort_node = _node(sort, "sort")
     if filter_node is not None:
         queryset = queryset.filter(compile_filter(filter_node))
     return queryset.order_by(*compile_sort(sort_node))
