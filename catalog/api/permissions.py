@@ -29,9 +29,8 @@ class PolicyPermission(permissions.BasePermission):
         if model is None:
             return False
         try:
-            action = getattr(view, "method_actions", {}).get(request.method) or METHOD_ACTIONS.get(
-                request.method, Action.CHANGE
-            )
+            actions = {**METHOD_ACTIONS, **getattr(view, "method_actions", {})}
+            action = actions.get(request.method, Action.CHANGE)
             api_key = request.auth if isinstance(request.auth, ApiKey) else None
             ensure(user, action, model, api_key=api_key)
         except PermissionDenied as error:

@@ -434,7 +434,9 @@ class ResourceQueryPostView(generics.GenericAPIView):
         body = self.request.data
         if not isinstance(body, dict):
             raise ValidationError({"detail": 'The body is a JSON object: {"filter", "sort"}.'})
-        unknown = sorted(set(body) - set(s.ResourceQuerySerializer().fields))
+        # An HTML form (the browsable API's) also sends its CSRF token as a field.
+        known = {*s.ResourceQuerySerializer().fields, "csrfmiddlewaretoken"}
+        unknown = sorted(set(body) - known)
         if unknown:
             raise ValidationError(
                 {
