@@ -13,9 +13,13 @@ Every value can be changed from the environment (the defaults are what bench/api
                               time and must not wait on slow clients); 0.0.0.0:8000 in a
                               container, or unix:/run/event-catalog.sock
     GUNICORN_ACCESS_LOG       "-" for an access log on stdout, a file path, or empty (the
-                              default): no access log, the proxy keeps one
+                              default): no access log, the proxy keeps one. Either way it holds
+                              no credentials (config/webserver.py): no user name (a write key
+                              on Segment's endpoints), no key headers, no unsubscribe tokens
     GUNICORN_LOG_LEVEL        error log level (stderr), default info
     GUNICORN_TIMEOUT          seconds a request may take before its worker is restarted, 30
+                              (keep DATABASE_STATEMENT_TIMEOUT, 20, below it: a slow query then
+                              answers 503 before its worker is killed)
     GUNICORN_MAX_REQUESTS     requests a worker serves before it is replaced (bounds memory
                               growth), default 10000, plus up to GUNICORN_MAX_REQUESTS_JITTER
                               (1000) so the workers don't all restart at once; 0 turns it off
@@ -26,6 +30,12 @@ Every value can be changed from the environment (the defaults are what bench/api
                               of the garbage collector's reach before forking, so collections
                               don't touch (and copy) the shared pages
     GUNICORN_CONTROL_SOCKET   path of gunicorn's control socket (`gunicornc`); off by default
+    GUNICORN_LIMIT_REQUEST_LINE  longest request line (method, URL with its query string,
+                              protocol) in bytes: 8190 (default) is gunicorn's largest finite
+                              value, and nginx's default buffer; 0 lets gunicorn read lines of
+                              up to 1 MB. Longer resource queries go in a POST body
+                              (/api/v1/resource/catalog/query). Past it, and past gunicorn's
+                              header limits, the answer is JSON (414 or 431), not an HTML page
 """
 
 import gc
@@ -53,7 +63,9 @@ def _cores() -> int:
 wsgi_app = "config.wsgi:application"
 bind = [os.environ.get("GUNICORN_BIND", "").strip() or "127.0.0.1:8000"]
 workers = _env_int("WEB_CONCURRENCY", _cores())
-worker_class = "sync"
+# gunicorn's sync worker, answering requests over its size limits in JSON.
+worker_class = "config.webserver.JsonErrorsSyncWorker"
+limit_request_line = _env_int("GUNICORN_LIMIT_REQUEST_LINE", 8190)
 
 timeout = _env_int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = 30  # seconds a stopping worker gets to finish its request
@@ -66,6 +78,10 @@ preload_app = _env_flag("GUNICORN_PRELOAD", True)
 _gc_freeze = _env_flag("GUNICORN_GC_FREEZE", True) and preload_app
 
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "").strip() or None
+# The combined log format without the user name (on Segment's endpoints, a write key); the
+# logger also blanks it, key headers and unsubscribe tokens in any format an operator picks.
+access_log_format = '%(h)s %(l)s - %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
+logger_class = "config.webserver.CredentialFreeLogger"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "").strip() or "info"
 

@@ -51,6 +51,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A database outage or a statement past DATABASE_STATEMENT_TIMEOUT: a 503, not a 500.
+    "catalog.database_errors.DatabaseTroubleMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -112,6 +114,16 @@ if _sqlite:
             "transaction_mode": "IMMEDIATE",
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
+    )
+
+# PostgreSQL: the longest one statement of a web request may run, in seconds (0: no limit).
+# Set per connection by config/wsgi.py (gunicorn, serve), so migrations, workers and commands
+# run unlimited; a request past it answers 503 instead of holding a worker and a database CPU.
+# Below gunicorn's 30-second worker timeout, so the client hears why before the worker dies.
+DATABASE_STATEMENT_TIMEOUT = env.float("DATABASE_STATEMENT_TIMEOUT", default=20)
+if not 0 <= DATABASE_STATEMENT_TIMEOUT < 2_147_483:  # PostgreSQL's largest, in milliseconds
+    raise ImproperlyConfigured(
+        "DATABASE_STATEMENT_TIMEOUT is in seconds: 0 (no limit) or more, up to 24 days."
     )
 
 if DATABASES["default"]["NAME"] == str(DATA_DIR / "event-catalog.sqlite3"):

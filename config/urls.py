@@ -7,6 +7,9 @@ from catalog.notifications.views import unsubscribe
 from catalog.views import healthcheck
 from catalog.web.forms import LoginForm
 
+# A database outage raised outside a view is a 503 too (catalog.database_errors).
+handler500 = "catalog.database_errors.server_error"
+
 admin.site.site_header = "Event Catalog"
 admin.site.site_title = "Event Catalog"
 admin.site.index_title = "Catalog administration"

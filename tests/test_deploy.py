@@ -67,6 +67,7 @@ def _gunicorn_conf(monkeypatch, **env: str) -> dict:
         "GUNICORN_GC_FREEZE",
         "GUNICORN_CONTROL_SOCKET",
         "GUNICORN_TIMEOUT",
+        "GUNICORN_LIMIT_REQUEST_LINE",
     ):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
@@ -78,7 +79,8 @@ def test_gunicorn_defaults(monkeypatch):
     conf = _gunicorn_conf(monkeypatch)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     assert conf["workers"] == cores
-    assert conf["worker_class"] == "sync"
+    assert conf["worker_class"] == "config.webserver.JsonErrorsSyncWorker"
+    assert conf["limit_request_line"] == 8190
     assert conf["bind"] == ["127.0.0.1:8000"]
     assert conf["accesslog"] is None
     assert conf["max_requests"] > 0 and 0 < conf["max_requests_jitter"] < conf["max_requests"]
@@ -132,4 +134,10 @@ def test_gunicorn_accepts_the_configuration():
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["2", "True", "10000", "sync", "True"]
+    assert result.stdout.split() == [
+        "2",
+        "True",
+        "10000",
+        "config.webserver.JsonErrorsSyncWorker",
+        "True",
+    ]

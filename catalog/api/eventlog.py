@@ -12,8 +12,6 @@ import uuid
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -32,6 +30,7 @@ from catalog.api.authentication import ApiKeyAuthentication, AuthTokenAuthentica
 from catalog.api.pagination import count_at_most, count_told_by_page
 from catalog.models import ApiKey, LoggedEvent
 from catalog.policy import Action, may
+from catalog.timestamps import OutOfRange, parse_moment
 
 #: The count is exact up to here; past it the answer says `count_capped`.
 COUNT_CAP = 10_000
@@ -106,21 +105,13 @@ def _integer(value: str, *, low: int, high: int) -> int:
 
 def _moment(value: str) -> dt.datetime:
     """An ISO 8601 date (its midnight) or date and time, in UTC when it names no offset."""
-    value = _text(value.strip(), "A date")
     try:
-        moment = parse_datetime(value)
-        if moment is None:
-            day = parse_date(value)
-            if day is None:
-                raise _Bad("Must be an ISO 8601 date or date and time, e.g. 2026-01-02.")
-            moment = dt.datetime.combine(day, dt.time())
-        if timezone.is_naive(moment):
-            moment = moment.replace(tzinfo=dt.UTC)
-        return moment.astimezone(dt.UTC)
-    except (ValueError, OverflowError) as error:  # 2026-02-30, or 9999-12-31T23:00-05:00
-        if isinstance(error, _Bad):
-            raise
-        raise _Bad("Must be a valid ISO 8601 date or date and time, e.g. 2026-01-02.") from error
+        moment = parse_moment(_text(value.strip(), "A date"))
+    except OutOfRange as error:
+        raise _Bad(str(error)) from error
+    if moment is None:  # not ISO 8601, or 2026-02-30
+        raise _Bad("Must be a valid ISO 8601 date or date and time, e.g. 2026-01-02.")
+    return moment
 
 
 def parse_log_query(params) -> LogQuery:

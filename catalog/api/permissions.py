@@ -11,7 +11,11 @@ METHOD_ACTIONS = {"POST": Action.ADD, "PATCH": Action.CHANGE, "DELETE": Action.D
 
 class PolicyPermission(permissions.BasePermission):
     """Reads for every authenticated user (the querysets limit what each sees); writes as the
-    policy allows for the view's model. The services ask the policy again on every write."""
+    policy allows for the view's model. The services ask the policy again on every write.
+
+    A view whose method means another action than usual says so in `method_actions`, such as
+    `{"POST": Action.VIEW}` for a query sent in a body.
+    """
 
     def has_permission(self, request, view):
         user = request.user
@@ -25,7 +29,8 @@ class PolicyPermission(permissions.BasePermission):
         if model is None:
             return False
         try:
-            action = METHOD_ACTIONS.get(request.method, Action.CHANGE)
+            actions = {**METHOD_ACTIONS, **getattr(view, "method_actions", {})}
+            action = actions.get(request.method, Action.CHANGE)
             api_key = request.auth if isinstance(request.auth, ApiKey) else None
             ensure(user, action, model, api_key=api_key)
         except PermissionDenied as error:

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.utils.dateparse import parse_datetime
 
 from catalog.api.parsers import JSONTextError, has_bad_text, load_json
 from catalog.models import CustomProperty, CustomPropertyValue, EntityType
 from catalog.models.resources import relation_columns
 from catalog.services.resources import M2M_FIELDS
+from catalog.timestamps import OutOfRange, parse_moment
 
 FIELD_OPERATORS = ("exact", "contains", "in", "is_set", "gte", "lte")
 LOGICAL_OPERATORS = ("and", "or", "not")
@@ -110,9 +110,9 @@ def _value(field_name: str, field: Field, value: Any) -> Any:
         )
     elif kind == "datetime":
         try:
-            parsed = parse_datetime(value) if isinstance(value, str) else None
-        except ValueError:  # well-formed but impossible, such as month 13
-            parsed = None
+            parsed = parse_moment(value) if isinstance(value, str) else None
+        except OutOfRange as error:
+            raise ResourceQueryError(f"`{field_name}`: {error}") from error
         if parsed is not None:
             return parsed
         raise ResourceQueryError(
@@ -288,12 +288,16 @@ def compile_sort(node: Any) -> list[str]:
     return columns
 
 
-def apply_resource_query(
-    queryset: QuerySet, *, filter_json: str | None, sort_json: str | None
-) -> QuerySet:
-    """Filter and sort `queryset` as the query string asks. Raises ResourceQueryError."""
-    filter_node = parse_json(filter_json, "filter")
-    sort_node = parse_json(sort_json, "sort")
+def _node(value: Any, name: str) -> Any:
+    """A filter or sort as sent: JSON text (a query parameter, a form field) or, in a JSON
+    body, the JSON itself (whose parser has refused NUL and unpaired surrogates)."""
+    return parse_json(value, name) if isinstance(value, str) else value
+
+
+def apply_resource_query(queryset: QuerySet, *, filter_: Any, sort: Any) -> QuerySet:
+    """Filter and sort `queryset` as the request asks. Raises ResourceQueryError."""
+    filter_node = _node(filter_, "filter")
+    sort_node = _node(sort, "sort")
     if filter_node is not None:
         queryset = queryset.filter(compile_filter(filter_node))
     return queryset.order_by(*compile_sort(sort_node))

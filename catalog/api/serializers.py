@@ -528,6 +528,21 @@ class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
+class ResourceQuerySerializer(serializers.Serializer):
+    """The body of `POST /api/v1/resource/catalog/query` (documents it; the view reads it)."""
+
+    filter = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        help_text='e.g. {"operator": "in", "field": "id", "value": ["0d5e...", "..."]}',
+    )
+    sort = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        help_text='e.g. {"field": "updated_at", "order": "desc", "tie_breaker": "id"}',
+    )
+
+
 class WriteKeySerializer(StrictFieldsMixin, serializers.ModelSerializer):
     """An integration's write key as admins list it: never its secret nor its hash."""
 

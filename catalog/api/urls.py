@@ -37,6 +37,11 @@ urlpatterns = [
     re_path(r"^user/me/?$", views.MeView.as_view(), name="user-me"),
     re_path(r"^resource/catalog/?$", views.ResourceQueryView.as_view(), name="resource-catalog"),
     re_path(
+        r"^resource/catalog/query/?$",
+        views.ResourceQueryPostView.as_view(),
+        name="resource-catalog-query",
+    ),
+    re_path(
         r"^resource/all_v2/custom_properties/(?P<property_id>[^/]+)/(?P<resource_id>[^/]+)/?$",
         views.CustomValueView.as_view(),
         name="custom-property-value",

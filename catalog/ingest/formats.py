@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
 from catalog.models.titles import clean_title
 from catalog.services.ingest import MAX_NAME, TrackedEvent
 from catalog.services.ingest import Rejection as Problem
+from catalog.timestamps import OutOfRange, parse_moment
 
 #: Most events one request may carry.
 MAX_BATCH = 500
@@ -104,19 +104,13 @@ def _time(item: dict, key: str, errors: list[str]) -> dt.datetime | None:
     value = item.get(key)
     if value is None or value == "":
         return None
-    parsed = None
-    if isinstance(value, str) and len(value) <= 64:
-        try:
-            parsed = parse_datetime(value)
-            if parsed is None and (day := parse_date(value)) is not None:
-                parsed = dt.datetime.combine(day, dt.time())
-        except ValueError:
-            parsed = None
+    try:
+        parsed = parse_moment(value) if isinstance(value, str) else None
+    except OutOfRange as error:
+        errors.append(f"{key}: {error}")
+        return None
     if parsed is None:
         errors.append(f"{key}: not an ISO 8601 date and time, such as 2024-12-25T10:00:00Z.")
-        return None
-    if timezone.is_naive(parsed):
-        parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed
 
 
