@@ -45,6 +45,7 @@ from catalog.demo import (
     read_demo_accounts,
     read_demo_write_keys,
 )
+from catalog.management.setup_lock import setup_lock
 from catalog.models import Resource, Role, User
 from catalog.services.context import ChangeContext
 from catalog.services.workspace import user_create
@@ -52,6 +53,9 @@ from catalog.services.workspace import user_create
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_ADDR = f"{DEFAULT_HOST}:8000"
 ADMIN_USERNAME = "admin"
+WAITING = (
+    "Another process is setting up this database (serve or migrate); waiting for it to finish..."
+)
 _HOSTNAME = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$")
 #: Listening on one of these is listening on every interface of the machine.
 EVERY_INTERFACE = ("0.0.0.0", "[::]")
@@ -243,8 +247,19 @@ class Command(BaseCommand):
     def prepare(self, *, load_demo: bool, verbosity: int = 1) -> list[DemoAccount]:
         """Everything before serving: schema, static files, demo data, admin account.
 
-        Returns the demo accounts to print (see `catalog.demo.accounts`).
+        Inside the database's set-up lock (`catalog.management.setup_lock`): a second serve or
+        migrate started at the same time waits, then finds it all done. Returns the demo
+        accounts to print (see `catalog.demo.accounts`).
         """
+
+        def say_waiting():
+            self.stdout.write(WAITING)
+            self.stdout.flush()
+
+        with setup_lock(on_wait=say_waiting):
+            return self.set_up(load_demo=load_demo, verbosity=verbosity)
+
+    def set_up(self, *, load_demo: bool, verbosity: int) -> list[DemoAccount]:
         # The raw streams: a wrapped OutputWrapper would end migrate's "Applying ..." early.
         io = {
             "stdout": getattr(self.stdout, "_out", self.stdout),
