@@ -4,6 +4,7 @@ a fresh PostgreSQL database of their own, and reading what they print."""
 import os
 import queue
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -12,8 +13,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import environ
@@ -62,17 +63,16 @@ def trial_env(data_dir: Path, **env: str) -> dict[str, str]:
     return {**clean, "DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1", **env}
 
 
-def manage(*args: str, env: dict[str, str], **popen) -> subprocess.Popen:
-    """`python manage.py ARGS` in the project directory, its output (both streams) piped."""
+def start(argv: list[str], *, env: dict[str, str]) -> subprocess.Popen:
+    """Run `argv` in the project directory, its output (both streams) piped."""
     return subprocess.Popen(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        **popen,
+        argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.Popen:
+    """`python manage.py ARGS`, as `start` runs it."""
+    return start([sys.executable, "manage.py", *args], env=env)
 
 
 class Output:
@@ -131,28 +131,56 @@ def database_settings() -> dict:
     return environ.Env.db_url_config(os.environ["DATABASE_URL"])
 
 
+def connect_postgresql(name: str) -> psycopg.Connection:
+    """An autocommit connection to database `name` on the suite's PostgreSQL server."""
+    given = database_settings()
+    return psycopg.connect(
+        host=given.get("HOST") or None,
+        port=given.get("PORT") or None,
+        user=given.get("USER") or None,
+        password=given.get("PASSWORD") or None,
+        dbname=name,
+        autocommit=True,
+    )
+
+
 @contextmanager
 def fresh_postgresql_database(purpose: str) -> Iterator[tuple[str, str]]:
     """A new, empty database on the suite's PostgreSQL server, named after the suite's own
     (so parallel runs on one server don't collide), dropped afterwards. Yields (name, URL)."""
-    given = database_settings()
-    name = f"{given['NAME']}_{purpose}_{uuid.uuid4().hex[:8]}"
-    server = {
-        "host": given.get("HOST") or None,
-        "port": given.get("PORT") or None,
-        "user": given.get("USER") or None,
-        "password": given.get("PASSWORD") or None,
-    }
-    with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
+    name = f"{database_settings()['NAME']}_{purpose}_{uuid.uuid4().hex[:8]}"
+    with connect_postgresql("postgres") as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     url = urllib.parse.urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{name}").geturl()
     try:
         yield name, url
     finally:
-        with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
+        with connect_postgresql("postgres") as admin:
             admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+@contextmanager
+def trial_database(data_dir: Path, purpose: str) -> Iterator[tuple[dict, Callable]]:
+    """A fresh database of the suite's kind for a process: a SQLite file in `data_dir`, or a
+    new PostgreSQL database. Yields the environment that points a process at it, and
+    `query(statement, params)` for the test's own reads (placeholders written `%s`)."""
+    if os.environ.get("DATABASE_URL", "sqlite").startswith("sqlite"):
+
+        def query_sqlite(statement: str, params=()) -> list[tuple]:
+            with closing(sqlite3.connect(data_dir / "event-catalog.sqlite3")) as db:
+                return db.execute(statement.replace("%s", "?"), params).fetchall()
+
+        yield {}, query_sqlite
+        return
+    with fresh_postgresql_database(purpose) as (name, url):
+
+        def query_postgresql(statement: str, params=()) -> list[tuple]:
+            with connect_postgresql(name) as db:
+                return db.execute(statement, params).fetchall()
+
+        yield {"DATABASE_URL": url}, query_postgresql
 
 
 def command_name(command) -> str:

@@ -8,13 +8,12 @@ closed it when the thread ended, so a few busy clients ran the server out of con
 import http.client
 import threading
 
-import psycopg
 import pytest
 from django.db import connection
 
 from tests.processes import (
     Output,
-    database_settings,
+    connect_postgresql,
     free_port,
     fresh_postgresql_database,
     manage,
@@ -44,14 +43,7 @@ def get(port: int, path: str, conn: http.client.HTTPConnection | None = None) ->
 
 def database_connections(name: str) -> list[tuple[str, str]]:
     """(state, query) of every connection to database `name` but this one."""
-    given = database_settings()
-    with psycopg.connect(
-        host=given.get("HOST") or None,
-        port=given.get("PORT") or None,
-        user=given.get("USER") or None,
-        password=given.get("PASSWORD") or None,
-        dbname=name,
-    ) as conn:
+    with connect_postgresql(name) as conn:
         return conn.execute(
             "SELECT state, query FROM pg_stat_activity "
             "WHERE datname = %s AND pid <> pg_backend_pid()",

@@ -8,7 +8,6 @@ import fcntl
 import sqlite3
 from contextlib import closing, contextmanager
 
-import psycopg
 import pytest
 from django.db import connection
 
@@ -17,7 +16,7 @@ from catalog.management.commands.serve import WAITING as SERVE_WAITING
 from catalog.management.setup_lock import ADVISORY_LOCK_KEY, sqlite_lock_path
 from tests.processes import (
     Output,
-    database_settings,
+    connect_postgresql,
     free_port,
     fresh_postgresql_database,
     manage,
@@ -32,18 +31,6 @@ on_postgresql = pytest.mark.skipif(
 
 #: The demo catalog's size, as `serve` prints it.
 DEMO = {"integrations": 3, "events": 122, "users": 10}
-
-
-def connect_postgresql(name: str) -> psycopg.Connection:
-    given = database_settings()
-    return psycopg.connect(
-        host=given.get("HOST") or None,
-        port=given.get("PORT") or None,
-        user=given.get("USER") or None,
-        password=given.get("PASSWORD") or None,
-        dbname=name,
-        autocommit=True,
-    )
 
 
 @contextmanager
