@@ -1,6 +1,7 @@
 """A slow mail server never holds a request: the catalog as an operator runs it (`serve` for a
 trial, gunicorn with the default settings) answers a change at once, and its subscribers' email
-goes out afterwards, from the background.
+goes out afterwards, from the background. Nor does a delivery that can't even be queued turn a
+committed change into an error.
 
 The mail server here takes each message only once the test lets it go: the change must be
 answered while it still holds the first one.
@@ -9,6 +10,7 @@ answered while it still holds the first one.
 import asyncio
 import email
 import email.policy
+import io
 import json
 import sys
 import threading
@@ -16,7 +18,15 @@ import urllib.request
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.core.management import call_command
+from django.db import DatabaseError
+from rest_framework.test import APIClient
 
+from catalog.models import Notification, Role
+from catalog.notifications.tasks import deliver_notifications
+from catalog.services.keys import api_key_create
+from tests.factories import SYSTEM, UserFactory
+from tests.notifications.helpers import follower, order_completed
 from tests.processes import (
     Output,
     free_port,
@@ -151,3 +161,34 @@ def test_a_change_is_answered_while_the_mail_server_holds_its_email(start, mail_
     assert message["Subject"] == f'[Event Catalog] Event "{title}" changed', output
     assert message["To"] in followers
     assert "Now with tax." in message.get_body(preferencelist=("plain",)).get_content()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_whose_delivery_cannot_be_queued_still_succeeds(monkeypatch, caplog, smtp):
+    """The change and its outbox rows are committed before the delivery is queued: if queueing
+    fails (the database backend's INSERT, say), the client still hears of its success, and
+    `send_notifications` sends the email."""
+    editor = UserFactory(username="editor", role=Role.EDITOR)
+    event = order_completed()
+    event.subscribers.add(follower("ann"))
+
+    def refuse(*args, **kwargs):
+        raise DatabaseError("the task table is locked")
+
+    monkeypatch.setattr(type(deliver_notifications.get_backend()), "enqueue", refuse)
+    _, secret = api_key_create(ctx=SYSTEM, user=editor)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+    response = client.patch(
+        f"/api/v1/event/events/{event.pk}", {"description": "Paid"}, format="json"
+    )
+
+    assert response.status_code == 200 and response.json()["description"] == "Paid"
+    assert "Could not queue the delivery of change set" in caplog.text
+    [row] = Notification.objects.all()
+    assert row.status == Notification.Status.PENDING and smtp.messages == []
+    out = io.StringIO()
+    call_command("send_notifications", stdout=out)
+    assert out.getvalue().startswith("Sent 1,")
+    assert [m["To"] for m in smtp.messages] == ["ann@example.com"]
