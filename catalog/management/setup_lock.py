@@ -18,7 +18,7 @@ closes), so a killed run never leaves others waiting.
 
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -84,15 +84,19 @@ def _advisory_lock(connection, on_wait: Callable[[], None]) -> Iterator[None]:
 
 @contextmanager
 def _file_lock(path: Path, on_wait: Callable[[], None]) -> Iterator[None]:
-    if fcntl is None:
-        yield
-        return
-    # Opened for appending: created on first use, never truncated; kept afterwards, since
-    # removing it would let a waiting process lock a file that a newcomer no longer sees.
-    with open(path, "a") as handle:
+    with ExitStack() as stack:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            on_wait()
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            # Created on first use, never truncated, and kept afterwards: removing it would let
+            # a waiting process lock a file that a newcomer no longer sees.
+            handle = stack.enter_context(open(path, "a"))
+        except OSError:
+            # No such directory, or not writable: the database can't be created there either,
+            # and SQLite's own error says so better than this one would.
+            handle = None
+        if handle is not None and fcntl is not None:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                on_wait()
+                fcntl.flock(handle, fcntl.LOCK_EX)
         yield  # Closing the file releases the lock.
