@@ -948,7 +948,8 @@ def conclusions(
         f"slower at 10 subscribers. Per email it spends {most.naive.p50 / EMAILS:.1f} ms with "
         f"a connection each, the outbox's sender {per_email:.1f} ms (below) with a connection "
         f"per 20 emails but a claim, a load and an UPDATE and commit per email.",
-        f"**With the immediate task backend (the default) the PATCH returns only when all "
+        f"**With the immediate task backend (the default then; `background` now answers "
+        f"first) the PATCH returns only when all "
         f"{EMAILS:,} emails are sent:** {statistics.median(immediate.request):.1f} s, "
         f"{immediate.rate:,.0f} emails/s over {immediate.connections} SMTP connections (batches "
         f"of 20), because the task runs in the request's process right after the commit. "

@@ -21,7 +21,7 @@ def next_purge(now: dt.datetime) -> dt.datetime:
 def purge_event_log_task() -> dict:
     """Purge the event log past its retention and old message ids (`purge_event_log_report`).
 
-    When the task backend can run a task later (the database backend can, the immediate one
+    When the task backend can run a task later (the database backend can, the background one
     can't), it schedules itself for the next day, so one enqueue keeps the log trimmed;
     otherwise run `manage.py purge_event_log` from cron.
     """

@@ -1,7 +1,7 @@
 """Event Catalog settings, read from the environment.
 
 Every value has a default that is safe for a trial on one machine (SQLite, local memory cache,
-console email, tasks run immediately). Production sets DJANGO_DEBUG=0, SECRET_KEY, DATABASE_URL,
+console email, tasks in the background). Production sets DJANGO_DEBUG=0, SECRET_KEY, DATABASE_URL,
 ALLOWED_HOSTS and friends; see README.md for the full table.
 """
 
@@ -199,14 +199,21 @@ if not SITE_URL.startswith(("http://", "https://")):
 INGEST_RATE_PER_SECOND = env.float("INGEST_RATE_PER_SECOND", default=100)
 INGEST_BURST = env.int("INGEST_BURST", default=500)
 
-# Background tasks: run immediately in the web process by default; "database" stores them for
-# `manage.py db_worker`. Any dotted path to a django-tasks backend works too.
+# Background tasks (sending notification emails): by default on a thread of the process that
+# enqueues them, so no request waits for the mail server; "database" stores them for
+# `manage.py db_worker` (production). Any dotted path to a django-tasks backend works too.
 _TASK_BACKENDS = {
-    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "background": "catalog.background.BackgroundBackend",
     "database": "django_tasks_db.DatabaseBackend",
     "dummy": "django_tasks.backends.dummy.DummyBackend",
 }
-_task_backend = env.str("TASKS_BACKEND", default="immediate")
+_task_backend = env.str("TASKS_BACKEND", default="background")
+if _task_backend == "immediate":
+    raise ImproperlyConfigured(
+        "TASKS_BACKEND=immediate is no longer offered: it sent a change's emails inside the "
+        "request, which then waited for the mail server. Use background (the default: a "
+        "thread of the web process) or database (with `manage.py db_worker`)."
+    )
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS.get(_task_backend, _task_backend)}}
 
 # Whole days (UTC) the received-event log keeps before `manage.py purge_event_log` (run it

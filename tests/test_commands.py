@@ -2,16 +2,9 @@
 
 import io
 import json
-import os
 import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 import uuid
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.hashers import make_password
@@ -39,6 +32,7 @@ from tests.factories import (
     UserFactory,
     fingerprint_of_a_demo_load,
 )
+from tests.processes import Output, command_name, free_port, manage, trial_env, wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -154,10 +148,10 @@ def commands(monkeypatch, settings, tmp_path):
     settings.DATA_DIR = tmp_path / "data"
     calls = []
 
-    def fake_call_command(name, *args, **options):
-        calls.append((name, args, options))
-        if name not in ("runserver", "collectstatic"):
-            return call_command(name, *args, **options)
+    def fake_call_command(command, *args, **options):
+        calls.append((command_name(command), args, options))
+        if command_name(command) not in ("runserver", "collectstatic"):
+            return call_command(command, *args, **options)
 
     monkeypatch.setattr(serve, "call_command", fake_call_command)
     monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
@@ -467,37 +461,6 @@ def test_serve_on_one_address_answers_to_that_address_only(commands, settings, a
     assert settings.ALLOWED_HOSTS == ["localhost", "127.0.0.1", "[::1]"]
 
 
-#: What the real server's environment leaves out, to run as a trial: what the test run set.
-TRIAL_UNSET = {
-    "DJANGO_SETTINGS_MODULE",
-    "SECRET_KEY",
-    "DATABASE_URL",
-    "DJANGO_DEBUG",
-    "ALLOWED_HOSTS",
-    "ADMIN_PASSWORD",
-}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(url: str, seconds: float = 60) -> int:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                return response.status
-        except urllib.error.HTTPError as error:
-            return error.code
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-
-
 def test_a_real_server_on_every_interface_answers_at_the_machines_address(tmp_path):
     """`manage.py serve --addr 0.0.0.0:PORT` as a person runs it, asked at this machine's
     address, as another machine would (in a trial of its own, on SQLite in a temporary dir)."""
@@ -505,23 +468,15 @@ def test_a_real_server_on_every_interface_answers_at_the_machines_address(tmp_pa
     if not machine:
         pytest.skip("This machine has no IPv4 address but loopback.")
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in TRIAL_UNSET}
-    env["DATA_DIR"] = str(tmp_path)
-    server = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", "--no-demo", "--addr", f"0.0.0.0:{port}"],
-        cwd=Path(__file__).resolve().parent.parent,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    server = Output(
+        manage("serve", "--no-demo", "--addr", f"0.0.0.0:{port}", env=trial_env(tmp_path))
     )
     try:
         assert wait_for(f"http://127.0.0.1:{port}/healthcheck") == 200
         assert wait_for(f"http://{machine[0]}:{port}/healthcheck") == 200
         assert wait_for(f"http://{machine[0]}:{port}/admin/login/") == 200
     finally:
-        server.terminate()
-        output = server.communicate(timeout=30)[0]
+        output = server.stop()
     assert f"http://{machine[0]}:{port}/" in output
 
 

@@ -36,6 +36,7 @@ from catalog.models import (
 )
 from catalog.services.writekeys import write_key_authenticate, write_key_revoke
 from tests.factories import SYSTEM, UserFactory, fingerprint_of_a_demo_load
+from tests.processes import command_name
 
 pytestmark = pytest.mark.django_db
 
@@ -344,9 +345,9 @@ def run_serve(monkeypatch, settings, tmp_path):
     settings.STATIC_ROOT = tmp_path / "static"
     monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
 
-    def fake_call_command(name, *args, **options):
-        if name not in ("runserver", "collectstatic"):
-            call_command(name, *args, **options)
+    def fake_call_command(command, *args, **options):
+        if command_name(command) not in ("runserver", "collectstatic"):
+            call_command(command, *args, **options)
 
     monkeypatch.setattr(serve, "call_command", fake_call_command)
 

@@ -93,3 +93,32 @@ def test_healthcheck_reports_an_unreachable_database(monkeypatch):
 
 def test_healthcheck_only_answers_get(db):
     assert Client().post("/healthcheck").status_code == 405
+
+
+def _task_backend(**env: str) -> subprocess.CompletedProcess:
+    """`manage.py shell` printing the task backend (its last line)."""
+    return _manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.TASKS['default']['BACKEND'])",
+        DJANGO_DEBUG="1",
+        DATABASE_URL="sqlite:////tmp/never-used.db",
+        **env,
+    )
+
+
+def test_tasks_run_in_the_background_unless_configured_otherwise(monkeypatch):
+    monkeypatch.delenv("TASKS_BACKEND", raising=False)
+
+    def backend(**env):
+        return _task_backend(**env).stdout.strip().splitlines()[-1]
+
+    assert backend() == "catalog.background.BackgroundBackend"
+    assert backend(TASKS_BACKEND="database") == "django_tasks_db.DatabaseBackend"
+
+
+def test_the_backend_that_made_requests_wait_for_email_is_refused_with_a_reason():
+    result = _task_backend(TASKS_BACKEND="immediate")
+    assert result.returncode != 0
+    assert "TASKS_BACKEND=immediate is no longer offered" in result.stderr
+    assert "Use background (the default" in result.stderr

@@ -11,8 +11,8 @@ def deliver_notifications(change_set_id: str | None = None) -> dict[str, int]:
     """Send the due immediate notifications of one change set (or all of them).
 
     When a row must be retried and the task backend can run a task later (the database
-    backend can, the immediate one can't), the task schedules itself for that time; otherwise
-    `manage.py send_notifications` from cron picks the row up.
+    backend can, the background one can't), the task schedules itself for that time;
+    otherwise `manage.py send_notifications` from cron picks the row up.
     """
     report = deliver_due(change_set_id=change_set_id)
     if report.retrying and deliver_notifications.get_backend().supports_defer:

@@ -318,8 +318,23 @@ def _insert_outbox_postgresql(change_set, audience: Audience, now) -> bool:
 
 
 def _enqueue_delivery(change_set_id: str) -> None:
+    """Wake the sender once the change has committed; never fail the request for it.
+
+    The change and its outbox rows are committed by now: if the task can't be queued (the
+    database backend's INSERT fails, say), the client must still hear that the write
+    succeeded, and `manage.py send_notifications` sends the rows later.
+    """
+    import logging
+
     # Imported here: the task module imports the email templates' machinery, which the write
     # path only needs once something is to be sent.
     from catalog.notifications.tasks import deliver_notifications
 
-    deliver_notifications.enqueue(change_set_id=change_set_id)
+    try:
+        deliver_notifications.enqueue(change_set_id=change_set_id)
+    except Exception:
+        logging.getLogger(__name__).exception(
+            "Could not queue the delivery of change set %s; its notifications stay in the "
+            "outbox for `manage.py send_notifications`.",
+            change_set_id,
+        )

@@ -8,8 +8,8 @@ class Command(BaseCommand):
     help = (
         "Send every due notification email now: retries whose time has come, emails a crashed "
         "worker never sent, and daily digests whose last attempt failed. Run it from cron every "
-        "few minutes (it is the retry loop when TASKS_BACKEND=immediate) and by hand after an "
-        "outage or a crash."
+        "few minutes (it is the retry loop unless TASKS_BACKEND=database) and by hand after "
+        "an outage or a crash."
     )
 
     def add_arguments(self, parser):

@@ -30,8 +30,10 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
+from django.core.management import call_command, get_commands, load_command_class
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer
+from django.db import connections
 from django.http.request import validate_host
 
 from catalog.demo import (
@@ -43,6 +45,7 @@ from catalog.demo import (
     read_demo_accounts,
     read_demo_write_keys,
 )
+from catalog.management.setup_lock import setup_lock
 from catalog.models import Resource, Role, User
 from catalog.services.context import ChangeContext
 from catalog.services.workspace import user_create
@@ -50,6 +53,9 @@ from catalog.services.workspace import user_create
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_ADDR = f"{DEFAULT_HOST}:8000"
 ADMIN_USERNAME = "admin"
+WAITING = (
+    "Another process is setting up this database (serve or migrate); waiting for it to finish..."
+)
 _HOSTNAME = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$")
 #: Listening on one of these is listening on every interface of the machine.
 EVERY_INTERFACE = ("0.0.0.0", "[::]")
@@ -142,6 +148,47 @@ def curl_example(secret: str, base: str) -> str:
     return f"curl -u '{secret}:' -H 'Content-Type: application/json' -d '{body}' {base}/v1/batch"
 
 
+class RequestHandler(WSGIRequestHandler):
+    """Closes its thread's database connections after each request.
+
+    The development server serves each client connection on a thread of its own, and each
+    thread opens its own database connection. CONN_MAX_AGE keeps a connection for the next
+    request of the same thread, but nothing closes it when the thread ends, nor while the
+    thread waits on a kept-alive client: a few busy clients would run the database out of
+    connections. Here a connection lives as long as one request.
+    """
+
+    def handle_one_request(self) -> None:
+        try:
+            super().handle_one_request()
+        finally:
+            connections.close_all()
+
+
+class Server(WSGIServer):
+    """Django's development server (runserver adds a thread per client connection) with
+    `RequestHandler`: the database holds one connection per request being answered, not one
+    per thread or client that has come and gone."""
+
+    def __init__(self, server_address, handler_class, *args, **kwargs) -> None:
+        # runserver passes Django's WSGIRequestHandler, which RequestHandler extends.
+        super().__init__(server_address, RequestHandler, *args, **kwargs)
+
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        # The listening thread answers nothing itself: the connection of start-up checks would
+        # only sit idle for the server's lifetime.
+        connections.close_all()
+        super().serve_forever(poll_interval)
+
+
+def runserver_command() -> BaseCommand:
+    """The installed `runserver` (whitenoise's, which leaves static files to the app), serving
+    with `Server`."""
+    command = load_command_class(get_commands()["runserver"], "runserver")
+    command.server_cls = Server
+    return command
+
+
 class Command(BaseCommand):
     help = (
         "Run the catalog on this machine: migrate the database, collect static files (unless "
@@ -195,13 +242,24 @@ class Command(BaseCommand):
         self.print_demo_write_keys(self.demo_write_keys(), base)
         self.stdout.write("Stop it with CONTROL-C.")
         self.stdout.write("")
-        call_command("runserver", addr, use_reloader=False)
+        call_command(runserver_command(), addr, use_reloader=False)
 
     def prepare(self, *, load_demo: bool, verbosity: int = 1) -> list[DemoAccount]:
         """Everything before serving: schema, static files, demo data, admin account.
 
-        Returns the demo accounts to print (see `catalog.demo.accounts`).
+        Inside the database's set-up lock (`catalog.management.setup_lock`): a second serve or
+        migrate started at the same time waits, then finds it all done. Returns the demo
+        accounts to print (see `catalog.demo.accounts`).
         """
+
+        def say_waiting():
+            self.stdout.write(WAITING)
+            self.stdout.flush()
+
+        with setup_lock(on_wait=say_waiting):
+            return self.set_up(load_demo=load_demo, verbosity=verbosity)
+
+    def set_up(self, *, load_demo: bool, verbosity: int) -> list[DemoAccount]:
         # The raw streams: a wrapped OutputWrapper would end migrate's "Applying ..." early.
         io = {
             "stdout": getattr(self.stdout, "_out", self.stdout),
