@@ -27,6 +27,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 
+from catalog.admin_lookups import OwnLookupsOnlyMixin
 from catalog.models import (
     EDITABLE_FIELDS,
     M2M_FIELDS,
@@ -117,11 +118,12 @@ class KnownAutocompleteSelectMultiple(KnownValuesOnly, AutocompleteSelectMultipl
     """The admin's autocomplete for a many-to-many field (`autocomplete_fields`)."""
 
 
-class PolicyAdminMixin:
+class PolicyAdminMixin(OwnLookupsOnlyMixin):
     """Admin permissions from the one policy instead of Django's per-model permission rows.
 
     Every staff user can look; what they may add, change and delete is the policy's answer
-    for the model (editors: catalog resources, tags, collections; admins: everything).
+    for the model (editors: catalog resources, tags, collections; admins: everything). Lists
+    accept only the filters their pages offer (`OwnLookupsOnlyMixin`).
     """
 
     def response_action(self, request, queryset):
@@ -435,7 +437,10 @@ class ResourceAdminBase(
     def get_changeform_initial_data(self, request):
         # "Add property" on an event's page links here with ?parent=<id>.
         initial = super().get_changeform_initial_data(request)
-        parent = Resource.objects.filter(pk=initial.get("parent") or None).first()
+        parent_id = initial.get("parent")
+        if not (parent_id and is_id_of(Resource, parent_id)):
+            return initial
+        parent = Resource.objects.filter(pk=parent_id).first()
         if parent is not None:
             initial["integration"] = parent.integration_id
         return initial
@@ -620,6 +625,8 @@ class EventAdmin(ResourceAdminBase):
         *ResourceAdminBase.common_fieldsets,
     ]
     autocomplete_fields = [*ResourceAdminBase.autocomplete_fields, "parent"]
+    #: A category's page links to its events.
+    linked_lookups = ("parent__id__exact",)
 
     @admin.display(description="category", ordering="parent__title")
     def category(self, obj):
@@ -647,6 +654,8 @@ class EventPropertyAdmin(ResourceAdminBase):
         *ResourceAdminBase.common_fieldsets,
     ]
     autocomplete_fields = [*ResourceAdminBase.autocomplete_fields, "parent"]
+    #: An event's page links to its properties.
+    linked_lookups = ("parent__id__exact",)
 
     @admin.display(description="event", ordering="parent__title")
     def event(self, obj):
