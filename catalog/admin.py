@@ -19,7 +19,7 @@ from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Prefetch, Q, prefetch_related_objects
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -445,14 +445,30 @@ class ResourceAdminBase(
             initial["integration"] = parent.integration_id
         return initial
 
+    def get_object(self, request, object_id, from_field=None):
+        """The resource, with what its page shows of its relations for this user: the children
+        and collections the user may see (a viewer: published ones, nothing about the rest)."""
+        resource = super().get_object(request, object_id, from_field)
+        if resource is None:
+            return None
+        visible = Prefetch("collections", queryset=collections_visible_to(request.user))
+        prefetch_related_objects([resource], visible)
+        if resource.entity_type in CHILD_KIND:
+            kind, _ = CHILD_KIND[resource.entity_type]
+            children = resources_visible_to(request.user, kind).filter(parent=resource.pk)
+            resource.visible_children = children
+            resource.may_add_children = self.has_add_permission(request)
+        return resource
+
     def _children(self, obj):
-        """Links to the first children and to the full, paginated list (no inline forms: a
-        category with hundreds of events must still open and save)."""
-        if obj is None or obj.pk is None or obj.entity_type not in CHILD_KIND:
+        """Links to the first children the user may see and to the full, paginated list (no
+        inline forms: a category with hundreds of events must still open and save)."""
+        children = getattr(obj, "visible_children", None)
+        if children is None:
             return "—"
         kind, _ = CHILD_KIND[obj.entity_type]
         name = ADMIN_MODEL_NAME[kind]
-        children = obj.children.order_by("title", "id")
+        children = children.order_by("title", "id")
         total = children.count()
         shown = children[:CHILDREN_SHOWN]
         links = format_html_join(
@@ -461,17 +477,19 @@ class ResourceAdminBase(
             ((reverse(f"admin:catalog_{name}_change", args=[c.pk]), c.title) for c in shown),
         )
         full_list = reverse(f"admin:catalog_{name}_changelist") + f"?parent__id__exact={obj.pk}"
-        add = reverse(f"admin:catalog_{name}_add") + f"?parent={obj.pk}"
         noun = EntityType(kind).label.lower()
+        add = ""
+        if obj.may_add_children:
+            url = reverse(f"admin:catalog_{name}_add") + f"?parent={obj.pk}"
+            add = format_html(' · <a href="{}">Add {}</a>', url, noun)
         return format_html(
             '<ul style="margin: 0; padding-left: 1.2em">{}</ul>'
-            '<p>{} in all. <a href="{}">See all {}</a> · <a href="{}">Add {}</a></p>',
+            '<p>{} in all. <a href="{}">See all {}</a>{}</p>',
             links or mark_safe("<li>None yet.</li>"),
             total,
             full_list,
             f"{noun}s" if not noun.endswith("y") else f"{noun[:-1]}ies",
             add,
-            noun,
         )
 
     @admin.display(description="Values")
@@ -600,7 +618,13 @@ class EventCategoryAdmin(ResourceAdminBase):
     fieldsets = [(None, {"fields": ["title", "integration"]}), *ResourceAdminBase.common_fieldsets]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(event_count=Count("children"))
+        # Only the events the user may see count (a viewer: published ones).
+        events = resources_visible_to(request.user, EntityType.EVENT)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(event_count=Count("children", filter=Q(children__in=events)))
+        )
 
     @admin.display(description="events", ordering="event_count")
     def event_count(self, obj):
@@ -738,6 +762,18 @@ class CollectionAdmin(WorkspaceAdmin):
 
     def get_queryset(self, request):
         return collections_visible_to(request.user)
+
+    def get_object(self, request, object_id, from_field=None):
+        """The collection, showing only the collections the user may see around it (its
+        page is read-only for viewers: a parent they may not see shows as none)."""
+        collection = super().get_object(request, object_id, from_field)
+        if collection is None:
+            return None
+        visible = collections_visible_to(request.user)
+        prefetch_related_objects([collection], Prefetch("collections", queryset=visible))
+        if collection.parent_id and not visible.filter(pk=collection.parent_id).exists():
+            collection.parent = None
+        return collection
 
     list_filter = ["published", "verified", "pii"]
     search_fields = ["title", "description"]
