@@ -1041,15 +1041,15 @@ class ApiKeyAdmin(PolicyAdminMixin, admin.ModelAdmin):
 
 
 #: Said with a new write key's secret, the only time it is shown.
-WRITE_KEY_SHOWN_ONCE = "Copy the key now: it is not recoverable; you can create new keys."
+WRITE_KEY_SHOWN_ONCE = "Copy it now: it won't be shown again."
 
 
 @admin.register(WriteKey)
 class WriteKeyAdmin(PolicyAdminMixin, admin.ModelAdmin):
     """Integrations' write keys, for admins only (the policy's default for them).
 
-    "Add" creates a key through the service and shows its secret once, in the message after
-    saving; the action "Revoke selected write keys" revokes. Nothing else is editable, and
+    "Add" creates a key through the service and shows its secret once, on the page that
+    answers the form; the action "Revoke selected write keys" revokes. Nothing else is editable, and
     revoked keys stay listed.
     """
 
@@ -1106,27 +1106,30 @@ class WriteKeyAdmin(PolicyAdminMixin, admin.ModelAdmin):
         for field in ("id", "prefix", "created_at", "created_by_id"):
             setattr(obj, field, getattr(key, field))
         obj._state.adding = False
-        self.message_user(
-            request,
-            format_html(
-                "Created a write key for {} (prefix {}). {} <code>{}</code>",
-                key.integration,
-                key.prefix,
-                WRITE_KEY_SHOWN_ONCE,
-                secret,
-            ),
-            messages.SUCCESS,
-        )
+        obj.new_secret = secret  # for `response_add`, in memory only
 
     def save_related(self, request, form, formsets, change):
         """Write keys have no M2M fields."""
 
     def response_add(self, request, obj, post_url_continue=None):
-        # The message with the secret says it all; back to the integration's keys.
-        return redirect(
-            reverse("admin:catalog_writekey_changelist")
-            + f"?integration__id__exact={obj.integration_id}"
-        )
+        """The new key, on the page that answers the form: the one place its secret is shown.
+        Not in a message (Django keeps those in a cookie) nor after a redirect (the secret
+        would have to be kept somewhere until then)."""
+        keys = reverse("admin:catalog_writekey_changelist")
+        add = reverse("admin:catalog_writekey_add")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Write key created",
+            "subtitle": None,
+            "opts": self.opts,
+            "key": obj,
+            "secret": obj.new_secret,
+            "shown_once": WRITE_KEY_SHOWN_ONCE,
+            "keys_url": f"{keys}?integration__id__exact={obj.integration_id}",
+            "add_url": f"{add}?integration={obj.integration_id}",
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/catalog/writekey_created.html", context)
 
     @admin.action(description="Revoke selected write keys")
     def revoke(self, request, queryset):
