@@ -5,11 +5,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from catalog.notifications.views import unsubscribe
 from catalog.views import healthcheck
-from catalog.web.forms import LoginForm
+from catalog.web.forms import AdminLoginForm, LoginForm
 
 admin.site.site_header = "Event Catalog"
 admin.site.site_title = "Event Catalog"
 admin.site.index_title = "Catalog administration"
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("healthcheck", healthcheck, name="healthcheck"),
