@@ -150,3 +150,16 @@ def test_an_editor_still_finds_a_user_by_email(client, editor):
     client.force_login(editor)
     page = client.get(reverse("admin:catalog_user_changelist"), {"q": "dana.secret"})
     assert "dana.secret@example.com" in page.content.decode()
+
+
+def test_the_category_list_costs_the_same_for_few_or_many_categories(client, viewer, category):
+    client.force_login(viewer)
+    url = reverse("admin:catalog_eventcategory_changelist")
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for index in range(20):
+        EventFactory(parent=EventCategoryFactory(title=f"More {index}"), title=f"Hidden {index}")
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(url).content.decode()
+    assert event_counts(page) == ["2"] + ["1"] * 20
+    assert len(many) == len(few)
