@@ -19,7 +19,7 @@ from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Prefetch, Q, prefetch_related_objects
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -27,6 +27,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 
+from catalog.admin_lookups import OwnLookupsOnlyMixin
 from catalog.models import (
     EDITABLE_FIELDS,
     M2M_FIELDS,
@@ -117,11 +118,12 @@ class KnownAutocompleteSelectMultiple(KnownValuesOnly, AutocompleteSelectMultipl
     """The admin's autocomplete for a many-to-many field (`autocomplete_fields`)."""
 
 
-class PolicyAdminMixin:
+class PolicyAdminMixin(OwnLookupsOnlyMixin):
     """Admin permissions from the one policy instead of Django's per-model permission rows.
 
     Every staff user can look; what they may add, change and delete is the policy's answer
-    for the model (editors: catalog resources, tags, collections; admins: everything).
+    for the model (editors: catalog resources, tags, collections; admins: everything). Lists
+    accept only the filters their pages offer (`OwnLookupsOnlyMixin`).
     """
 
     def response_action(self, request, queryset):
@@ -435,19 +437,38 @@ class ResourceAdminBase(
     def get_changeform_initial_data(self, request):
         # "Add property" on an event's page links here with ?parent=<id>.
         initial = super().get_changeform_initial_data(request)
-        parent = Resource.objects.filter(pk=initial.get("parent") or None).first()
+        parent_id = initial.get("parent")
+        if not (parent_id and is_id_of(Resource, parent_id)):
+            return initial
+        parent = Resource.objects.filter(pk=parent_id).first()
         if parent is not None:
             initial["integration"] = parent.integration_id
         return initial
 
+    def get_object(self, request, object_id, from_field=None):
+        """The resource, with what its page shows of its relations for this user: the children
+        and collections the user may see (a viewer: published ones, nothing about the rest)."""
+        resource = super().get_object(request, object_id, from_field)
+        if resource is None:
+            return None
+        visible = Prefetch("collections", queryset=collections_visible_to(request.user))
+        prefetch_related_objects([resource], visible)
+        if resource.entity_type in CHILD_KIND:
+            kind, _ = CHILD_KIND[resource.entity_type]
+            children = resources_visible_to(request.user, kind).filter(parent=resource.pk)
+            resource.visible_children = children
+            resource.may_add_children = self.has_add_permission(request)
+        return resource
+
     def _children(self, obj):
-        """Links to the first children and to the full, paginated list (no inline forms: a
-        category with hundreds of events must still open and save)."""
-        if obj is None or obj.pk is None or obj.entity_type not in CHILD_KIND:
+        """Links to the first children the user may see and to the full, paginated list (no
+        inline forms: a category with hundreds of events must still open and save)."""
+        children = getattr(obj, "visible_children", None)
+        if children is None:
             return "—"
         kind, _ = CHILD_KIND[obj.entity_type]
         name = ADMIN_MODEL_NAME[kind]
-        children = obj.children.order_by("title", "id")
+        children = children.order_by("title", "id")
         total = children.count()
         shown = children[:CHILDREN_SHOWN]
         links = format_html_join(
@@ -456,17 +477,19 @@ class ResourceAdminBase(
             ((reverse(f"admin:catalog_{name}_change", args=[c.pk]), c.title) for c in shown),
         )
         full_list = reverse(f"admin:catalog_{name}_changelist") + f"?parent__id__exact={obj.pk}"
-        add = reverse(f"admin:catalog_{name}_add") + f"?parent={obj.pk}"
         noun = EntityType(kind).label.lower()
+        add = ""
+        if obj.may_add_children:
+            url = reverse(f"admin:catalog_{name}_add") + f"?parent={obj.pk}"
+            add = format_html(' · <a href="{}">Add {}</a>', url, noun)
         return format_html(
             '<ul style="margin: 0; padding-left: 1.2em">{}</ul>'
-            '<p>{} in all. <a href="{}">See all {}</a> · <a href="{}">Add {}</a></p>',
+            '<p>{} in all. <a href="{}">See all {}</a>{}</p>',
             links or mark_safe("<li>None yet.</li>"),
             total,
             full_list,
             f"{noun}s" if not noun.endswith("y") else f"{noun[:-1]}ies",
             add,
-            noun,
         )
 
     @admin.display(description="Values")
@@ -595,7 +618,13 @@ class EventCategoryAdmin(ResourceAdminBase):
     fieldsets = [(None, {"fields": ["title", "integration"]}), *ResourceAdminBase.common_fieldsets]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(event_count=Count("children"))
+        # Only the events the user may see count (a viewer: published ones).
+        events = resources_visible_to(request.user, EntityType.EVENT)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(event_count=Count("children", filter=Q(children__in=events)))
+        )
 
     @admin.display(description="events", ordering="event_count")
     def event_count(self, obj):
@@ -620,6 +649,8 @@ class EventAdmin(ResourceAdminBase):
         *ResourceAdminBase.common_fieldsets,
     ]
     autocomplete_fields = [*ResourceAdminBase.autocomplete_fields, "parent"]
+    #: A category's page links to its events.
+    linked_lookups = ("parent__id__exact",)
 
     @admin.display(description="category", ordering="parent__title")
     def category(self, obj):
@@ -647,6 +678,8 @@ class EventPropertyAdmin(ResourceAdminBase):
         *ResourceAdminBase.common_fieldsets,
     ]
     autocomplete_fields = [*ResourceAdminBase.autocomplete_fields, "parent"]
+    #: An event's page links to its properties.
+    linked_lookups = ("parent__id__exact",)
 
     @admin.display(description="event", ordering="parent__title")
     def event(self, obj):
@@ -729,6 +762,18 @@ class CollectionAdmin(WorkspaceAdmin):
 
     def get_queryset(self, request):
         return collections_visible_to(request.user)
+
+    def get_object(self, request, object_id, from_field=None):
+        """The collection, showing only the collections the user may see around it (its
+        page is read-only for viewers: a parent they may not see shows as none)."""
+        collection = super().get_object(request, object_id, from_field)
+        if collection is None:
+            return None
+        visible = collections_visible_to(request.user)
+        prefetch_related_objects([collection], Prefetch("collections", queryset=visible))
+        if collection.parent_id and not visible.filter(pk=collection.parent_id).exists():
+            collection.parent = None
+        return collection
 
     list_filter = ["published", "verified", "pii"]
     search_fields = ["title", "description"]
@@ -996,15 +1041,15 @@ class ApiKeyAdmin(PolicyAdminMixin, admin.ModelAdmin):
 
 
 #: Said with a new write key's secret, the only time it is shown.
-WRITE_KEY_SHOWN_ONCE = "Copy the key now: it is not recoverable; you can create new keys."
+WRITE_KEY_SHOWN_ONCE = "Copy it now: it won't be shown again."
 
 
 @admin.register(WriteKey)
 class WriteKeyAdmin(PolicyAdminMixin, admin.ModelAdmin):
     """Integrations' write keys, for admins only (the policy's default for them).
 
-    "Add" creates a key through the service and shows its secret once, in the message after
-    saving; the action "Revoke selected write keys" revokes. Nothing else is editable, and
+    "Add" creates a key through the service and shows its secret once, on the page that
+    answers the form; the action "Revoke selected write keys" revokes. Nothing else is editable, and
     revoked keys stay listed.
     """
 
@@ -1061,27 +1106,30 @@ class WriteKeyAdmin(PolicyAdminMixin, admin.ModelAdmin):
         for field in ("id", "prefix", "created_at", "created_by_id"):
             setattr(obj, field, getattr(key, field))
         obj._state.adding = False
-        self.message_user(
-            request,
-            format_html(
-                "Created a write key for {} (prefix {}). {} <code>{}</code>",
-                key.integration,
-                key.prefix,
-                WRITE_KEY_SHOWN_ONCE,
-                secret,
-            ),
-            messages.SUCCESS,
-        )
+        obj.new_secret = secret  # for `response_add`, in memory only
 
     def save_related(self, request, form, formsets, change):
         """Write keys have no M2M fields."""
 
     def response_add(self, request, obj, post_url_continue=None):
-        # The message with the secret says it all; back to the integration's keys.
-        return redirect(
-            reverse("admin:catalog_writekey_changelist")
-            + f"?integration__id__exact={obj.integration_id}"
-        )
+        """The new key, on the page that answers the form: the one place its secret is shown.
+        Not in a message (Django keeps those in a cookie) nor after a redirect (the secret
+        would have to be kept somewhere until then)."""
+        keys = reverse("admin:catalog_writekey_changelist")
+        add = reverse("admin:catalog_writekey_add")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Write key created",
+            "subtitle": None,
+            "opts": self.opts,
+            "key": obj,
+            "secret": obj.new_secret,
+            "shown_once": WRITE_KEY_SHOWN_ONCE,
+            "keys_url": f"{keys}?integration__id__exact={obj.integration_id}",
+            "add_url": f"{add}?integration={obj.integration_id}",
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/catalog/writekey_created.html", context)
 
     @admin.action(description="Revoke selected write keys")
     def revoke(self, request, queryset):

@@ -5,6 +5,7 @@ console email, tasks in the background). Production sets DJANGO_DEBUG=0, SECRET_
 ALLOWED_HOSTS and friends; see README.md for the full table.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "django_htmx",
+    "axes",
     "catalog",
 ]
 
@@ -61,6 +63,9 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "catalog.web.middleware.ContentSecurityPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "catalog.web.login_throttle.RememberLoginBrowserMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -241,6 +246,37 @@ X_FRAME_OPTIONS = "DENY"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Login throttling (django-axes, see catalog/web/login_throttle.py): after LOGIN_FAILURE_LIMIT
+# failed logins for a user name, or from an address, both login pages refuse that user name,
+# or that address, for LOGIN_COOLOFF_MINUTES (a browser where the user logged in before
+# still may). Failures are kept in the database, which every web process shares. Behind
+# proxies, set TRUSTED_PROXY_COUNT to how many of them append to X-Forwarded-For (1 for one
+# nginx): the address is then read from that header, which clients could otherwise forge.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+LOGIN_COOLOFF_MINUTES = env.int("LOGIN_COOLOFF_MINUTES", default=15)
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if LOGIN_FAILURE_LIMIT < 1 or LOGIN_COOLOFF_MINUTES < 1 or TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(
+        "LOGIN_FAILURE_LIMIT and LOGIN_COOLOFF_MINUTES must be at least 1, "
+        "TRUSTED_PROXY_COUNT at least 0."
+    )
+AUTHENTICATION_BACKENDS = [
+    "catalog.web.login_throttle.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "catalog.web.login_throttle.LoginThrottleHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = "catalog.web.login_throttle.lockout_parameters"
+AXES_CLIENT_IP_CALLABLE = "catalog.web.login_throttle.client_address"
+AXES_LOCKOUT_CALLABLE = "catalog.web.login_throttle.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a lockout ends on time
+AXES_DISABLE_ACCESS_LOG = True  # no record of every successful login
+AXES_ENABLE_ADMIN = False  # `manage.py axes_reset_username NAME` lifts a lockout
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
+AXES_VERBOSE = False  # no banner on every manage.py command; failures are still logged
 
 LOGGING = {
     "version": 1,

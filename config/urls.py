@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from catalog.notifications.views import unsubscribe
 from catalog.views import healthcheck
-from catalog.web.forms import LoginForm
+from catalog.web.forms import AdminLoginForm, LoginForm
 
 # A database outage raised outside a view is a 503 too (catalog.database_errors).
 handler500 = "catalog.database_errors.server_error"
@@ -13,6 +13,7 @@ handler500 = "catalog.database_errors.server_error"
 admin.site.site_header = "Event Catalog"
 admin.site.site_title = "Event Catalog"
 admin.site.index_title = "Catalog administration"
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("healthcheck", healthcheck, name="healthcheck"),

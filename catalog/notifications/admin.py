@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.utils.text import Truncator
 
+from catalog.admin_lookups import OwnLookupsOnlyMixin
 from catalog.models import Notification, ResourceChange
 from catalog.policy import Action, may
 
@@ -17,7 +18,7 @@ from .emails import SUBJECT_PREFIX, kind_label, one_line, phrase
 from .tasks import deliver_notifications
 
 
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(OwnLookupsOnlyMixin, admin.ModelAdmin):
     list_display = [
         "recipient",
         "summary",

@@ -1,11 +1,14 @@
 """The forms of the catalog pages: browse filters, the resource editor, settings."""
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.db.models import Q
 
 from catalog.models import Collection, EmailFrequency, Integration, Resource, Tag, Team, User
 from catalog.policy import collections_visible_to
+
+from .login_throttle import ThrottledLoginMixin
 
 YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
 SORTS = [("title", "Title (A to Z)"), ("-updated", "Last change first")]
@@ -20,8 +23,12 @@ class NoColonLabels:
         super().__init__(*args, **kwargs)
 
 
-class LoginForm(NoColonLabels, AuthenticationForm):
-    pass
+class LoginForm(ThrottledLoginMixin, NoColonLabels, AuthenticationForm):
+    """The catalog pages' login."""
+
+
+class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    """The admin's login, throttled like the catalog pages' one."""
 
 
 def _normalise_newlines(value: str) -> str:

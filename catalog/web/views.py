@@ -15,6 +15,7 @@ from django.db.models import Count, Prefetch, Q, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from catalog.markdown import render_markdown
@@ -425,9 +426,11 @@ def subscriptions(request):
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@never_cache  # a new key's secret is on the page: no browser or proxy may keep it
 @login_required
 def user_settings(request):
-    """The user's email preference and API keys."""
+    """The user's email preference and API keys; a new key is shown in the answer to the form
+    that created it, and kept nowhere (not in a message, a cookie or a redirect)."""
     user = request.user
     ctx = _context(request)
     email_form = EmailPreferenceForm(initial={"email_frequency": user.email_frequency})

@@ -5,12 +5,16 @@ JavaScript error, broken file of ours or request to another host. Then the keybo
 from collections.abc import Callable
 
 import pytest
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from catalog.services.keys import api_key_create
 from catalog.services.resources import resource_update
 from tests.e2e.catalog_pages import (
     PAID,
+    PASSWORD,
     Checkout,
     check_page,
     expect_error_status,
@@ -112,6 +116,28 @@ def _login_refused(page, data, problems):
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("alert")).to_contain_text("Please enter a correct username")
+    return "Log in"
+
+
+@main_page("login-locked", role=None)
+def _login_locked(page, data, problems):
+    """Someone elsewhere tried too many passwords for "viewer": even the right one is refused,
+    and the page says when to try again."""
+    AccessAttempt.objects.create(
+        username="viewer",
+        ip_address="203.0.113.7",
+        user_agent="elsewhere",
+        failures_since_start=settings.LOGIN_FAILURE_LIMIT,
+        attempt_time=timezone.now(),
+    )
+    page.goto("/login/")
+    page.get_by_label("Username").fill("viewer")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "Too many failed attempts to log in. Try again in 15 minutes."
+    )
+    expect_error_status(problems, "/login/", 429)
     return "Log in"
 
 

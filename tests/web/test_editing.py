@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from catalog.models import ApiKey, ChangeSource, EmailFrequency, Resource, ResourceChange
 from tests.factories import EventFactory, TagFactory, UserFactory
+from tests.traces import assert_shown_once
 from tests.web.test_pages import text_of
 
 pytestmark = pytest.mark.django_db
@@ -258,11 +259,12 @@ def test_history_shows_actor_time_fields_and_values(editor_web, viewer_web, orde
 # Settings
 
 
-def test_api_key_is_shown_once_and_works(viewer_web, viewer):
+def test_api_key_is_shown_once_and_works(viewer_web, viewer, caplog):
     response = viewer_web.post(reverse("web:settings"), {"name": "CI schema check"})
     text = text_of(response)
     secret = re.search(r"ec_\w+_[\w-]+", text).group(0)
     assert "shown only once" in text
+    assert_shown_once(response, secret, caplog)
     assert secret not in text_of(viewer_web.get(reverse("web:settings")))
     assert "CI schema check" in text_of(viewer_web.get(reverse("web:settings")))
     api = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
