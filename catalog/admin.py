@@ -29,6 +29,7 @@ from django.utils.text import capfirst
 
 from catalog.admin_lookups import OwnLookupsOnlyMixin
 from catalog.models import (
+    DISCOVERY_LIMITS,
     EDITABLE_FIELDS,
     M2M_FIELDS,
     ApiKey,
@@ -57,9 +58,10 @@ from catalog.policy import (
     collections_visible_to,
     may,
     may_see_email,
+    resource_visibility,
     resources_visible_to,
 )
-from catalog.selectors import custom_values_of, resource_history
+from catalog.selectors import custom_values_of, hide_unseen_labels, resource_history
 from catalog.services import keys, writekeys
 from catalog.services.context import ChangeContext
 from catalog.services.errors import InUse
@@ -155,6 +157,15 @@ class PolicyAdminMixin(OwnLookupsOnlyMixin):
 
     def has_delete_permission(self, request, obj=None):
         return self._may(request, Action.DELETE, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        # Who follows is each person's choice: only admins change it for others (followers
+        # are still shown; one follows oneself from the catalog pages).
+        follows = any(f.name == "subscribers" for f in self.model._meta.many_to_many)
+        if follows and not may(request.user, Action.SUBSCRIBE_OTHERS, self.model):
+            readonly.append("subscribers")
+        return readonly
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
@@ -359,6 +370,8 @@ class ResourceHistoryMixin:
             raise PermissionDenied
         paginator = Paginator(resource_history(resource.pk), self.history_per_page)
         page = paginator.get_page(request.GET.get("p"))
+        page.object_list = list(page.object_list)
+        hide_unseen_labels(resource_visibility(request.user), page.object_list)
         context = {
             **self.admin_site.each_context(request),
             "title": f"History: {resource}",
@@ -421,10 +434,9 @@ class ResourceAdminBase(
         )
 
     def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
         # A resource never changes integration once created (its children follow it).
-        if obj is not None:
-            return [*self.readonly_fields, "integration"]
-        return self.readonly_fields
+        return [*readonly, "integration"] if obj is not None else readonly
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = list(super().get_fieldsets(request, obj))
@@ -825,7 +837,19 @@ class IntegrationAdmin(WorkspaceAdmin):
         return [*readonly, "write_key_list"] if self._shows_write_keys(request, obj) else readonly
 
     def get_fieldsets(self, request, obj=None):
-        fieldsets = [(None, {"fields": list(Integration.EDITABLE_FIELDS)})]
+        limits = [name for name in Integration.EDITABLE_FIELDS if name in DISCOVERY_LIMITS]
+        fieldsets = [
+            (None, {"fields": [n for n in Integration.EDITABLE_FIELDS if n not in limits]}),
+            (
+                "Discovery limits",
+                {
+                    "fields": limits,
+                    "description": "In discover mode, what ingestion may add to the catalog. "
+                    "Names past a limit are recorded as violations instead, and the "
+                    "integration's violations say that discovery stopped.",
+                },
+            ),
+        ]
         if self._shows_write_keys(request, obj):
             fieldsets.append(("Write keys", {"fields": ["write_key_list"]}))
         return fieldsets

@@ -6,7 +6,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from catalog.models import Event, EventProperty, Resource, ResourceChange, Tag, User
+from catalog.selectors import HIDDEN_LABEL
+from catalog.services.context import ChangeContext
 from catalog.services.keys import api_key_create
+from catalog.services.resources import resource_update
 from tests.factories import (
     SYSTEM,
     CollectionFactory,
@@ -546,3 +549,55 @@ def test_a_tampered_action_selection_is_no_500(client, admin_user, changelist, a
             reverse(changelist), {"action": action, "_selected_action": selection}
         )
         assert response.status_code in (200, 302)
+
+
+def test_an_editor_sees_who_follows_but_changes_only_through_following(client, editor):
+    event, follower = EventFactory(title="Signed Up"), UserFactory(username="fern")
+    event.subscribers.add(follower)
+    url = reverse("admin:catalog_event_change", args=[event.pk])
+    client.force_login(editor)
+    page = client.get(url).content.decode()
+    assert 'name="subscribers"' not in page and "fern" in page
+    response = client.post(
+        url,
+        {"title": "Signed Up", "parent": event.parent.pk, "subscribers": [editor.pk]},
+    )
+    assert response.status_code == 302
+    assert list(event.subscribers.all()) == [follower]
+
+
+def test_an_admin_changes_who_follows(client, admin_user):
+    event, follower = EventFactory(title="Signed Up"), UserFactory(username="fern")
+    url = reverse("admin:catalog_event_change", args=[event.pk])
+    client.force_login(admin_user)
+    assert 'name="subscribers"' in client.get(url).content.decode()
+    data = {"title": "Signed Up", "parent": event.parent.pk, "subscribers": [follower.pk]}
+    assert client.post(url, data).status_code == 302
+    assert list(event.subscribers.all()) == [follower]
+
+
+def test_an_integrations_discovery_limits_have_their_own_section(client, admin_user):
+    integration = IntegrationFactory()
+    client.force_login(admin_user)
+    url = reverse("admin:catalog_integration_change", args=[integration.pk])
+    page = client.get(url).content.decode()
+    assert "Discovery limits" in page
+    for name, value in [
+        ("max_new_events_per_day", 1000),
+        ("max_new_properties_per_day", 10000),
+        ("max_properties_per_event", 1000),
+    ]:
+        assert f'name="{name}" value="{value}"' in page
+
+
+def test_the_admin_history_hides_what_a_viewer_cant_see(client, viewer, editor):
+    event = EventFactory(title="Signed Up")
+    secret = CollectionFactory(title="Acquisition target", published=False)
+    ctx = ChangeContext(source="api", user=editor)
+    resource_update(ctx=ctx, resource=event, data={"collections": [secret]})
+    client.force_login(viewer)
+    page = client.get(reverse("admin:catalog_event_history", args=[event.pk])).content.decode()
+    assert "Acquisition" not in page and HIDDEN_LABEL in page
+    client.force_login(editor)
+    page = client.get(reverse("admin:catalog_event_history", args=[event.pk])).content.decode()
+    assert "Acquisition target" in page

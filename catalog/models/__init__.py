@@ -2,7 +2,7 @@
 
 from .custom import CustomProperty, CustomPropertyValue, ValueType
 from .history import ChangeAction, ChangeSet, ChangeSource, Notification, ResourceChange
-from .integrations import Integration, IntegrationType
+from .integrations import DISCOVERY_LIMITS, Integration, IntegrationType
 from .people import ApiKey, EmailFrequency, Role, Team, User, UserGroup
 from .resources import (
     EDITABLE_FIELDS,
@@ -29,6 +29,7 @@ from .tracking import (
 )
 
 __all__ = [
+    "DISCOVERY_LIMITS",
     "EDITABLE_FIELDS",
     "M2M_FIELDS",
     "PROPERTY_ONLY_FIELDS",
