@@ -46,7 +46,13 @@ from catalog.services.resources import resource_update
 from catalog.services.subscriptions import subscriptions_add, subscriptions_remove
 from catalog.services.workspace import user_update_profile
 
-from .forms import ApiKeyForm, EmailPreferenceForm, EventFilterForm, ResourceEditForm
+from .forms import (
+    ApiKeyForm,
+    EmailPreferenceForm,
+    EventFilterForm,
+    ResourceEditForm,
+    definition_text,
+)
 
 PAGE_SIZE = 50
 SEARCH_PAGE_SIZE = 20
@@ -375,8 +381,16 @@ def _add_errors(form, error: ValidationError) -> None:
 @require_POST
 @login_required
 def markdown_preview(request):
-    """The editor's live preview (htmx): the definition as it will be shown."""
-    text = request.POST.get("definition", "")
+    """The editor's live preview (htmx): the definition as it will be shown, or why it can't
+    be saved (too long), as the form would say it."""
+    try:
+        text = definition_text(request.POST.get("definition", ""))
+    except ValidationError as error:
+        # htmx swaps in only a success; without it, the status says what happened.
+        context = {"error": error.messages[0]}
+        return render(
+            request, "catalog/_preview.html", context, status=200 if request.htmx else 400
+        )
     return render(request, "catalog/_preview.html", {"preview": render_markdown(text)})
 
 
