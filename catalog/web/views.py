@@ -28,6 +28,7 @@ from catalog.models import (
     User,
     Violation,
 )
+from catalog.notifications.linediff import shared_budget
 from catalog.policy import Action, may, resources_visible_to
 from catalog.search import MAX_RESULTS, count_is_capped, search_resources
 from catalog.selectors import (
@@ -303,11 +304,12 @@ def resource_history_view(request, pk):
     """Who changed what and when, newest first."""
     resource = _get_resource(request, pk)
     page = _page(request, resource_history(resource.pk), HISTORY_PAGE_SIZE)
-    return render(
-        request,
-        "catalog/resource_history.html",
-        {"resource": resource, "page": page, "breadcrumbs": _breadcrumbs(resource)},
-    )
+    with shared_budget():  # for the line diffs of the whole page
+        return render(
+            request,
+            "catalog/resource_history.html",
+            {"resource": resource, "page": page, "breadcrumbs": _breadcrumbs(resource)},
+        )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
