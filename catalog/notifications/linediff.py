@@ -4,13 +4,17 @@ bounded cost whatever the texts.
 difflib's SequenceMatcher (without autojunk, which would ignore blank lines, a Markdown
 document's most common line) compares every pair of equal lines it meets, so two texts of many
 repeated or shuffled lines cost it minutes. Here the lines both texts start and end with are set
-aside first (linear), the rest is compared by difflib while the number of line pairs it looks at
-stays within `DIFF_BUDGET`, and past that the change is summarised by its sizes instead. A page
-or an email with many diffs shares `SHARED_BUDGET` among them (`shared_budget`). The budget is
-checked at read time, so history rows written before it existed are as safe as new ones.
+aside first; in what is left, lines found once in each text and in the same order (the anchors
+of a "patience" diff) cut it into short stretches when comparing it whole would be costly; and
+difflib compares the stretches while the lines it looks at stay within `DIFF_BUDGET`. Past that
+the change is summarised by its sizes instead. A page or an email with many diffs shares
+`SHARED_BUDGET` among them (`shared_budget`). The budget is checked at read time, so history
+rows written before it existed are as safe as new ones.
 """
 
 import difflib
+from bisect import bisect_left
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -31,21 +35,22 @@ __all__ = [
 DIFF_CONTEXT = 1
 #: Longer diffs are cut here (the link leads to the whole text).
 DIFF_MAX_LINES = 40
-#: Pairs of equal lines difflib may look at for one diff: two edits far apart in the longest
-#: definition need about 700,000. See docs/PERFORMANCE.md for what it costs.
+#: Lines difflib may look at for one diff (each line of the compared stretches, and each pair
+#: of equal lines it meets); docs/PERFORMANCE.md says what that costs.
 DIFF_BUDGET = 1_000_000
 #: What all the diffs of one page or email may spend together.
 SHARED_BUDGET = 3 * DIFF_BUDGET
+#: What a diff may spend even when its page's budget is spent: small changes always show.
+MIN_BUDGET = 10_000
 
 _shared: ContextVar[list[int] | None] = ContextVar("line_diff_budget", default=None)
 
 
 @contextmanager
 def shared_budget(total: int | None = None) -> Iterator[None]:
-    """Within this block the line diffs together look at most `total` (SHARED_BUDGET) pairs
-    of lines, so a page or an email of many long diffs summarises the ones past it. Inside
-    another such block, the outer budget stays the one that counts (a digest of many change
-    sets)."""
+    """Within this block the line diffs together spend at most `total` (SHARED_BUDGET), so a
+    page or an email of many long diffs summarises the ones past it. Inside another such
+    block, the outer budget stays the one that counts (a digest of many change sets)."""
     if _shared.get() is not None:
         yield
         return
@@ -72,11 +77,24 @@ class _OverBudget(Exception):
     pass
 
 
-class _BudgetedMatcher(difflib.SequenceMatcher):
-    """A SequenceMatcher that gives up once it has looked at `budget` pairs of equal lines, and
-    first sets aside the lines both texts start and end with."""
+class _Budget:
+    def __init__(self, allowed: int) -> None:
+        self.left = allowed
 
-    def __init__(self, a: list[str], b: list[str], budget: int) -> None:
+    def spend(self, cost: int) -> None:
+        self.afford(cost)
+        self.left -= cost
+
+    def afford(self, cost: int) -> None:
+        if cost > self.left:
+            raise _OverBudget
+
+
+class _BudgetedMatcher(difflib.SequenceMatcher):
+    """difflib's matcher, stopped once it has looked at more lines than its budget allows."""
+
+    def __init__(self, a: list[str], b: list[str], budget: _Budget) -> None:
+        budget.spend(len(a) + len(b))
         super().__init__(None, a, b, autojunk=False)
         self.budget = budget
         # What find_longest_match(alo, ahi, ...) may cost: the lines of b equal to each line
@@ -85,25 +103,13 @@ class _BudgetedMatcher(difflib.SequenceMatcher):
 
     def find_longest_match(self, alo=0, ahi=None, blo=0, bhi=None):
         ahi = len(self.a) if ahi is None else ahi
-        cost = self._cost[ahi] - self._cost[alo]
-        if cost > self.budget:
-            raise _OverBudget
-        self.budget -= cost
+        self.budget.spend(self._cost[ahi] - self._cost[alo])
         return super().find_longest_match(alo, ahi, blo, bhi)
 
-    def get_matching_blocks(self):
-        if self.matching_blocks is not None:
-            return self.matching_blocks
-        a, b = self.a, self.b
-        shortest = min(len(a), len(b))
-        start = 0
-        while start < shortest and a[start] == b[start]:
-            start += 1
-        end = 0
-        while end < shortest - start and a[-1 - end] == b[-1 - end]:
-            end += 1
-        blocks = [(0, 0, start)]
-        ranges = [(start, len(a) - end, start, len(b) - end)]
+    def blocks_between(self, alo: int, ahi: int, blo: int, bhi: int) -> list[tuple]:
+        """The matching blocks of a[alo:ahi] and b[blo:bhi], as difflib finds them: the
+        longest, then the same on each side of it."""
+        blocks, ranges = [], [(alo, ahi, blo, bhi)]
         while ranges:
             alo, ahi, blo, bhi = ranges.pop()
             if alo == ahi or blo == bhi:
@@ -111,21 +117,151 @@ class _BudgetedMatcher(difflib.SequenceMatcher):
             i, j, size = self.find_longest_match(alo, ahi, blo, bhi)
             if size:
                 blocks.append((i, j, size))
-                ranges.append((alo, i, blo, j))
-                ranges.append((i + size, ahi, j + size, bhi))
-        blocks.append((len(a) - end, len(b) - end, end))
-        blocks.sort()
-        merged: list[tuple[int, int, int]] = []
-        for i, j, size in blocks:
-            if not size:
-                continue
-            if merged and merged[-1][0] + merged[-1][2] == i and merged[-1][1] + merged[-1][2] == j:
-                merged[-1] = (merged[-1][0], merged[-1][1], merged[-1][2] + size)
-            else:
-                merged.append((i, j, size))
-        merged.append((len(a), len(b), 0))
-        self.matching_blocks = [difflib.Match(*block) for block in merged]
-        return self.matching_blocks
+                ranges += [(alo, i, blo, j), (i + size, ahi, j + size, bhi)]
+        return blocks
+
+
+def _common_ends(a: list[str], b: list[str], chunk: int = 256) -> tuple[int, int]:
+    """How many lines `a` and `b` share at their start and at their end (slices are compared
+    in C, a chunk at a time)."""
+    shortest = min(len(a), len(b))
+    start = 0
+    while start + chunk <= shortest and a[start : start + chunk] == b[start : start + chunk]:
+        start += chunk
+    while start < shortest and a[start] == b[start]:
+        start += 1
+    end, left = 0, shortest - start
+    while (
+        end + chunk <= left
+        and a[len(a) - end - chunk : len(a) - end] == b[len(b) - end - chunk : len(b) - end]
+    ):
+        end += chunk
+    while end < left and a[-1 - end] == b[-1 - end]:
+        end += 1
+    return start, end
+
+
+def _anchors(a: list[str], b: list[str], counts_a: Counter, counts_b: Counter) -> list[tuple]:
+    """(i, j) of lines found exactly once in `a` and once in `b`: the longest run of them in
+    the same order in both (patience sorting, n log n)."""
+    once = {line for line, count in counts_a.items() if count == 1 and counts_b[line] == 1}
+    if not once:
+        return []
+    where_in_b = {line: j for j, line in enumerate(b) if line in once}
+    pairs = [(i, where_in_b[line]) for i, line in enumerate(a) if line in once]
+    tails: list[int] = []  # tails[k]: the smallest j ending an increasing run of k + 1 pairs
+    tail_index: list[int] = []
+    previous = [-1] * len(pairs)
+    for index, (_, j) in enumerate(pairs):
+        k = bisect_left(tails, j)
+        if k == len(tails):
+            tails.append(j)
+            tail_index.append(index)
+        else:
+            tails[k], tail_index[k] = j, index
+        previous[index] = tail_index[k - 1] if k else -1
+    run, index = [], tail_index[-1] if tail_index else -1
+    while index >= 0:
+        run.append(pairs[index])
+        index = previous[index]
+    return run[::-1]
+
+
+def _first_search(a: list[str], counts_a: Counter, counts_b: Counter) -> int:
+    """What difflib's first search over the whole of `a` and `b` looks at: each line of `a`,
+    and each line of `b` equal to it."""
+    return len(a) + sum(counts_b[line] * count for line, count in counts_a.items())
+
+
+def _matching_blocks(a: list[str], b: list[str], budget: _Budget) -> list[tuple[int, int, int]]:
+    """(i, j, size) of the stretches of `a` and `b` found equal, in order.
+
+    difflib on the whole of both when that looks cheap (its first search looks at a quarter
+    of the budget at most), as it always did; otherwise, or if it turns out costly, difflib
+    between the anchors, on stretches short enough for their repeated lines not to matter.
+    """
+    budget.spend(len(a) + len(b))
+    counts_a, counts_b = Counter(a), Counter(b)
+    if _first_search(a, counts_a, counts_b) <= budget.left // 4:
+        trial = _Budget(budget.left // 2)
+        try:
+            blocks = _BudgetedMatcher(a, b, trial).blocks_between(0, len(a), 0, len(b))
+        except _OverBudget:
+            budget.spend(budget.left // 2)
+        else:
+            budget.spend(budget.left // 2 - trial.left)
+            return sorted(blocks)
+    anchors = _anchors(a, b, counts_a, counts_b)
+    blocks, i, j = [], 0, 0
+    for anchor_i, anchor_j in [*anchors, (len(a), len(b))]:
+        old, new = a[i:anchor_i], b[j:anchor_j]
+        if old == new:
+            if old:
+                blocks.append((i, j, len(old)))
+        elif old and new:
+            stretch_counts = Counter(old) if anchors else counts_a
+            # Before difflib indexes the stretch: its first search alone may be too costly.
+            budget.afford(_first_search(old, stretch_counts, Counter(new) if anchors else counts_b))
+            found = _BudgetedMatcher(old, new, budget).blocks_between(0, len(old), 0, len(new))
+            blocks += [(i + x, j + y, size) for x, y, size in found]
+        if anchor_i < len(a):
+            blocks.append((anchor_i, anchor_j, 1))
+        i, j = anchor_i + 1, anchor_j + 1
+    return sorted(blocks)
+
+
+def _opcodes(start: int, end: int, blocks, size_a: int, size_b: int) -> list[tuple]:
+    """difflib's opcodes of the whole texts: equal lines at both ends, the middle's blocks
+    (shifted to the whole texts' positions), and what lies between them."""
+    shifted = [(start + i, start + j, size) for i, j, size in blocks]
+    matches = [(0, 0, start), *shifted, (size_a - end, size_b - end, end)]
+    codes: list[tuple] = []
+    i = j = 0
+    for block_i, block_j, size in matches:
+        if not size:
+            continue
+        tag = ""
+        if i < block_i and j < block_j:
+            tag = "replace"
+        elif i < block_i:
+            tag = "delete"
+        elif j < block_j:
+            tag = "insert"
+        if tag:
+            codes.append((tag, i, block_i, j, block_j))
+        if codes and codes[-1][0] == "equal":
+            _, i1, _, j1, _ = codes.pop()
+            codes.append(("equal", i1, block_i + size, j1, block_j + size))
+        else:
+            codes.append(("equal", block_i, block_i + size, block_j, block_j + size))
+        i, j = block_i + size, block_j + size
+    if i < size_a or j < size_b:
+        tag = "replace" if i < size_a and j < size_b else "delete" if i < size_a else "insert"
+        codes.append((tag, i, size_a, j, size_b))
+    return codes
+
+
+def _groups(codes: list[tuple], context: int) -> list[list[tuple]]:
+    """The opcodes in groups of changes with `context` equal lines around them, as difflib's
+    get_grouped_opcodes makes them."""
+    codes = list(codes)
+    if codes[0][0] == "equal":
+        tag, i1, i2, j1, j2 = codes[0]
+        codes[0] = tag, max(i1, i2 - context), i2, max(j1, j2 - context), j2
+    if codes[-1][0] == "equal":
+        tag, i1, i2, j1, j2 = codes[-1]
+        codes[-1] = tag, i1, min(i2, i1 + context), j1, min(j2, j1 + context)
+    groups, group = [], []
+    for tag, i1, i2, j1, j2 in codes:
+        if tag == "equal" and i2 - i1 > 2 * context:
+            group.append((tag, i1, min(i2, i1 + context), j1, min(j2, j1 + context)))
+            groups.append(group)
+            group = []
+            i1, j1 = max(i1, i2 - context), max(j1, j2 - context)
+        group.append((tag, i1, i2, j1, j2))
+    if group and not (len(group) == 1 and group[0][0] == "equal"):
+        groups.append(group)
+    return groups
 
 
 def _count(number: int, unit: str) -> str:
@@ -142,24 +278,28 @@ def _summary(old: str, new: str, old_lines: list[str], new_lines: list[str]) -> 
 def line_diff(old: str | None, new: str | None, *, budget: int | None = None) -> LineDiff:
     """The changed lines between two versions of a text, with DIFF_CONTEXT lines of context
     (blank lines don't count), at most DIFF_MAX_LINES; a summary when the texts are too
-    different to compare within `budget` (DIFF_BUDGET) pairs of lines."""
-    budget = DIFF_BUDGET if budget is None else budget
+    different to compare within `budget` (DIFF_BUDGET)."""
     old, new = old or "", new or ""
     old_lines, new_lines = old.splitlines(), new.splitlines()
     if old_lines == new_lines:
         return LineDiff()
     shared = _shared.get()
-    allowed = budget if shared is None else min(budget, shared[0])
-    matcher = _BudgetedMatcher(old_lines, new_lines, allowed)
+    allowed = DIFF_BUDGET if budget is None else budget
+    granted = allowed if shared is None else max(MIN_BUDGET, min(allowed, shared[0]))
+    spending = _Budget(granted)
+    start, end = _common_ends(old_lines, new_lines)
+    middle_old = old_lines[start : len(old_lines) - end]
+    middle_new = new_lines[start : len(new_lines) - end]
     try:
-        # One more line than needed, as blank lines (Markdown paragraphs) don't count as
-        # context.
-        groups = list(matcher.get_grouped_opcodes(DIFF_CONTEXT + 1))
+        blocks = _matching_blocks(middle_old, middle_new, spending)
     except _OverBudget:
         return LineDiff(summary=_summary(old, new, old_lines, new_lines))
     finally:
         if shared is not None:
-            shared[0] -= allowed - matcher.budget
+            shared[0] -= granted - spending.left
+    codes = _opcodes(start, end, blocks, len(old_lines), len(new_lines))
+    # One more line than needed, as blank lines (Markdown paragraphs) don't count as context.
+    groups = _groups(codes, DIFF_CONTEXT + 1)
     lines: list[tuple[str, str]] = []
     for group in groups:
         if lines or group[0][1] > 0:

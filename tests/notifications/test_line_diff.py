@@ -78,15 +78,18 @@ def test_every_line_changed_is_still_a_diff_when_the_lines_are_distinct():
 
 
 def test_a_page_of_many_diffs_shares_one_budget():
-    old = "\n".join(f"value {n % 20}" for n in range(200))  # costs 62,678 to compare
+    old = "\n".join(f"value {n % 20}" for n in range(200))  # needs 126,013 to compare
     new = "\n".join(f"value {n * 3 % 20}" for n in range(200))
-    assert not line_diff(old, new, budget=70_000).summary
-    with shared_budget(100_000):
-        first, second = line_diff(old, new, budget=70_000), line_diff(old, new, budget=70_000)
+    assert line_diff(old, new, budget=126_012).summary
+    assert not line_diff(old, new, budget=126_013).summary
+    with shared_budget(150_000):
+        first, second = line_diff(old, new, budget=150_000), line_diff(old, new, budget=150_000)
         with shared_budget(10**9):  # an inner block doesn't reset the budget
-            third = line_diff(old, new, budget=70_000)
+            third = line_diff(old, new, budget=150_000)
+        small = line_diff("a\nb", "a\nc")  # a small change always shows
     assert not first.summary
     assert second.summary == third.summary == "200 → 200 lines, 1,699 → 1,699 characters"
+    assert small.lines == [(" ", "a"), ("-", "b"), ("+", "c")]
 
 
 @pytest.mark.django_db
