@@ -167,7 +167,18 @@ class _Tree:
         self.top = names[depth - 1] if depth else None
 
     def close_top(self) -> None:
-        self.close_to(len(self.names) - 1)
+        """close_to(the innermost element), in the fewest steps: most tags are such ends."""
+        names = self.names
+        name = names.pop()
+        depth = len(names)
+        self.index[name].pop()
+        if self.list_item_stops and self.list_item_stops[-1] == depth:
+            self.list_item_stops.pop()
+        if depth < self.max_depth:
+            self.out.append(f"</{name}>")
+            if name == "table":
+                self.moved_out_of_tables.pop()
+            self.top = names[-1] if names else None
 
     def text(self, text: str) -> None:
         text = text.replace("<", "&lt;")
@@ -289,26 +300,33 @@ def tidy_html(html: str, *, max_depth: int = MAX_DEPTH) -> str:
     and text the parser would move out of a table already moved (before the table)."""
     html = html.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
     tree = _Tree(max_depth)
+    out, text, search = tree.out, tree.text, _TOKEN.search
     position = 0
-    while (match := _TOKEN.search(html, position)) is not None:
+    while (match := search(html, position)) is not None:
         start = match.start()
         if start > position:
-            tree.text(html[position:start])
+            chunk = html[position:start]
+            if chunk.isspace():
+                out.append(chunk)  # kept where it is, even between a table's rows
+            else:
+                text(chunk)
         position = match.end()
-        end, name, attributes, cut = match.group("end", "name", "attributes", "cut")
+        end, name, attributes, cut = match.groups()
         if cut:
             return tree.html()  # the parser drops an unfinished tag, and all after it
         if name is None:
             continue  # comments and the like
         name = name.lower()
         if end:
-            if name in _KEPT and name not in _VOID:
+            if name == tree.top and len(tree.names) < max_depth:
+                tree.close_top()  # the usual case, and the parser's simplest
+            elif name in _KEPT and name not in _VOID:
                 _end(tree, name)
         elif name in _RAW_TEXT:
             closing = _RAW_TEXT[name].search(html, position)
             content_end = closing.start() if closing else len(html)
             if name not in _DROPPED_CONTENT and content_end > position:
-                tree.text(html[position:content_end])
+                text(html[position:content_end])
             end_of_tag = html.find(">", content_end)
             position = len(html) if closing is None or end_of_tag < 0 else end_of_tag + 1
         elif name in ("img", "image"):
@@ -320,5 +338,5 @@ def tidy_html(html: str, *, max_depth: int = MAX_DEPTH) -> str:
                 tag = f"<{name}>"
             _start(tree, name, tag)
     if position < len(html):
-        tree.text(html[position:])
+        text(html[position:])
     return tree.html()
