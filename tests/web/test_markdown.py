@@ -5,7 +5,7 @@ import re
 import pytest
 
 from catalog.markdown import MAX_LENGTH, render_markdown
-from catalog.markdown.tidy import MAX_DEPTH
+from catalog.markdown.tidy import MAX_DEPTH, tidy_html
 
 
 def test_markdown_is_rendered():
@@ -31,6 +31,8 @@ def test_markdown_is_rendered():
         ("<svg><script>alert(1)</script></svg>", "<script"),
         ('<a href="data:text/html;base64,PHNjcmlwdD4=">x</a>', "data:"),
         ('<form action="https://evil.example"><input name=x></form>', "<form"),
+        ('<img src="javascript:alert(1)" alt="x">', "javascript:"),
+        ("![x](javascript:alert(1))", "javascript:"),
     ],
 )
 def test_dangerous_markup_is_removed(text, forbidden):
@@ -147,6 +149,13 @@ def test_formatting_left_open_is_not_reopened_in_every_paragraph():
     html = render_markdown(text)
     assert html.count("<b>") == 2_000  # one each, not one per later paragraph
     assert "<p><b>1999</b></p>" in html
+
+
+def test_attributes_are_written_again_quoted_before_the_sanitiser_reads_them():
+    # Each value stays one value whatever quotes it holds; odd names and repeats are dropped,
+    # and a tag cut off by the end of the text is dropped with everything after it.
+    html = tidy_html('<a href=\'a"b\' x=y"z "q onclick = "go()" HREF=dup>t</a><b')
+    assert html == '<a href="a&quot;b" x="y&quot;z" onclick="go()">t</a>'
 
 
 def test_unpaired_surrogates_and_line_endings():
