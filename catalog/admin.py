@@ -53,6 +53,7 @@ from catalog.models.resources import PARENT_TYPE
 
 # The email outbox's admin lives with the rest of the notifications code.
 from catalog.notifications import admin as notifications_admin  # noqa: F401
+from catalog.notifications.linediff import shared_budget
 from catalog.policy import (
     Action,
     collections_visible_to,
@@ -383,7 +384,9 @@ class ResourceHistoryMixin:
             **(extra_context or {}),
         }
         request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/catalog/resource_history.html", context)
+        response = TemplateResponse(request, "admin/catalog/resource_history.html", context)
+        with shared_budget():  # for the line diffs of the whole page, rendered now
+            return response.render()
 
 
 class ResourceAdminBase(

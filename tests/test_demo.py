@@ -7,7 +7,6 @@ import io
 import json
 import re
 
-import markdown
 import pytest
 from django.core.management import call_command
 from django.db.models import Sum
@@ -15,6 +14,7 @@ from django.utils import timezone
 
 from catalog.demo import load_demo_catalog, read_demo_accounts, read_demo_write_keys
 from catalog.management.commands import serve
+from catalog.markdown import render_markdown
 from catalog.models import (
     ChangeSet,
     DailyVolume,
@@ -42,7 +42,8 @@ pytestmark = pytest.mark.django_db
 
 
 def html(text: str) -> str:
-    return markdown.markdown(text, extensions=["tables", "fenced_code"])
+    """A definition as the catalog's pages show it."""
+    return str(render_markdown(text))
 
 
 def get_json(client, user, url):

@@ -5,6 +5,7 @@ import uuid
 from django.core.validators import MaxValueValidator
 from django.db import models
 
+from .text import description_length
 from .titles import NameField
 from .tracking import ValidationMode
 
@@ -44,7 +45,7 @@ class Integration(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = NameField(max_length=200, unique=True)
     type = models.CharField(max_length=32, choices=IntegrationType.choices)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=[description_length])
     validation_mode = models.CharField(
         max_length=16,
         choices=ValidationMode.choices,

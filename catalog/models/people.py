@@ -5,6 +5,7 @@ import uuid
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 
+from .text import description_length
 from .titles import NameField
 
 __all__ = ["ApiKey", "EmailFrequency", "Role", "Team", "User", "UserGroup"]
@@ -108,7 +109,7 @@ class Team(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = NameField(max_length=200, unique=True)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=[description_length])
     members = models.ManyToManyField(User, related_name="teams", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -131,7 +132,7 @@ class UserGroup(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = NameField(max_length=200, unique=True)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=[description_length])
     icon = models.CharField(max_length=16, blank=True, help_text="An emoji, such as 💼.")
     users = models.ManyToManyField(User, related_name="user_groups", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

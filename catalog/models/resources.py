@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from .text import definition_length, description_length
 from .titles import NameField
 
 __all__ = [
@@ -108,7 +109,7 @@ class Tag(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     title = TitleField(max_length=100, unique=True)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=[description_length])
     color = models.CharField(
         max_length=7,
         default="#149634",
@@ -152,9 +153,11 @@ class Collection(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     title = TitleField(max_length=200, unique=True)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=[description_length])
     icon = models.CharField(max_length=16, blank=True, help_text="An emoji, such as 🗂.")
-    definition = models.TextField(blank=True, help_text="Full documentation, in Markdown.")
+    definition = models.TextField(
+        blank=True, validators=[definition_length], help_text="Full documentation, in Markdown."
+    )
     pii = models.BooleanField("PII", default=False)
     verified = models.BooleanField(default=False)
     published = models.BooleanField(default=True)
@@ -231,8 +234,12 @@ class Resource(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     entity_type = models.CharField(max_length=32, choices=EntityType.choices)
     title = TitleField(max_length=255)
-    description = models.TextField(blank=True, help_text="A one-line summary.")
-    definition = models.TextField(blank=True, help_text="Full documentation, in Markdown.")
+    description = models.TextField(
+        blank=True, validators=[description_length], help_text="A one-line summary."
+    )
+    definition = models.TextField(
+        blank=True, validators=[definition_length], help_text="Full documentation, in Markdown."
+    )
     pii = models.BooleanField(
         "PII", default=False, help_text="Holds personally identifiable information."
     )

@@ -7,7 +7,6 @@ from `templates/emails/`; values are escaped, and Markdown is shown as a line di
 source, never rendered, so no HTML from a definition reaches the email.
 """
 
-import difflib
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -34,15 +33,12 @@ from catalog.models import (
 from catalog.policy import Visibility
 from catalog.selectors import hide_unseen_labels
 
+from .linediff import line_diff, shared_budget
 from .links import resource_url, unsubscribe_url
 
 SUBJECT_PREFIX = "[Event Catalog]"
 #: Fields holding prose (Markdown): shown as a line diff, not as old → new.
 TEXT_FIELDS = ("description", "definition")
-#: Context lines around each changed line of a text diff.
-DIFF_CONTEXT = 1
-#: Longer diffs are cut here (the link leads to the whole text).
-DIFF_MAX_LINES = 40
 #: At most this many resources are described per change set; the rest are counted.
 MAX_RESOURCES = 25
 EMPTY = "(empty)"
@@ -62,6 +58,8 @@ class FieldChange:
     #: Text fields: (marker, line) pairs; marker is " ", "-", "+" or "…" (skipped lines).
     diff: list[tuple[str, str]] = field(default_factory=list)
     diff_cut: int = 0
+    #: Text fields too different to diff at a bounded cost: their sizes before and after.
+    diff_summary: str = ""
 
     @property
     def is_relation(self) -> bool:
@@ -152,41 +150,6 @@ def display_value(name: str, value) -> str:
     return str(value)
 
 
-def text_diff(old: str | None, new: str | None) -> tuple[list[tuple[str, str]], int]:
-    """The changed lines of a text with a little context, and how many lines were cut."""
-    old_lines, new_lines = (old or "").splitlines(), (new or "").splitlines()
-    if old_lines == new_lines:
-        return [], 0
-    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
-    # One more line than needed, as blank lines (Markdown paragraphs) don't count as context.
-    groups = list(matcher.get_grouped_opcodes(DIFF_CONTEXT + 1))
-    lines: list[tuple[str, str]] = []
-    for group in groups:
-        if lines or group[0][1] > 0:
-            lines.append(("…", ""))
-        for index, (tag, i1, i2, j1, j2) in enumerate(group):
-            if tag == "equal":
-                context = [line for line in old_lines[i1:i2] if line.strip()]
-                if index == 0:
-                    context = context[-DIFF_CONTEXT:]
-                elif index == len(group) - 1:
-                    context = context[:DIFF_CONTEXT]
-                elif len(context) > 2 * DIFF_CONTEXT:
-                    lines.extend((" ", line) for line in context[:DIFF_CONTEXT])
-                    lines.append(("…", ""))
-                    context = context[-DIFF_CONTEXT:]
-                lines.extend((" ", line) for line in context)
-                continue
-            if tag in ("replace", "delete"):
-                lines.extend(("-", line) for line in old_lines[i1:i2])
-            if tag in ("replace", "insert"):
-                lines.extend(("+", line) for line in new_lines[j1:j2])
-    if groups[-1][-1][2] < len(old_lines):
-        lines.append(("…", ""))
-    cut = max(0, len(lines) - DIFF_MAX_LINES)
-    return lines[:DIFF_MAX_LINES], cut
-
-
 def _labels(items) -> dict[str, str]:
     labels = {}
     for item in items or []:
@@ -204,7 +167,8 @@ def field_change(name: str, old, new) -> FieldChange:
         change.added = [label for key, label in after.items() if key not in before]
         change.removed = [label for key, label in before.items() if key not in after]
     elif name in TEXT_FIELDS:
-        change.diff, change.diff_cut = text_diff(old, new)
+        diff = line_diff(old, new)
+        change.diff, change.diff_cut, change.diff_summary = diff.lines, diff.cut, diff.summary
     change.old, change.new = display_value(name, old), display_value(name, new)
     return change
 
@@ -274,15 +238,17 @@ def summarize(
         changes = [change for change in changes if str(change.resource_id) in only]
         hide_unseen_labels(Visibility.PUBLISHED, changes)
     changes = ordered_changes(changes, followed)
+    with shared_budget():
+        resources = [
+            changed_resource(change, only.get(str(change.resource_id)))
+            for change in changes[:MAX_RESOURCES]
+        ]
     return ChangeSetSummary(
         actor=change_set.actor_name or "Someone",
         api_key_name=change_set.api_key_name,
         source=change_set.get_source_display(),
         when=format_when(change_set.created_at),
-        resources=[
-            changed_resource(change, only.get(str(change.resource_id)))
-            for change in changes[:MAX_RESOURCES]
-        ],
+        resources=resources,
         more=max(0, len(changes) - MAX_RESOURCES),
         phrase=phrase(changes),
     )
@@ -352,7 +318,8 @@ def digest_email(
     followed: list[str] = []
     for row in rows:
         followed.extend(str(pk) for pk in row.followed or [] if str(pk) not in followed)
-    summaries = [summarize(row.change_set, row.followed, row.shown) for row in rows]
+    with shared_budget():  # one budget for the diffs of the whole digest
+        summaries = [summarize(row.change_set, row.followed, row.shown) for row in rows]
     count = len(summaries) + more
     return _message(
         recipient=recipient,

@@ -6,6 +6,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.db.models import Q
 
 from catalog.models import Collection, EmailFrequency, Integration, Resource, Tag, Team, User
+from catalog.models.text import DEFINITION_MAX_LENGTH, definition_length, description_length
 from catalog.policy import collections_visible_to
 
 from .login_throttle import ThrottledLoginMixin
@@ -34,6 +35,14 @@ class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
 def _normalise_newlines(value: str) -> str:
     """Browsers send textarea lines ending in CRLF; the catalog stores LF."""
     return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def definition_text(value: str) -> str:
+    """A definition as the catalog stores it, or the message saying it is too long (counted
+    as stored: a line break is one character, however the browser sent it)."""
+    text = _normalise_newlines(value)
+    definition_length(text)
+    return text
 
 
 class EventFilterForm(NoColonLabels, forms.Form):
@@ -85,7 +94,10 @@ class ResourceEditForm(NoColonLabels, forms.Form):
     definition = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 14, "class": "monospace"}),
-        help_text="Full documentation, in Markdown: headings, lists, tables, links, `code`.",
+        help_text=(
+            "Full documentation, in Markdown: headings, lists, tables, links, `code`; "
+            f"at most {DEFINITION_MAX_LENGTH:,} characters."
+        ),
     )
     pii = forms.BooleanField(
         label="PII", required=False, help_text="Holds personally identifiable information."
@@ -136,10 +148,12 @@ class ResourceEditForm(NoColonLabels, forms.Form):
         self.data["loaded"] = self.version(self.resource)
 
     def clean_description(self) -> str:
-        return _normalise_newlines(self.cleaned_data["description"]).strip()
+        description = _normalise_newlines(self.cleaned_data["description"]).strip()
+        description_length(description)
+        return description
 
     def clean_definition(self) -> str:
-        return _normalise_newlines(self.cleaned_data["definition"])
+        return definition_text(self.cleaned_data["definition"])
 
     def changes(self) -> dict:
         """Only what differs from the resource as it was loaded: the pipeline records these."""

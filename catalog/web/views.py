@@ -29,6 +29,7 @@ from catalog.models import (
     User,
     Violation,
 )
+from catalog.notifications.linediff import shared_budget
 from catalog.policy import Action, may, resource_visibility, resources_visible_to
 from catalog.search import MAX_RESULTS, count_is_capped, search_resources
 from catalog.selectors import (
@@ -48,7 +49,13 @@ from catalog.services.resources import resource_update
 from catalog.services.subscriptions import subscriptions_add, subscriptions_remove
 from catalog.services.workspace import user_update_profile
 
-from .forms import ApiKeyForm, EmailPreferenceForm, EventFilterForm, ResourceEditForm
+from .forms import (
+    ApiKeyForm,
+    EmailPreferenceForm,
+    EventFilterForm,
+    ResourceEditForm,
+    definition_text,
+)
 
 PAGE_SIZE = 50
 SEARCH_PAGE_SIZE = 20
@@ -301,11 +308,12 @@ def resource_history_view(request, pk):
     page = _page(request, resource_history(resource.pk), HISTORY_PAGE_SIZE)
     page.object_list = list(page.object_list)
     hide_unseen_labels(resource_visibility(request.user), page.object_list)
-    return render(
-        request,
-        "catalog/resource_history.html",
-        {"resource": resource, "page": page, "breadcrumbs": _breadcrumbs(resource)},
-    )
+    with shared_budget():  # for the line diffs of the whole page
+        return render(
+            request,
+            "catalog/resource_history.html",
+            {"resource": resource, "page": page, "breadcrumbs": _breadcrumbs(resource)},
+        )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -379,8 +387,16 @@ def _add_errors(form, error: ValidationError) -> None:
 @require_POST
 @login_required
 def markdown_preview(request):
-    """The editor's live preview (htmx): the definition as it will be shown."""
-    text = request.POST.get("definition", "")
+    """The editor's live preview (htmx): the definition as it will be shown, or why it can't
+    be saved (too long), as the form would say it."""
+    try:
+        text = definition_text(request.POST.get("definition", ""))
+    except ValidationError as error:
+        # htmx swaps in only a success; without it, the status says what happened.
+        context = {"error": error.messages[0]}
+        return render(
+            request, "catalog/_preview.html", context, status=200 if request.htmx else 400
+        )
     return render(request, "catalog/_preview.html", {"preview": render_markdown(text)})
 
 
