@@ -388,7 +388,10 @@ def _add_errors(form, error: ValidationError) -> None:
 @login_required
 def markdown_preview(request):
     """The editor's live preview (htmx): the definition as it will be shown, or why it can't
-    be saved (too long), as the form would say it."""
+    be saved (too long), as the form would say it. For those who may edit: nobody else has
+    a form to preview, and rendering is the costliest thing a page does."""
+    if not may(request.user, Action.CHANGE, Resource):
+        raise PermissionDenied("Only editors and admins can change the catalog.")
     try:
         text = definition_text(request.POST.get("definition", ""))
     except ValidationError as error:

@@ -391,3 +391,9 @@ def test_two_identical_subscribe_clicks_at_once_follow_once(viewer, order_comple
     assert codes == [302, 302]
     assert list(order_completed.subscribers.all()) == [viewer]
     assert ResourceChange.objects.filter(resource_id=order_completed.pk).count() == 1
+
+
+def test_viewers_have_no_preview_to_ask_for(viewer_web):
+    response = viewer_web.post(reverse("web:markdown_preview"), {"definition": "**x**"})
+    assert response.status_code == 403
+    assert "<strong>" not in response.content.decode()
