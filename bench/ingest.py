@@ -20,6 +20,13 @@ statements of a batch, side by side, in the same run and on the same database, w
     uv run python bench/ingest.py --mode block --unknown-share 0.1
     uv run python bench/ingest.py --profile              # cProfile of the view, 200 batches
     uv run python bench/ingest.py --write-docs           # also refresh docs/PERFORMANCE.md
+    uv run python bench/ingest.py --project /work/old    # this script on other product code
+
+`--project` measures the product code of another checkout (a git worktree of an older commit,
+say) with this version of the script, its traffic and its options, so a before/after
+comparison runs the same benchmark on both: Django is imported from there and gunicorn is
+started there (this checkout's virtual environment serves both; give each tree its own
+`--database-url`, as their migrations differ).
 
 PostgreSQL only (the event log is partitioned there and written with COPY). Every run starts
 from an empty catalog and empty tracking tables in the dedicated database (default
@@ -43,12 +50,14 @@ import pstats
 import random
 import shlex
 import statistics
+import subprocess
 import sys
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from common import DOCS_PATH, ensure_postgres_database, is_postgres, log, machine, write_section
 
@@ -85,14 +94,30 @@ SERVER_SIDE = ("gunicorn", "PostgreSQL")
 # --- set-up ---------------------------------------------------------------------------------
 
 
-def configure(database_url: str, mode: str) -> None:
+def configure(database_url: str, mode: str, project: Path | None = None) -> None:
     """Django as production runs it (DEBUG off), the rate limit out of the way, then
-    `api.configure_django` (test client host, no SSL redirect)."""
+    `api.configure_django` (test client host, no SSL redirect). With `project`, the product
+    code (Django's import path and gunicorn's directory) is that checkout's."""
     os.environ["INGEST_RATE_PER_SECOND"] = "1000000"
     os.environ["INGEST_BURST"] = "1000000"
-    from api import configure_django
+    import api
 
-    configure_django(database_url)
+    if project is not None:
+        api.BASE_DIR = project
+    api.configure_django(database_url)
+
+
+def product_version() -> str:
+    """The commit of the product code measured (`--project`, or this checkout)."""
+    import api
+
+    try:
+        return subprocess.run(
+            ["git", "-C", str(api.BASE_DIR), "log", "-1", "--format=%h %s"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()[:90]  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
 
 
 @dataclass(frozen=True)
@@ -985,6 +1010,7 @@ def environment(args) -> dict[str, str]:
     return {
         "Command": f"`{command}`",
         "Date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "Product code": f"`{product_version()}`",
         "Machine": machine(),
         "Software": (
             f"Python {platform.python_version()}, Django {django.get_version()}, "
@@ -1152,6 +1178,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the view")
     parser.add_argument("--no-http", action="store_true", help="only the in-process rows")
     parser.add_argument(
+        "--project", type=Path, help="measure the product code of this checkout (default: ours)"
+    )
+    parser.add_argument(
         "--write-docs", action="store_true", help="refresh the section in docs/PERFORMANCE.md"
     )
     args = parser.parse_args(argv)
@@ -1167,9 +1196,14 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("PostgreSQL only: the event log is partitioned and written with COPY there")
     if args.write_docs and args.no_http:
         parser.error("--write-docs needs the HTTP rows")
+    if args.project is not None:
+        args.project = args.project.resolve()
+        if not (args.project / "config" / "wsgi.py").is_file():
+            parser.error(f"--project {args.project}: not a checkout of this project")
 
     ensure_postgres_database(args.database_url)
-    configure(args.database_url, args.mode)
+    configure(args.database_url, args.mode, args.project)
+    log(f"product code: {product_version()}")
     rng = random.Random(SEED)
     plan = catalog_plan(args.events, args.properties, rng)
     integration, secret = reset_database(args.mode, plan)
