@@ -1376,13 +1376,21 @@ def section(args, rows: list[Row], http_rows: list[Row], statements: dict, split
 
 
 def short(sql: str) -> str:
-    """The start of a statement, up to its column list or values."""
+    """The start of a statement, up to its column list or values; an upsert that reads its
+    rows in a `WITH` first is `WITH ... INSERT INTO table`, a SELECT of a function alone
+    (an advisory lock) names the function."""
     words = sql.split()
+    if words[0] == "WITH" and "INSERT" in words:
+        at = words.index("INSERT")
+        return " ".join(["WITH ...", *words[at : at + 3]])
     kept = {"INSERT": 3, "UPDATE": 2, "COPY": 2}.get(words[0], 1)
     head = " ".join(words[:kept])
     if words[0] == "SELECT":
         table = next((w for w in words if w.startswith('"catalog_')), "").split(".")[0]
-        head += f" ... FROM {table.strip(chr(34))}"
+        if table:
+            head += f" ... FROM {table.strip(chr(34))}"
+        else:
+            head += f" {words[1].split('(')[0]}"
     return head
 
 
