@@ -21,12 +21,21 @@ statements of a batch, side by side, in the same run and on the same database, w
     uv run python bench/ingest.py --profile              # cProfile of the view, 200 batches
     uv run python bench/ingest.py --write-docs           # also refresh docs/PERFORMANCE.md
     uv run python bench/ingest.py --project /work/old    # this script on other product code
+    uv run python bench/ingest.py --flood --seconds 60   # new names flooding discover mode
 
 `--project` measures the product code of another checkout (a git worktree of an older commit,
 say) with this version of the script, its traffic and its options, so a before/after
 comparison runs the same benchmark on both: Django is imported from there and gunicorn is
 started there (this checkout's virtual environment serves both; give each tree its own
 `--database-url`, as their migrations differ).
+
+`--flood` measures discover mode against a sender of new names instead: the biggest batch the
+API takes (1 MB, 500 track calls under 32 KB each) packed with new property names, then
+batches of further new names, for `--seconds` per row, from one client, each row from an empty
+catalog: with the integration's default discovery limits, with the highest an admin can set
+(as before the limits), the same batches in flag mode, and a normal batch of known events. It
+reports the catalog, history and violation rows added, the database's growth and the time of
+each batch.
 
 PostgreSQL only (the event log is partitioned there and written with COPY). Every run starts
 from an empty catalog and empty tracking tables in the dedicated database (default
@@ -1414,6 +1423,8 @@ uv run python bench/ingest.py --workers 2,3,4      # one HTTP row per worker cou
 uv run python bench/ingest.py --mode block         # or discover
 uv run python bench/ingest.py --profile            # cProfile of 200 batches, to stderr
 uv run python bench/ingest.py --write-docs         # refresh this section
+uv run python bench/ingest.py --project ../old --database-url .../other_db  # older code
+uv run python bench/ingest.py --flood --seconds 60 # a flood of new names (next section)
 ```
 
 The rows:
