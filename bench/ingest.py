@@ -1139,24 +1139,26 @@ def flood_scenario(
 
 
 def measure_flood(args, plan) -> tuple[list[FloodRow], dict]:
-    """The scenarios of `--flood`, in one run on one database, each from an empty catalog."""
+    """The scenarios of `--flood`, in one run on one database, each from an empty catalog:
+    a normal batch, then for each of `--flood-kb`'s sizes the flood with the default limits,
+    without limits and in flag mode. Also returns, per size, the first flood batch's shape."""
     from catalog.models.integrations import DISCOVERY_LIMITS
 
     run = uuid.uuid4().hex[:8]
-    shape = {}
+    shapes: dict[int, dict] = {}
 
-    def flood(tag: str) -> Callable[[int], tuple[bytes, int]]:
+    def flood(tag: str, kb: int) -> Callable[[int], tuple[bytes, int]]:
         """The batches of one flood: each names the same events with the next properties."""
         next_name = 0
 
         def bodies(seq: int) -> tuple[bytes, int]:
             nonlocal next_name
             body, per_event = flood_body(
-                f"{run}{tag}-{seq}", args.flood_events, next_name, args.flood_kb * 1024
+                f"{run}{tag}-{seq}", args.flood_events, next_name, kb * 1024
             )
             next_name += per_event
-            shape.setdefault("bytes", len(body))
-            shape.setdefault("per event", per_event)
+            shape = shapes.setdefault(kb, {"bytes": len(body), "per event": per_event})
+            shape["longest name"] = len(short_name(next_name - 1))
             return body, per_event * min(args.flood_events, 500)
 
         return bodies
@@ -1171,23 +1173,28 @@ def measure_flood(args, plan) -> tuple[list[FloodRow], dict]:
     scenarios = [
         ("known events", f"{args.batch_size} track calls of catalog events (discover mode)",
          "discover", None, normal, False),
-        ("flood, default limits", "discover mode, the limits as a new integration has them",
-         "discover", DISCOVERY_LIMITS, flood("a"), False),
-        ("flood, no limits", "discover mode, the highest limits an admin can set",
-         "discover", NO_LIMITS, flood("b"), False),
-        ("flood, flag mode", "the same batches in flag mode, their events in the catalog: "
-         "each new property name is a violation", "flag", None, flood("c"), True),
     ]  # fmt: skip
+    for i, kb in enumerate(args.flood_sizes):
+        scenarios += [
+            (f"flood {kb} KB, default limits",
+             "discover mode, the limits as a new integration has them",
+             "discover", DISCOVERY_LIMITS, flood(f"a{i}", kb), False),
+            (f"flood {kb} KB, no limits", "discover mode, the highest limits an admin can set",
+             "discover", NO_LIMITS, flood(f"b{i}", kb), False),
+            (f"flood {kb} KB, flag mode", "the same batches in flag mode, their events in the "
+             "catalog: each new property name is a violation",
+             "flag", None, flood(f"c{i}", kb), True),
+        ]  # fmt: skip
     rows = [flood_scenario(args, plan, run, *scenario) for scenario in scenarios]
-    return rows, shape
+    return rows, shapes
 
 
 def flood_table(rows: list[FloodRow]) -> str:
     lines = [
         "| row | how | batches (answers) | first batch ms | later batches p50 / max ms "
-        "| catalog rows | history rows | violation rows | database MB "
+        "| catalog rows | history rows | violation rows | database MB | MB per batch "
         "| of which catalog / history / violations / event log MB |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for row in rows:
         answers = ", ".join(f"{n} x {status}" for status, n in sorted(row.statuses.items()))
@@ -1204,23 +1211,28 @@ def flood_table(rows: list[FloodRow]) -> str:
             f"| {row.name} | {row.how} | {len(row.times)} ({answers}) "
             f"| {row.times[0] * 1000:,.0f} | {later} | +{row.grown('catalog'):,} "
             f"| +{row.grown('history'):,} | +{row.grown('violations'):,} "
-            f"| +{row.grown('database bytes') / 1e6:,.1f} | {parts} |"
+            f"| +{row.grown('database bytes') / 1e6:,.1f} "
+            f"| {row.grown('database bytes') / 1e6 / len(row.times):,.2f} | {parts} |"
         )
     return "\n".join(lines)
 
 
-def flood_section(args, rows: list[FloodRow], shape: dict) -> str:
+def flood_section(args, rows: list[FloodRow], shapes: dict[int, dict]) -> str:
     facts = environment(args)
     facts["Catalog"] = (
         f"{args.events} events x {args.properties} typed properties, emptied before each row"
     )
+    batches = "; ".join(
+        f"{kb} KB: {shape['bytes']:,} bytes, {min(args.flood_events, 500)} track calls of the "
+        f"events `Flood 0`... with {shape['per event']:,} new properties each"
+        for kb, shape in shapes.items()
+    )
+    longest = max((shape["longest name"] for shape in shapes.values()), default=0)
     facts["Traffic"] = (
         f"one client, one batch after the other for {args.seconds:g} s per row (the first "
-        "batch whatever the clock says); a flood batch is "
-        f"{shape.get('bytes', 0):,} bytes: {min(args.flood_events, 500)} track calls of the "
-        f"events `Flood 0`... with {shape.get('per event', 0):,} new properties each (names of "
-        "1-2 characters, value 0); each later batch names the same events with the next "
-        "properties"
+        f"batch whatever the clock says). A flood batch of {batches}; property names of 1 to "
+        f"{longest} characters, every value 0; each later batch names the same events with "
+        "the next names"
     )
     for key in ("Load", "In-process"):
         facts.pop(key)
@@ -1509,7 +1521,9 @@ def main(argv: list[str] | None = None) -> None:
         "--flood-events", type=int, default=500, help="track calls of a flood batch (1-500)"
     )
     parser.add_argument(
-        "--flood-kb", type=int, default=1024, help="size of a flood batch (KB, at most 1024)"
+        "--flood-kb",
+        default="1024",
+        help="size of a flood batch in KB (at most 1024); a list (64,1024) floods with each",
     )
     parser.add_argument(
         "--project", type=Path, help="measure the product code of this checkout (default: ours)"
@@ -1530,7 +1544,11 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("PostgreSQL only: the event log is partitioned and written with COPY there")
     if args.write_docs and args.no_http:
         parser.error("--write-docs needs the HTTP rows")
-    if not 1 <= args.flood_events <= 500 or not 1 <= args.flood_kb <= 1024:
+    try:
+        args.flood_sizes = [int(kb) for kb in args.flood_kb.split(",")]
+    except ValueError:
+        parser.error("--flood-kb: a number or a comma-separated list of numbers")
+    if not 1 <= args.flood_events <= 500 or not all(1 <= kb <= 1024 for kb in args.flood_sizes):
         parser.error("--flood-events 1-500, --flood-kb 1-1024")
     if args.project is not None:
         args.project = args.project.resolve()
@@ -1543,8 +1561,8 @@ def main(argv: list[str] | None = None) -> None:
     rng = random.Random(SEED)
     plan = catalog_plan(args.events, args.properties, rng)
     if args.flood:
-        rows, shape = measure_flood(args, plan)
-        text = flood_section(args, rows, shape)
+        rows, shapes = measure_flood(args, plan)
+        text = flood_section(args, rows, shapes)
         print(text)
         if args.write_docs:
             write_section(text, FLOOD_DOC_START, FLOOD_DOC_END, heading=FLOOD_DOC_HEADING)
