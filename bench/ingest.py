@@ -22,6 +22,7 @@ statements of a batch, side by side, in the same run and on the same database, w
     uv run python bench/ingest.py --write-docs           # also refresh docs/PERFORMANCE.md
     uv run python bench/ingest.py --project /work/old    # this script on other product code
     uv run python bench/ingest.py --flood --seconds 60   # new names flooding discover mode
+    uv run python bench/ingest.py --names 250,500,1000   # one event with that many new names
 
 `--project` measures the product code of another checkout (a git worktree of an older commit,
 say) with this version of the script, its traffic and its options, so a before/after
@@ -1244,6 +1245,44 @@ def flood_section(args, rows: list[FloodRow], shapes: dict[int, dict]) -> str:
     )
 
 
+def measure_names(args, plan) -> str:
+    """`--names`: one known event with N new property names in a batch, flag mode,
+    in-process, twice per N (fresh names each time): ingest()'s time and its slowest
+    statements. Each new name is a violation row that carries the event as its example, so
+    the cost grows with N times the event's size."""
+    from catalog.ingest.formats import segment
+    from catalog.models import EntityType, Resource
+
+    integration, secret = reset_database("flag", plan)
+    category = Resource.objects.filter(
+        integration=integration, entity_type=EntityType.EVENT_CATEGORY
+    ).first()
+    Resource.objects.create(
+        entity_type=EntityType.EVENT, title="Flood 0", integration=integration, parent=category
+    )
+    ip = InProcess(integration, secret, [], uuid.uuid4().hex[:8])
+    lines = [
+        "| new names in the event | body bytes | ingest() ms | slowest statements, ms |",
+        "| ---: | ---: | ---: | --- |",
+    ]
+    first = 0
+    for n in args.name_counts:
+        for attempt in range(2):
+            properties = {short_name(first + i): 0 for i in range(n)}
+            first += n
+            call = {"type": "track", "event": "Flood 0", "userId": "flooder"}
+            call |= {"messageId": f"{ip.run}-{n}-{attempt}", "properties": properties}
+            body = json.dumps({"batch": [call]}, separators=(",", ":")).encode()
+            parsed = segment(json.loads(body), body, None)
+            if parsed.problems:
+                raise SystemExit(f"--names {n}: {parsed.problems[0].errors}")
+            split = time_split(ip, [parsed.events])
+            slowest = "; ".join(f"`{what}` {ms:,.0f}" for what, ms in split[1:3])
+            lines.append(f"| {n:,} | {len(body):,} | {split[0][1]:,.0f} | {slowest} |")
+            log(f"  {n:,} new names: ingest() {split[0][1]:,.0f} ms ({slowest})")
+    return "\n".join(lines)
+
+
 # --- the report --------------------------------------------------------------------------------
 
 
@@ -1521,6 +1560,10 @@ def main(argv: list[str] | None = None) -> None:
         "--flood-events", type=int, default=500, help="track calls of a flood batch (1-500)"
     )
     parser.add_argument(
+        "--names",
+        help="one known event with this many new property names (a list: 250,500), flag mode",
+    )
+    parser.add_argument(
         "--flood-kb",
         default="1024",
         help="size of a flood batch in KB (at most 1024); a list (64,1024) floods with each",
@@ -1548,6 +1591,10 @@ def main(argv: list[str] | None = None) -> None:
         args.flood_sizes = [int(kb) for kb in args.flood_kb.split(",")]
     except ValueError:
         parser.error("--flood-kb: a number or a comma-separated list of numbers")
+    try:
+        args.name_counts = [int(n) for n in args.names.split(",")] if args.names else []
+    except ValueError:
+        parser.error("--names: a number or a comma-separated list of numbers")
     if not 1 <= args.flood_events <= 500 or not all(1 <= kb <= 1024 for kb in args.flood_sizes):
         parser.error("--flood-events 1-500, --flood-kb 1-1024")
     if args.project is not None:
@@ -1560,6 +1607,9 @@ def main(argv: list[str] | None = None) -> None:
     log(f"product code: {product_version()}")
     rng = random.Random(SEED)
     plan = catalog_plan(args.events, args.properties, rng)
+    if args.name_counts:
+        print(measure_names(args, plan))
+        return
     if args.flood:
         rows, shapes = measure_flood(args, plan)
         text = flood_section(args, rows, shapes)
