@@ -20,6 +20,23 @@ statements of a batch, side by side, in the same run and on the same database, w
     uv run python bench/ingest.py --mode block --unknown-share 0.1
     uv run python bench/ingest.py --profile              # cProfile of the view, 200 batches
     uv run python bench/ingest.py --write-docs           # also refresh docs/PERFORMANCE.md
+    uv run python bench/ingest.py --project /work/old    # this script on other product code
+    uv run python bench/ingest.py --flood --seconds 60   # new names flooding discover mode
+    uv run python bench/ingest.py --names 250,500,1000   # one event with that many new names
+
+`--project` measures the product code of another checkout (a git worktree of an older commit,
+say) with this version of the script, its traffic and its options, so a before/after
+comparison runs the same benchmark on both: Django is imported from there and gunicorn is
+started there (this checkout's virtual environment serves both; give each tree its own
+`--database-url`, as their migrations differ).
+
+`--flood` measures discover mode against a sender of new names instead: the biggest batch the
+API takes (1 MB, 500 track calls under 32 KB each) packed with new property names, then
+batches of further new names, for `--seconds` per row, from one client, each row from an empty
+catalog: with the integration's default discovery limits, with the highest an admin can set
+(as before the limits), the same batches in flag mode, and a normal batch of known events. It
+reports the catalog, history and violation rows added, the database's growth and the time of
+each batch.
 
 PostgreSQL only (the event log is partitioned there and written with COPY). Every run starts
 from an empty catalog and empty tracking tables in the dedicated database (default
@@ -43,12 +60,14 @@ import pstats
 import random
 import shlex
 import statistics
+import subprocess
 import sys
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from common import DOCS_PATH, ensure_postgres_database, is_postgres, log, machine, write_section
 
@@ -85,14 +104,30 @@ SERVER_SIDE = ("gunicorn", "PostgreSQL")
 # --- set-up ---------------------------------------------------------------------------------
 
 
-def configure(database_url: str, mode: str) -> None:
+def configure(database_url: str, mode: str, project: Path | None = None) -> None:
     """Django as production runs it (DEBUG off), the rate limit out of the way, then
-    `api.configure_django` (test client host, no SSL redirect)."""
+    `api.configure_django` (test client host, no SSL redirect). With `project`, the product
+    code (Django's import path and gunicorn's directory) is that checkout's."""
     os.environ["INGEST_RATE_PER_SECOND"] = "1000000"
     os.environ["INGEST_BURST"] = "1000000"
-    from api import configure_django
+    import api
 
-    configure_django(database_url)
+    if project is not None:
+        api.BASE_DIR = project
+    api.configure_django(database_url)
+
+
+def product_version() -> str:
+    """The commit of the product code measured (`--project`, or this checkout)."""
+    import api
+
+    try:
+        return subprocess.run(
+            ["git", "-C", str(api.BASE_DIR), "log", "-1", "--format=%h %s"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()[:90]  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
 
 
 @dataclass(frozen=True)
@@ -894,6 +929,360 @@ def measure_http(args, integration, secret, templates, run, queries: int) -> lis
     return rows
 
 
+# --- the flood (--flood) -----------------------------------------------------------------------
+
+FLOOD_DOC_START = "<!-- bench:ingest-flood:start -->"
+FLOOD_DOC_END = "<!-- bench:ingest-flood:end -->"
+FLOOD_DOC_HEADING = "## Ingestion: a flood of new names in discover mode\n\n"
+#: Property names, shortest first: the more of them fit in a body, the worse the flood.
+NAME_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#: The limits of `Integration` an admin can set at most (its validators): the old
+#: behaviour, as no flood of a few minutes gets near them.
+NO_LIMITS = {
+    "max_new_events_per_day": 1_000_000,
+    "max_new_properties_per_day": 10_000_000,
+    "max_properties_per_event": 100_000,
+}
+FLOOD_TIMEOUT = 300.0  # seconds a client waits for a flood batch (gunicorn's timeout: 120)
+#: What a flood grows, one table or group of tables each.
+FLOOD_TABLES = {
+    "catalog": "catalog_resource",
+    "history": "catalog_resourcechange",
+    "violations": "catalog_violation",
+}
+
+
+def short_name(n: int) -> str:
+    """The n-th name of NAME_ALPHABET's strings, shortest first ("0", ..., "Z", "00", ...)."""
+    base, width = len(NAME_ALPHABET), 1
+    while n >= base**width:
+        n -= base**width
+        width += 1
+    chars = []
+    for _ in range(width):
+        n, digit = divmod(n, base)
+        chars.append(NAME_ALPHABET[digit])
+    return "".join(reversed(chars))
+
+
+def flood_body(
+    tag: str, events: int, first_name: int, max_bytes: int | None = None
+) -> tuple[bytes, int]:
+    """A batch as big as the API takes (or `max_bytes`): `events` track calls (at most
+    MAX_BATCH) of the events `Flood 0` ... (new the first time, known after), each with as
+    many new properties as fit in its share of the body and under MAX_EVENT_BYTES: the names
+    `short_name(first_name)`, `short_name(first_name + 1)`, ..., every value 0. The
+    messageIds start with `tag`. Returns the body and the number of properties an event has."""
+    from catalog.ingest.formats import MAX_BATCH, MAX_EVENT_BYTES
+    from catalog.ingest.limits import MAX_BODY_BYTES
+
+    events = min(events, MAX_BATCH)
+    max_bytes = min(max_bytes or MAX_BODY_BYTES, MAX_BODY_BYTES)
+    share = (max_bytes - len(b'{"batch":[]}') - (events - 1)) // events
+    calls = [
+        {
+            "type": "track",
+            "event": f"Flood {i}",
+            "userId": "flooder",
+            "messageId": f"{tag}-{i}",
+            "properties": {},
+        }
+        for i in range(events)
+    ]
+    # The longest call sets the size of all; an event's own limit is checked as json.dumps
+    # writes it, with ", " and ": " between items (2 bytes more a property).
+    size = max(len(json.dumps(call, separators=(",", ":"))) for call in calls)
+    spaced = max(len(json.dumps(call)) for call in calls)
+    names = []
+    while True:
+        name = short_name(first_name + len(names))
+        cost = len(name) + 4 + (1 if names else 0)  # "name":0 and a comma
+        if size + cost > share or spaced + cost + 2 > MAX_EVENT_BYTES:
+            break
+        names.append(name)
+        size += cost
+        spaced += cost + 2
+    properties = dict.fromkeys(names, 0)
+    body = json.dumps(
+        {"batch": [{**call, "properties": properties} for call in calls]}, separators=(",", ":")
+    ).encode()
+    if len(body) > max_bytes:
+        raise SystemExit(f"a flood batch of {len(body):,} bytes: over {max_bytes:,}")
+    return body, len(names)
+
+
+@dataclass
+class FloodRow:
+    name: str
+    how: str
+    times: list[float] = field(default_factory=list)  # seconds per batch, the first included
+    statuses: Counter = field(default_factory=Counter)
+    properties_sent: int = 0  # (event, property) pairs in the batches, repeats included
+    before: dict[str, int] = field(default_factory=dict)
+    after: dict[str, int] = field(default_factory=dict)
+    limits: str = ""  # the discovery_limit violation's count and message, if any
+
+    def grown(self, what: str) -> int:
+        return self.after[what] - self.before[what]
+
+    @property
+    def rest(self) -> list[float]:
+        return self.times[1:] or self.times
+
+
+def flood_measures(integration) -> dict[str, int]:
+    """Rows of the integration in each FLOOD_TABLES table, those tables' bytes, the event
+    log's bytes and the database's size."""
+    from django.db import connection
+
+    from catalog.models import Resource, ResourceChange, Violation
+    from catalog.services import eventlog
+
+    out = {
+        "catalog": Resource.objects.filter(integration=integration).count(),
+        "history": ResourceChange.objects.filter(change_set__integration=integration).count(),
+        "violations": Violation.objects.filter(integration=integration).count(),
+    }
+    with connection.cursor() as cursor:
+        for what, table in FLOOD_TABLES.items():
+            cursor.execute("SELECT pg_total_relation_size(%s)", [table])
+            out[f"{what} bytes"] = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT coalesce(sum(pg_total_relation_size(relid)), 0) FROM pg_partition_tree(%s)",
+            [eventlog.TABLE],
+        )
+        out["event log bytes"] = int(cursor.fetchone()[0])
+        cursor.execute("SELECT pg_database_size(current_database())")
+        out["database bytes"] = cursor.fetchone()[0]
+    return out
+
+
+def post_batch(conn_holder: list, port: int, auth: str, body: bytes) -> tuple[float, str]:
+    """One request on the kept connection (reopened as needed): seconds and status."""
+    headers = {"Content-Type": "application/json", "Authorization": auth}
+    t0 = time.monotonic()
+    try:
+        conn = conn_holder[0]
+        conn.request("POST", PATH, body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        status = f"HTTP {response.status}"
+    except (OSError, http.client.HTTPException) as error:
+        status = type(error).__name__
+        conn_holder[0].close()
+        conn_holder[0] = http.client.HTTPConnection("127.0.0.1", port, timeout=FLOOD_TIMEOUT)
+    return time.monotonic() - t0, status
+
+
+def flood_scenario(
+    args, plan, run: str, name: str, how: str, mode: str, limits, bodies, flood_events: bool
+):
+    """Empty the catalog, make the integration in `mode` (with `limits`, if any; with the
+    events `Flood 0`... if `flood_events`), start gunicorn and send `bodies(seq)` one after
+    the other for `--seconds` (the first whatever the clock says); what it added to the
+    database, and the time of each batch."""
+    from api import gunicorn_server
+    from django.db import connection
+    from django.utils import timezone
+
+    from catalog.models import EntityType, Integration, Resource, Violation, ViolationKind
+    from catalog.services.eventlog import ensure_partitions
+
+    integration, secret = reset_database(mode, plan)
+    if limits:
+        Integration.objects.filter(pk=integration.pk).update(**limits)
+    if flood_events:
+        category = Resource.objects.filter(
+            integration=integration, entity_type=EntityType.EVENT_CATEGORY
+        ).first()
+        Resource.objects.bulk_create(
+            Resource(
+                entity_type=EntityType.EVENT,
+                title=f"Flood {i}",
+                integration=integration,
+                parent=category,
+            )
+            for i in range(args.flood_events)
+        )
+    ensure_partitions([timezone.now().astimezone(dt.UTC).date()])
+    vacuum_counters()
+    row = FloodRow(name, how)
+    row.before = flood_measures(integration)
+    connection.close()
+    auth = "Basic " + base64.b64encode(f"{secret}:".encode()).decode()
+    with gunicorn_server(args.database_url, args.worker_counts[0]) as (port, _pid):
+        log(f"{name}: one batch after the other for {args.seconds:g} s")
+        conn = [http.client.HTTPConnection("127.0.0.1", port, timeout=FLOOD_TIMEOUT)]
+        end_at = time.monotonic() + args.seconds
+        seq = 0
+        while seq == 0 or time.monotonic() < end_at:
+            body, properties = bodies(seq)  # built before the clock starts
+            seconds, status = post_batch(conn, port, auth, body)
+            row.times.append(seconds)
+            row.statuses[status] += 1
+            row.properties_sent += properties
+            if seq == 0 or status != "HTTP 200":
+                log(f"  batch {seq}: {status} in {seconds * 1000:,.0f} ms")
+            seq += 1
+        conn[0].close()
+    row.after = flood_measures(integration)
+    stop = Violation.objects.filter(integration=integration, kind=ViolationKind.DISCOVERY_LIMIT)
+    if (limit := stop.first()) is not None:
+        row.limits = f"{limit.count:,} names: {limit.message}"
+    connection.close()
+    log(
+        f"  {len(row.times)} batches ({dict(row.statuses)}), first {row.times[0] * 1000:,.0f} ms, "
+        f"then p50 {statistics.median(row.rest) * 1000:,.0f} ms; "
+        + ", ".join(f"{k} +{row.grown(k):,}" for k in ("catalog", "history", "violations"))
+        + f", database +{row.grown('database bytes') / 1e6:,.1f} MB"
+    )
+    return row
+
+
+def measure_flood(args, plan) -> tuple[list[FloodRow], dict]:
+    """The scenarios of `--flood`, in one run on one database, each from an empty catalog:
+    a normal batch, then for each of `--flood-kb`'s sizes the flood with the default limits,
+    without limits and in flag mode. Also returns, per size, the first flood batch's shape."""
+    from catalog.models.integrations import DISCOVERY_LIMITS
+
+    run = uuid.uuid4().hex[:8]
+    shapes: dict[int, dict] = {}
+
+    def flood(tag: str, kb: int) -> Callable[[int], tuple[bytes, int]]:
+        """The batches of one flood: each names the same events with the next properties."""
+        next_name = 0
+
+        def bodies(seq: int) -> tuple[bytes, int]:
+            nonlocal next_name
+            body, per_event = flood_body(
+                f"{run}{tag}-{seq}", args.flood_events, next_name, kb * 1024
+            )
+            next_name += per_event
+            shape = shapes.setdefault(kb, {"bytes": len(body), "per event": per_event})
+            shape["longest name"] = len(short_name(next_name - 1))
+            return body, per_event * min(args.flood_events, 500)
+
+        return bodies
+
+    traffic = Traffic(0.0, args.wrong_share, args.missing_share, 0.0)
+    templates = make_templates(plan, traffic, args.batch_size, args.templates, SEED + 1)
+    known = Bodies(templates, run, "known")
+
+    def normal(seq: int) -> tuple[bytes, int]:
+        return known.next(), 0
+
+    scenarios = [
+        ("known events", f"{args.batch_size} track calls of catalog events (discover mode)",
+         "discover", None, normal, False),
+    ]  # fmt: skip
+    for i, kb in enumerate(args.flood_sizes):
+        scenarios += [
+            (f"flood {kb} KB, default limits",
+             "discover mode, the limits as a new integration has them",
+             "discover", DISCOVERY_LIMITS, flood(f"a{i}", kb), False),
+            (f"flood {kb} KB, no limits", "discover mode, the highest limits an admin can set",
+             "discover", NO_LIMITS, flood(f"b{i}", kb), False),
+            (f"flood {kb} KB, flag mode", "the same batches in flag mode, their events in the "
+             "catalog: each new property name is a violation",
+             "flag", None, flood(f"c{i}", kb), True),
+        ]  # fmt: skip
+    rows = [flood_scenario(args, plan, run, *scenario) for scenario in scenarios]
+    return rows, shapes
+
+
+def flood_table(rows: list[FloodRow]) -> str:
+    lines = [
+        "| row | how | batches (answers) | first batch ms | later batches p50 / max ms "
+        "| catalog rows | history rows | violation rows | database MB | MB per batch "
+        "| of which catalog / history / violations / event log MB |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for row in rows:
+        answers = ", ".join(f"{n} x {status}" for status, n in sorted(row.statuses.items()))
+        later = (
+            f"{statistics.median(row.times[1:]) * 1000:,.0f} / {max(row.times[1:]) * 1000:,.0f}"
+            if len(row.times) > 1
+            else "-"
+        )
+        parts = " / ".join(
+            f"{row.grown(f'{what} bytes') / 1e6:,.1f}"
+            for what in ("catalog", "history", "violations", "event log")
+        )
+        lines.append(
+            f"| {row.name} | {row.how} | {len(row.times)} ({answers}) "
+            f"| {row.times[0] * 1000:,.0f} | {later} | +{row.grown('catalog'):,} "
+            f"| +{row.grown('history'):,} | +{row.grown('violations'):,} "
+            f"| +{row.grown('database bytes') / 1e6:,.1f} "
+            f"| {row.grown('database bytes') / 1e6 / len(row.times):,.2f} | {parts} |"
+        )
+    return "\n".join(lines)
+
+
+def flood_section(args, rows: list[FloodRow], shapes: dict[int, dict]) -> str:
+    facts = environment(args)
+    facts["Catalog"] = (
+        f"{args.events} events x {args.properties} typed properties, emptied before each row"
+    )
+    batches = "; ".join(
+        f"{kb} KB: {shape['bytes']:,} bytes, {min(args.flood_events, 500)} track calls of the "
+        f"events `Flood 0`... with {shape['per event']:,} new properties each"
+        for kb, shape in shapes.items()
+    )
+    longest = max((shape["longest name"] for shape in shapes.values()), default=0)
+    facts["Traffic"] = (
+        f"one client, one batch after the other for {args.seconds:g} s per row (the first "
+        f"batch whatever the clock says). A flood batch of {batches}; property names of 1 to "
+        f"{longest} characters, every value 0; each later batch names the same events with "
+        "the next names"
+    )
+    for key in ("Load", "In-process"):
+        facts.pop(key)
+    listed = "\n".join(f"- {k}: {v}" for k, v in facts.items())
+    limits = "\n".join(f"- {row.name}: {row.limits}" for row in rows if row.limits)
+    return (
+        f"### Results\n\n{listed}\n\n{flood_table(rows)}\n\n"
+        f"The integration's `discovery_limit` violation at the end:\n\n{limits or '- none'}\n"
+    )
+
+
+def measure_names(args, plan) -> str:
+    """`--names`: one known event with N new property names in a batch, flag mode,
+    in-process, twice per N (fresh names each time): ingest()'s time and its slowest
+    statements. Each new name is a violation row that carries the event as its example, so
+    the cost grows with N times the event's size."""
+    from catalog.ingest.formats import segment
+    from catalog.models import EntityType, Resource
+
+    integration, secret = reset_database("flag", plan)
+    category = Resource.objects.filter(
+        integration=integration, entity_type=EntityType.EVENT_CATEGORY
+    ).first()
+    Resource.objects.create(
+        entity_type=EntityType.EVENT, title="Flood 0", integration=integration, parent=category
+    )
+    ip = InProcess(integration, secret, [], uuid.uuid4().hex[:8])
+    lines = [
+        "| new names in the event | body bytes | ingest() ms | slowest statements, ms |",
+        "| ---: | ---: | ---: | --- |",
+    ]
+    first = 0
+    for n in args.name_counts:
+        for attempt in range(2):
+            properties = {short_name(first + i): 0 for i in range(n)}
+            first += n
+            call = {"type": "track", "event": "Flood 0", "userId": "flooder"}
+            call |= {"messageId": f"{ip.run}-{n}-{attempt}", "properties": properties}
+            body = json.dumps({"batch": [call]}, separators=(",", ":")).encode()
+            parsed = segment(json.loads(body), body, None)
+            if parsed.problems:
+                raise SystemExit(f"--names {n}: {parsed.problems[0].errors}")
+            split = time_split(ip, [parsed.events])
+            slowest = "; ".join(f"`{what}` {ms:,.0f}" for what, ms in split[1:3])
+            lines.append(f"| {n:,} | {len(body):,} | {split[0][1]:,.0f} | {slowest} |")
+            log(f"  {n:,} new names: ingest() {split[0][1]:,.0f} ms ({slowest})")
+    return "\n".join(lines)
+
+
 # --- the report --------------------------------------------------------------------------------
 
 
@@ -985,6 +1374,7 @@ def environment(args) -> dict[str, str]:
     return {
         "Command": f"`{command}`",
         "Date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "Product code": f"`{product_version()}`",
         "Machine": machine(),
         "Software": (
             f"Python {platform.python_version()}, Django {django.get_version()}, "
@@ -1046,13 +1436,21 @@ def section(args, rows: list[Row], http_rows: list[Row], statements: dict, split
 
 
 def short(sql: str) -> str:
-    """The start of a statement, up to its column list or values."""
+    """The start of a statement, up to its column list or values; an upsert that reads its
+    rows in a `WITH` first is `WITH ... INSERT INTO table`, a SELECT of a function alone
+    (an advisory lock) names the function."""
     words = sql.split()
+    if words[0] == "WITH" and "INSERT" in words:
+        at = words.index("INSERT")
+        return " ".join(["WITH ...", *words[at : at + 3]])
     kept = {"INSERT": 3, "UPDATE": 2, "COPY": 2}.get(words[0], 1)
     head = " ".join(words[:kept])
     if words[0] == "SELECT":
         table = next((w for w in words if w.startswith('"catalog_')), "").split(".")[0]
-        head += f" ... FROM {table.strip(chr(34))}"
+        if table:
+            head += f" ... FROM {table.strip(chr(34))}"
+        else:
+            head += f" {words[1].split('(')[0]}"
     return head
 
 
@@ -1076,6 +1474,8 @@ uv run python bench/ingest.py --workers 2,3,4      # one HTTP row per worker cou
 uv run python bench/ingest.py --mode block         # or discover
 uv run python bench/ingest.py --profile            # cProfile of 200 batches, to stderr
 uv run python bench/ingest.py --write-docs         # refresh this section
+uv run python bench/ingest.py --project ../old --database-url .../other_db  # older code
+uv run python bench/ingest.py --flood --seconds 60 # a flood of new names (next section)
 ```
 
 The rows:
@@ -1152,6 +1552,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the view")
     parser.add_argument("--no-http", action="store_true", help="only the in-process rows")
     parser.add_argument(
+        "--flood",
+        action="store_true",
+        help="discover mode flooded with new names, with and without limits (--seconds each)",
+    )
+    parser.add_argument(
+        "--flood-events", type=int, default=500, help="track calls of a flood batch (1-500)"
+    )
+    parser.add_argument(
+        "--names",
+        help="one known event with this many new property names (a list: 250,500), flag mode",
+    )
+    parser.add_argument(
+        "--flood-kb",
+        default="1024",
+        help="size of a flood batch in KB (at most 1024); a list (64,1024) floods with each",
+    )
+    parser.add_argument(
+        "--project", type=Path, help="measure the product code of this checkout (default: ours)"
+    )
+    parser.add_argument(
         "--write-docs", action="store_true", help="refresh the section in docs/PERFORMANCE.md"
     )
     args = parser.parse_args(argv)
@@ -1167,11 +1587,37 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("PostgreSQL only: the event log is partitioned and written with COPY there")
     if args.write_docs and args.no_http:
         parser.error("--write-docs needs the HTTP rows")
+    try:
+        args.flood_sizes = [int(kb) for kb in args.flood_kb.split(",")]
+    except ValueError:
+        parser.error("--flood-kb: a number or a comma-separated list of numbers")
+    try:
+        args.name_counts = [int(n) for n in args.names.split(",")] if args.names else []
+    except ValueError:
+        parser.error("--names: a number or a comma-separated list of numbers")
+    if not 1 <= args.flood_events <= 500 or not all(1 <= kb <= 1024 for kb in args.flood_sizes):
+        parser.error("--flood-events 1-500, --flood-kb 1-1024")
+    if args.project is not None:
+        args.project = args.project.resolve()
+        if not (args.project / "config" / "wsgi.py").is_file():
+            parser.error(f"--project {args.project}: not a checkout of this project")
 
     ensure_postgres_database(args.database_url)
-    configure(args.database_url, args.mode)
+    configure(args.database_url, args.mode, args.project)
+    log(f"product code: {product_version()}")
     rng = random.Random(SEED)
     plan = catalog_plan(args.events, args.properties, rng)
+    if args.name_counts:
+        print(measure_names(args, plan))
+        return
+    if args.flood:
+        rows, shapes = measure_flood(args, plan)
+        text = flood_section(args, rows, shapes)
+        print(text)
+        if args.write_docs:
+            write_section(text, FLOOD_DOC_START, FLOOD_DOC_END, heading=FLOOD_DOC_HEADING)
+            log(f"wrote {DOCS_PATH}")
+        return
     integration, secret = reset_database(args.mode, plan)
     traffic = Traffic(args.unknown_share, args.wrong_share, args.missing_share, args.extra_share)
     log(f"building {args.templates} batch bodies of {args.batch_size} calls")
