@@ -203,6 +203,12 @@ if not SITE_URL.startswith(("http://", "https://")):
 # to INGEST_BURST (a token bucket shared by all web processes through the cache above).
 INGEST_RATE_PER_SECOND = env.float("INGEST_RATE_PER_SECOND", default=100)
 INGEST_BURST = env.int("INGEST_BURST", default=500)
+# Distinct violations (event, property, kind) an integration keeps; further distinct ones are
+# counted together in one "violation_limit" row, so a sender of ever-new names can't grow the
+# table without bound. Deleting resolved violations in the admin makes room.
+INGEST_MAX_VIOLATIONS = env.int("INGEST_MAX_VIOLATIONS", default=10_000)
+if INGEST_MAX_VIOLATIONS < 1:
+    raise ImproperlyConfigured("INGEST_MAX_VIOLATIONS must be at least 1.")
 
 # Background tasks (sending notification emails): by default on a thread of the process that
 # enqueues them, so no request waits for the mail server; "database" stores them for

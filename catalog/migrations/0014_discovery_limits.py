@@ -29,6 +29,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='violation',
             name='kind',
-            field=models.CharField(choices=[('unknown_event', 'Unknown event'), ('unknown_property', 'Unknown property'), ('missing_required', 'Missing required property'), ('wrong_type', 'Wrong type'), ('not_allowed', 'Value not allowed'), ('discovery_limit', 'Discovery limit reached')], max_length=32),
+            field=models.CharField(choices=[('unknown_event', 'Unknown event'), ('unknown_property', 'Unknown property'), ('missing_required', 'Missing required property'), ('wrong_type', 'Wrong type'), ('not_allowed', 'Value not allowed'), ('discovery_limit', 'Discovery limit reached'), ('violation_limit', 'Violation limit reached')], max_length=32),
         ),
     ]

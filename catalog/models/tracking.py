@@ -156,6 +156,9 @@ class ViolationKind(models.TextChoices):
     #: Discovery stopped at one of the integration's limits; the names it didn't add are
     #: recorded as unknown events and properties.
     DISCOVERY_LIMIT = "discovery_limit", "Discovery limit reached"
+    #: The integration keeps INGEST_MAX_VIOLATIONS distinct violations; this one row counts
+    #: the occurrences of all further ones.
+    VIOLATION_LIMIT = "violation_limit", "Violation limit reached"
 
 
 class Violation(models.Model):

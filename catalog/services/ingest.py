@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -340,6 +341,7 @@ class _Tally:
         entry["count"] += 1
         entry["message"] = message
         entry["example"] = event
+        entry["property"] = prop
         if resource is not None:
             entry["event_id"] = resource.pk
 
@@ -839,6 +841,7 @@ def _count(integration: Integration, tally: _Tally, now, last_seen: Mapping) -> 
                 resources={"resource_id": "skip"},
             )
     if tally.violations:
+        _within_violation_limit(integration, tally)
         table = Violation._meta.db_table
         keys = sorted(tally.violations)
         entries = [tally.violations[key] for key in keys]
@@ -858,7 +861,9 @@ def _count(integration: Integration, tally: _Tally, now, last_seen: Mapping) -> 
                     "jsonb",
                     [
                         json.dumps(
-                            _example(entry["example"]) if entry["example"] else {},
+                            _example(entry["example"], entry.get("property", ""))
+                            if entry["example"]
+                            else {},
                             ensure_ascii=False,
                         )
                         for entry in entries
@@ -877,11 +882,50 @@ def _count(integration: Integration, tally: _Tally, now, last_seen: Mapping) -> 
     return stale
 
 
-def _example(event: TrackedEvent) -> dict:
+def _within_violation_limit(integration: Integration, tally: _Tally) -> None:
+    """Keep the integration's distinct violations to INGEST_MAX_VIOLATIONS: past it, the
+    batch's new (event, property, kind) are counted in one `violation_limit` row instead of
+    a row each. One count while there is room; the integration's keys only once it is near."""
+    limit = settings.INGEST_MAX_VIOLATIONS
+    rows = Violation.objects.filter(integration=integration)
+    held = rows.count()
+    if held + len(tally.violations) <= limit:
+        return
+    existing = set(rows.values_list("event_name", "property_name", "kind"))
+    overflow = ("", "", ViolationKind.VIOLATION_LIMIT)
+    room = max(0, limit - 1 - held) if overflow not in existing else max(0, limit - held)
+    folded = 0
+    for key in sorted(tally.violations):
+        stored = (key[0][:MAX_NAME], key[1][:MAX_NAME], key[2])
+        if key == overflow or stored in existing:
+            continue
+        if room > 0:
+            room -= 1
+            continue
+        folded += tally.violations.pop(key)["count"]
+    if folded:
+        entry = tally.violations.setdefault(
+            overflow, {"count": 0, "event_id": None, "example": None}
+        )
+        entry["count"] += folded
+        entry["message"] = (
+            f"{integration} holds {limit:,} distinct violations, the limit: further ones are "
+            "counted here together. Delete resolved violations to make room."
+        )
+
+
+def _example(event: TrackedEvent, prop: str = "") -> dict:
+    """The event that broke the plan, as a violation keeps it: for a property's violation
+    only that property (a sender of thousands of new names would otherwise store the whole
+    event once per name)."""
+    if prop:
+        properties = {prop: event.properties[prop]} if prop in event.properties else {}
+    else:
+        properties = event.properties
     return {
         "event": event.name,
         "type": event.type,
-        "properties": event.properties,
+        "properties": properties,
         "user_id": event.user_id,
         "anonymous_id": event.anonymous_id,
         "message_id": event.message_id,

@@ -150,3 +150,37 @@ def test_the_integrations_violations_say_discovery_stopped(send, integration, as
         ("discovery_limit", "", 1)
     ]
     assert "(0 new events a day)" in body["results"][0]["message"]
+
+
+def test_a_propertys_violation_keeps_only_that_property_of_the_event(send, integration):
+    _limits(integration, max_new_properties_per_day=0)
+    properties = {f"p{i}": i for i in range(2_000)}
+    assert send.segment({"batch": [track("Flood", properties)]}).status_code == 200
+    violations = Violation.objects.filter(kind=ViolationKind.UNKNOWN_PROPERTY)
+    assert violations.count() == 2_000
+    example = violations.get(property_name="p7").example
+    assert example["event"] == "Flood" and example["properties"] == {"p7": 7}
+
+
+def test_past_the_violation_limit_new_violations_are_counted_together(send, integration, settings):
+    settings.INGEST_MAX_VIOLATIONS = 5
+    integration.validation_mode = "flag"
+    integration.save()
+    send.segment({"batch": [track(f"Unknown {i}") for i in range(3)]})
+    send.segment({"batch": [track(f"Unknown {i}") for i in range(10)]})
+    kinds = dict(
+        Violation.objects.values_list("event_name", "count").filter(kind="unknown_event")
+    )
+    # Four rows of their own (the fifth place is the shared row's), the first three twice.
+    assert kinds == {"Unknown 0": 2, "Unknown 1": 2, "Unknown 2": 2, "Unknown 3": 1}
+    shared = Violation.objects.get(kind=ViolationKind.VIOLATION_LIMIT)
+    assert shared.count == 6
+    assert shared.message == (
+        f"{integration} holds 5 distinct violations, the limit: further ones are counted "
+        "here together. Delete resolved violations to make room."
+    )
+    # Known violations still count; new ones go on adding to the shared row.
+    send.segment({"batch": [track("Unknown 0"), track("Unknown 99")]})
+    assert Violation.objects.get(event_name="Unknown 0").count == 3
+    assert Violation.objects.get(kind=ViolationKind.VIOLATION_LIMIT).count == 7
+    assert Violation.objects.count() == 5
