@@ -342,8 +342,12 @@ def prepare() -> Setup:
             )
             for i in range(EMAILS)
         )
+        # Published: the subscribers are viewers, who are told only of what they may see.
         category = Resource.objects.create(
-            entity_type=EntityType.EVENT_CATEGORY, title="Bench", integration=integration
+            entity_type=EntityType.EVENT_CATEGORY,
+            title="Bench",
+            integration=integration,
+            published=True,
         )
         events = {}
         through = Resource.subscribers.through
@@ -354,6 +358,7 @@ def prepare() -> Setup:
                 description="Sent when an order is paid.",
                 integration=integration,
                 parent=category,
+                published=True,
             )
             through.objects.bulk_create(
                 through(resource_id=event.pk, user_id=user.pk) for user in users[:count]
