@@ -6,16 +6,15 @@ seen waiting for a lock) and then refuse, instead of both succeeding on what eac
 before the other committed. SQLite takes one writer at a time: nothing to race there.
 """
 
-import threading
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 
 from catalog.models import Role, User
 from catalog.services.context import ChangeContext
 from catalog.services.workspace import user_deactivate, user_update, workspace_object_delete
 from tests.factories import UserFactory
+from tests.races import in_thread, wait_until_blocked_or_done
 
 pytestmark = [
     pytest.mark.skipif(
@@ -31,38 +30,17 @@ def _ctx(user: User) -> ChangeContext:
     return ChangeContext(source="api", user=user)
 
 
-def _wait_until_blocked_or_done(thread: threading.Thread) -> None:
-    """Return once `thread` waits for a row lock (or has finished without waiting)."""
-    while thread.is_alive():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
-            if cursor.fetchone()[0]:
-                return
-        thread.join(0.01)
-
-
 def _race(first, second) -> list:
     """Run `first` in a transaction left open while `second` runs in a thread; commit; return
     what `second` did (None, or the messages of the ValidationError it raised)."""
-    outcome = []
-
-    def run():
-        try:
-            second()
-            outcome.append(None)
-        except ValidationError as error:
-            outcome.append(error.messages)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
+    thread, outcome = in_thread(second, expected=ValidationError)
     with transaction.atomic():
         first()
         thread.start()
-        _wait_until_blocked_or_done(thread)
+        wait_until_blocked_or_done(thread)
     thread.join(30)
     assert not thread.is_alive()
-    return outcome
+    return [found.messages if isinstance(found, ValidationError) else None for found in outcome]
 
 
 def _active_admins() -> set[str]:

@@ -6,10 +6,8 @@ open in the test's thread while the other runs in a thread of its own, and lets 
 thread waits for a lock. SQLite runs one writer at a time: there is no race there.
 """
 
-import threading
-
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.test import Client
 
 from catalog.models import DailyVolume, Resource, ResourceSeen, Violation, ViolationKind
@@ -17,6 +15,7 @@ from catalog.services.ingest import TrackedEvent, ingest
 from catalog.services.resources import resource_delete
 from tests.factories import SYSTEM, EventCategoryFactory, EventFactory, EventPropertyFactory
 from tests.ingest.conftest import Sender, track
+from tests.races import in_thread, wait_until_blocked_or_done
 
 pytestmark = [
     pytest.mark.skipif(
@@ -24,29 +23,6 @@ pytestmark = [
     ),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def _wait_until_blocked_or_done(thread: threading.Thread) -> None:
-    while thread.is_alive():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
-            if cursor.fetchone()[0]:
-                return
-        thread.join(0.01)
-
-
-def _in_thread(work) -> tuple[threading.Thread, list]:
-    outcome: list = []
-
-    def run():
-        try:
-            outcome.append(work())
-        except Exception as error:  # the test reports what the other side met
-            outcome.append(error)
-        finally:
-            connections.close_all()
-
-    return threading.Thread(target=run), outcome
 
 
 @pytest.fixture
@@ -61,7 +37,7 @@ def _race_a_batch_with_a_delete(integration, write_key, plan):
     sender = Sender(Client(), write_key, integration)
     # Today's volumes exist, and this process has read the plan: the next batch won't read it.
     assert sender.segment({"batch": [track("Signed In", {"plan": "pro"})]}).status_code == 200
-    thread, outcome = _in_thread(
+    thread, outcome = in_thread(
         lambda: Sender(Client(), write_key, integration).segment(
             {"batch": [track("Signed In", {"plan": "pro"}), track("Other")]}
         )
@@ -69,7 +45,7 @@ def _race_a_batch_with_a_delete(integration, write_key, plan):
     with transaction.atomic():
         resource_delete(ctx=SYSTEM, resource=plan.parent)
         thread.start()
-        _wait_until_blocked_or_done(thread)
+        wait_until_blocked_or_done(thread)
     thread.join(30)
     return outcome[0]
 
@@ -106,7 +82,7 @@ def test_in_discover_mode_a_just_deleted_event_is_discovered_again(integration, 
 
 def test_a_delete_waits_for_the_batch_in_flight(integration, plan):
     prop = plan.children.get()
-    thread, outcome = _in_thread(lambda: resource_delete(ctx=SYSTEM, resource=plan.parent))
+    thread, outcome = in_thread(lambda: resource_delete(ctx=SYSTEM, resource=plan.parent))
     with transaction.atomic():
         result = ingest(
             integration=integration,
@@ -118,7 +94,7 @@ def test_a_delete_waits_for_the_batch_in_flight(integration, plan):
             prop.pk,
         }
         thread.start()
-        _wait_until_blocked_or_done(thread)
+        wait_until_blocked_or_done(thread)
     thread.join(30)
 
     assert outcome == [None]

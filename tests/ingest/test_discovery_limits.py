@@ -168,9 +168,7 @@ def test_past_the_violation_limit_new_violations_are_counted_together(send, inte
     integration.save()
     send.segment({"batch": [track(f"Unknown {i}") for i in range(3)]})
     send.segment({"batch": [track(f"Unknown {i}") for i in range(10)]})
-    kinds = dict(
-        Violation.objects.values_list("event_name", "count").filter(kind="unknown_event")
-    )
+    kinds = dict(Violation.objects.values_list("event_name", "count").filter(kind="unknown_event"))
     # Four rows of their own (the fifth place is the shared row's), the first three twice.
     assert kinds == {"Unknown 0": 2, "Unknown 1": 2, "Unknown 2": 2, "Unknown 3": 1}
     shared = Violation.objects.get(kind=ViolationKind.VIOLATION_LIMIT)
