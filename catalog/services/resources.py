@@ -329,15 +329,21 @@ def resources_bulk_create(
         lost = [r for r in batch if r.pk not in made]
         if not lost:
             continue
-        match = Q()
-        for r in lost:
-            match |= Q(parent_id=r.parent_id, title=r.title, integration_id=r.integration_id)
+        # The rows that were there first: a superset by parents and titles (one short
+        # statement, where an OR per row grew past SQLite's expression depth), keyed exactly.
+        candidates = Resource.objects.filter(
+            entity_type=level,
+            integration_id__in={r.integration_id for r in lost},
+            title__in={r.title for r in lost},
+        )
+        parents = {r.parent_id for r in lost}
+        if level != EntityType.EVENT_CATEGORY:
+            candidates = candidates.filter(parent_id__in=parents)
         existing = {
-            (found.parent_id, found.title): found
-            for found in Resource.objects.filter(match, entity_type=level)
+            (found.integration_id, found.parent_id, found.title): found for found in candidates
         }
         for r in lost:
-            found = existing.get((r.parent_id, r.title))
+            found = existing.get((r.integration_id, r.parent_id, r.title))
             if found is None:  # lost to a constraint that isn't the title's: a real error
                 raise ValidationError({"title": f"{r.title!r} could not be created."})
             stand_ins[r.pk] = found
