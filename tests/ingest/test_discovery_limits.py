@@ -15,6 +15,7 @@ from catalog.models import (
     Violation,
     ViolationKind,
 )
+from catalog.services.ingest import forget_plans
 from tests.factories import EventCategoryFactory, EventFactory, EventPropertyFactory
 from tests.ingest.conftest import track
 
@@ -73,7 +74,7 @@ def test_new_events_past_the_daily_limit_are_violations_not_resources(send, inte
     assert _violations(ViolationKind.DISCOVERY_LIMIT) == {
         ("", ""): (
             2,
-            "Discovery stopped at the integration's limits (2 new events a day): the unknown "
+            "Discovery stopped at its limits (2 new events a day): the unknown "
             "events and properties past them were recorded as violations, not added. An admin "
             "can raise the limits on the integration.",
         )
@@ -133,12 +134,27 @@ def test_properties_stop_at_the_daily_limit_and_at_the_limit_per_event(send, int
     assert "(2 properties per event; 3 new properties a day)" in limit[1]
 
 
-def test_an_event_with_thousands_of_properties_gets_the_default_limit(send):
+def test_an_event_with_thousands_of_properties_gets_the_default_limits(send):
     properties = {f"p{i}": i for i in range(1_200)}
+    assert send.segment({"batch": [track("Flood", properties)]}).status_code == 200
+    # One batch adds 1,000 names at most: the event and 999 of its properties.
+    assert Resource.objects.filter(entity_type=EntityType.EVENT_PROPERTY).count() == 999
+    unknown = Violation.objects.filter(kind=ViolationKind.UNKNOWN_PROPERTY)
+    assert unknown.count() == 201
+    assert unknown.first().message.endswith(
+        "not added to the catalog, as this batch already added 1,000 new names, the most one "
+        "batch adds (it is added when it comes again)."
+    )
+    # Sent again (once the plan is read again, as after the commit): one more, then the event
+    # has the 1,000 properties an event may have.
+    forget_plans()
     assert send.segment({"batch": [track("Flood", properties)]}).status_code == 200
     assert Resource.objects.filter(entity_type=EntityType.EVENT_PROPERTY).count() == 1_000
     assert ResourceChange.objects.filter(entity_type=EntityType.EVENT_PROPERTY).count() == 1_000
-    assert Violation.objects.filter(kind=ViolationKind.UNKNOWN_PROPERTY).count() == 200
+    assert Violation.objects.get(property_name="p1199").message == (
+        "Unknown property 'p1199' of 'Flood': not added to the catalog, as 'Flood' has 1,000 "
+        "properties (the integration's limit)."
+    )
 
 
 def test_the_integrations_violations_say_discovery_stopped(send, integration, as_editor):
@@ -154,7 +170,7 @@ def test_the_integrations_violations_say_discovery_stopped(send, integration, as
 
 def test_a_propertys_violation_keeps_only_that_property_of_the_event(send, integration):
     _limits(integration, max_new_properties_per_day=0)
-    properties = {f"p{i}": i for i in range(2_000)}
+    properties = {f"p{i}": i for i in range(2_000)}  # none added: each one a violation
     assert send.segment({"batch": [track("Flood", properties)]}).status_code == 200
     violations = Violation.objects.filter(kind=ViolationKind.UNKNOWN_PROPERTY)
     assert violations.count() == 2_000
