@@ -55,6 +55,7 @@ __all__ = [
     "resources_visible_to",
     "tracking_from",
     "tracking_of",
+    "uuids_in",
     "violations_of",
     "visible_resource",
     "with_details",
@@ -156,10 +157,10 @@ def hide_unseen_labels(visibility: Visibility, changes: Iterable[ResourceChange]
                 wanted[name].add(str(pair.get("id")))
     seen = set()
     if wanted["parent"]:
-        visible = resources_visible_as(visibility).filter(pk__in=_uuids(wanted["parent"]))
+        visible = resources_visible_as(visibility).filter(pk__in=uuids_in(wanted["parent"]))
         seen |= {str(pk) for pk in visible.values_list("pk", flat=True)}
     if wanted["collections"]:
-        visible = collections_visible_as(visibility).filter(pk__in=_uuids(wanted["collections"]))
+        visible = collections_visible_as(visibility).filter(pk__in=uuids_in(wanted["collections"]))
         seen |= {str(pk) for pk in visible.values_list("pk", flat=True)}
     for change in changes:
         diff = dict(change.diff)
@@ -191,11 +192,13 @@ def _hide(value, seen: set[str]):
     ]
 
 
-def _uuids(values: Iterable[str]) -> list[uuid.UUID]:
-    ids = []
+def uuids_in(values: Iterable) -> set[uuid.UUID]:
+    """The values that are UUIDs, as UUIDs; the others are left out (a filter on them would
+    fail in the database, and they name nothing)."""
+    ids = set()
     for value in values:
         try:
-            ids.append(uuid.UUID(value))
+            ids.add(uuid.UUID(str(value)))
         except ValueError:
             continue
     return ids

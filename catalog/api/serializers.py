@@ -354,20 +354,7 @@ class IntegrationSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Integration
-        fields = [
-            "id",
-            "name",
-            "type",
-            "description",
-            "validation_mode",
-            "max_new_events_per_day",
-            "max_new_properties_per_day",
-            "max_properties_per_event",
-            "teams",
-            "credentials",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *Integration.EDITABLE_FIELDS, "credentials", "created_at", "updated_at"]
 
     def validate_credentials(self, value: dict) -> dict:
         if value:

@@ -1,27 +1,16 @@
 """Following resources: who is emailed when a resource changes."""
 
-import uuid
 from collections.abc import Iterable
 
 from catalog.models import Resource, User
 from catalog.policy import Action, ensure_for, resources_visible_to
-from catalog.selectors import relation_ids_of
+from catalog.selectors import relation_ids_of, uuids_in
 from catalog.services.changes import Change, record_changes
 from catalog.services.context import ChangeContext
 from catalog.services.errors import atomic_write
 from catalog.services.resources import lock_resources, write_m2m
 
 __all__ = ["subscriptions_add", "subscriptions_remove"]
-
-
-def _uuids(values: Iterable) -> set[uuid.UUID]:
-    ids = set()
-    for value in values:
-        try:
-            ids.add(uuid.UUID(str(value)))
-        except ValueError:
-            continue
-    return ids
 
 
 def _change_subscription(ctx, user: User, rows, *, follow: bool) -> int:
@@ -53,7 +42,7 @@ def subscriptions_add(*, ctx: ChangeContext, user: User, resource_ids: Iterable)
     if not ctx.is_system and ctx.user != user:
         ensure_for(ctx, Action.SUBSCRIBE_OTHERS, Resource)
     ensure_for(ctx, Action.SUBSCRIBE, Resource)
-    ids = _uuids(resource_ids)
+    ids = uuids_in(resource_ids)
     visible = set(resources_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
     if not visible:
         raise Resource.DoesNotExist("No such resource.")
@@ -72,6 +61,6 @@ def subscriptions_remove(*, ctx: ChangeContext, user: User, resource_ids: Iterab
     """
     if not ctx.is_system and ctx.user != user:
         ensure_for(ctx, Action.SUBSCRIBE_OTHERS, Resource)
-    ids = _uuids(resource_ids)
+    ids = uuids_in(resource_ids)
     rows = lock_resources(ids) if ids else []
     return _change_subscription(ctx, user, rows, follow=False)
