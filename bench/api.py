@@ -1171,7 +1171,7 @@ def cleanup_patch(editor, originals: list) -> None:
     history and outbox rows, so the read benchmark and the next run see the same database."""
     from django.db import connection
 
-    from catalog.models import ChangeSet, Notification, Resource, ResourceChange
+    from catalog.models import ChangeSet, Notification, ObjectChange, Resource
 
     Resource.objects.bulk_update(originals, ["description", "updated_at"])
     # An interrupted run kept no originals: the fill's description follows from the title.
@@ -1182,20 +1182,20 @@ def cleanup_patch(editor, originals: list) -> None:
     through = Resource.subscribers.through
     through.objects.filter(user__username__startswith=SUBSCRIBER_PREFIX).delete()
     Notification.objects.filter(change_set__actor=editor).delete()
-    ResourceChange.objects.filter(change_set__actor=editor).delete()
+    ObjectChange.objects.filter(change_set__actor=editor).delete()
     ChangeSet.objects.filter(actor=editor).delete()
     if connection.vendor == "postgresql":
-        tables = [m._meta.db_table for m in (Notification, ResourceChange, ChangeSet, through)]
+        tables = [m._meta.db_table for m in (Notification, ObjectChange, ChangeSet, through)]
         with connection.cursor() as cursor:
             cursor.execute(f"VACUUM ANALYZE {', '.join(tables)}")
 
 
 def written_rows(editor) -> tuple[int, int]:
     """(history rows, outbox rows) the benchmark's editor has caused so far."""
-    from catalog.models import Notification, ResourceChange
+    from catalog.models import Notification, ObjectChange
 
     return (
-        ResourceChange.objects.filter(change_set__actor=editor).count(),
+        ObjectChange.objects.filter(change_set__actor=editor).count(),
         Notification.objects.filter(change_set__actor=editor).count(),
     )
 

@@ -947,7 +947,7 @@ FLOOD_TIMEOUT = 300.0  # seconds a client waits for a flood batch (gunicorn's ti
 #: What a flood grows, one table or group of tables each.
 FLOOD_TABLES = {
     "catalog": "catalog_resource",
-    "history": "catalog_resourcechange",
+    "history": "catalog_objectchange",
     "violations": "catalog_violation",
 }
 
@@ -1035,12 +1035,12 @@ def flood_measures(integration) -> dict[str, int]:
     log's bytes and the database's size."""
     from django.db import connection
 
-    from catalog.models import Resource, ResourceChange, Violation
+    from catalog.models import ObjectChange, Resource, Violation
     from catalog.services import eventlog
 
     out = {
         "catalog": Resource.objects.filter(integration=integration).count(),
-        "history": ResourceChange.objects.filter(change_set__integration=integration).count(),
+        "history": ObjectChange.objects.filter(change_set__integration=integration).count(),
         "violations": Violation.objects.filter(integration=integration).count(),
     }
     with connection.cursor() as cursor:

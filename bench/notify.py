@@ -537,7 +537,7 @@ class SqlFloor:
                 [change_set, now, uuid.uuid4().hex, self.editor.pk, self.editor.username],
             ),
             (
-                "INSERT INTO catalog_resourcechange (change_set_id, resource_id, entity_type, "
+                "INSERT INTO catalog_objectchange (change_set_id, object_id, object_type, "
                 "title, action, diff) VALUES (%s, %s, 'event', 'Order Completed', 'update', %s)",
                 [change_set, event_id, {"description": ["before", text]}],
             ),

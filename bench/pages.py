@@ -144,11 +144,11 @@ def pick_samples() -> Samples:
 def ensure_history(event_id: str) -> None:
     """HISTORY_CHANGES changes of the event through the change pipeline (so the history page
     has two pages of real diffs), written once."""
-    from catalog.models import Resource, ResourceChange
+    from catalog.models import ObjectChange, Resource
     from catalog.services.context import ChangeContext
     from catalog.services.resources import resource_update
 
-    done = ResourceChange.objects.filter(resource_id=event_id).count()
+    done = ObjectChange.objects.filter(object_id=event_id).count()
     if done >= HISTORY_CHANGES:
         return
     log(f"  writing {HISTORY_CHANGES - done} changes to the history of event {event_id}")
@@ -341,7 +341,7 @@ def floor_home(role: str):
         f"(SELECT count(*) FROM catalog_resource e{event_joins} WHERE e.parent_id = c.id "
         f"AND e.entity_type = 'event' AND {event_visible}) "
         "FROM catalog_resource c JOIN catalog_integration i ON i.id = c.integration_id"
-        f"{category_joins} WHERE c.entity_type = 'event_category' AND {category_visible} "
+        f"{category_joins} WHERE c.object_type = 'event_category' AND {category_visible} "
         "ORDER BY i.name, c.title"
     )
     db.all("SELECT id, name, type FROM catalog_integration ORDER BY name")
@@ -421,11 +421,11 @@ def floor_history(role: str, pk: str):
 
     db = Floor()
     resource = _resource(db, role, pk)
-    count = db.one("SELECT count(*) FROM catalog_resourcechange WHERE resource_id = %s", [pk])[0]
+    count = db.one("SELECT count(*) FROM catalog_objectchange WHERE object_id = %s", [pk])[0]
     db.all(
         "SELECT rc.id, rc.action, rc.diff, cs.actor_name, cs.created_at, cs.source "
-        "FROM catalog_resourcechange rc JOIN catalog_changeset cs ON cs.id = rc.change_set_id "
-        "WHERE rc.resource_id = %s ORDER BY rc.id DESC LIMIT %s",
+        "FROM catalog_objectchange rc JOIN catalog_changeset cs ON cs.id = rc.change_set_id "
+        "WHERE rc.object_id = %s ORDER BY rc.id DESC LIMIT %s",
         [pk, HISTORY_PAGE_SIZE],
     )
     return db, Shown([str(resource[0])], count)

@@ -20,8 +20,8 @@ from catalog.models import (
     Integration,
     LoggedEvent,
     Notification,
+    ObjectChange,
     Resource,
-    ResourceChange,
     Tag,
     Team,
     User,
@@ -53,7 +53,7 @@ READABLE_MODELS = (
     UserGroup,
     Integration,
     User,
-    ResourceChange,
+    ObjectChange,
     CustomProperty,
 )
 #: What trackers sent: editors and admins may read it (payloads may hold personal data), and

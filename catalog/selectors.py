@@ -25,8 +25,8 @@ from catalog.models import (
     CustomPropertyValue,
     DailyVolume,
     EntityType,
+    ObjectChange,
     Resource,
-    ResourceChange,
     ResourceSeen,
     User,
     Violation,
@@ -135,14 +135,14 @@ def attach_relation_ids(resources: Sequence[Resource]) -> Sequence[Resource]:
 
 def resource_history(resource_id):
     """The changes of one resource, newest first, with who made them."""
-    return ResourceChange.objects.filter(resource_id=resource_id).select_related("change_set")
+    return ObjectChange.objects.filter(object_id=resource_id).select_related("change_set")
 
 
 #: What a diff names a related object by when its reader may not see it.
 HIDDEN_LABEL = "(not visible to you)"
 
 
-def hide_unseen_labels(visibility: Visibility, changes: Iterable[ResourceChange]) -> None:
+def hide_unseen_labels(visibility: Visibility, changes: Iterable[ObjectChange]) -> None:
     """Take out of the changes' diffs the titles of parents and collections a reader with
     `visibility` may not see (a draft category an event moved from, an unpublished collection
     it joined): the `{id, label}` pair keeps its id, its label says it is hidden. At most two

@@ -17,7 +17,7 @@ from catalog.models import (
     Integration,
     IntegrationType,
     Notification,
-    ResourceChange,
+    ObjectChange,
     Role,
     Tag,
     Team,
@@ -114,17 +114,17 @@ class ChangeSetFactory(factory.django.DjangoModelFactory):
     actor_name = factory.LazyAttribute(lambda cs: str(cs.actor) if cs.actor else "System")
 
 
-class ResourceChangeFactory(factory.django.DjangoModelFactory):
+class ObjectChangeFactory(factory.django.DjangoModelFactory):
     """A resource change; pass `resource=` to take its id, kind and title."""
 
     class Meta:
-        model = ResourceChange
+        model = ObjectChange
         exclude = ["resource"]
 
     resource = None
     change_set = factory.SubFactory(ChangeSetFactory)
-    resource_id = factory.LazyAttribute(lambda rc: rc.resource.pk)
-    entity_type = factory.LazyAttribute(lambda rc: rc.resource.entity_type)
+    object_id = factory.LazyAttribute(lambda rc: rc.resource.pk)
+    object_type = factory.LazyAttribute(lambda rc: rc.resource.entity_type)
     title = factory.LazyAttribute(lambda rc: rc.resource.title)
     action = ChangeAction.UPDATE
     diff = factory.LazyFunction(dict)
@@ -145,7 +145,7 @@ def notify_change(resource, recipients, *, diff=None, action=ChangeAction.UPDATE
     """One change of `resource` as the write pipeline records it: a change set, the resource
     change, and a notification per recipient (who follows the resource)."""
     change_set = ChangeSetFactory(**change_set)
-    ResourceChangeFactory(change_set=change_set, resource=resource, action=action, diff=diff or {})
+    ObjectChangeFactory(change_set=change_set, resource=resource, action=action, diff=diff or {})
     for recipient in recipients:
         NotificationFactory(change_set=change_set, recipient=recipient, followed=[str(resource.pk)])
     return change_set

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from catalog.models import Event, EventProperty, Resource, ResourceChange, Tag, User
+from catalog.models import Event, EventProperty, ObjectChange, Resource, Tag, User
 from catalog.selectors import HIDDEN_LABEL
 from catalog.services.context import ChangeContext
 from catalog.services.keys import api_key_create
@@ -323,7 +323,7 @@ def test_collections_page(client, editor):
 
 
 def _changes(resource_id):
-    return list(ResourceChange.objects.filter(resource_id=resource_id).select_related("change_set"))
+    return list(ObjectChange.objects.filter(object_id=resource_id).select_related("change_set"))
 
 
 def test_admin_add_change_delete_and_bulk_are_recorded(client, editor):

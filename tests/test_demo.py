@@ -18,14 +18,15 @@ from catalog.markdown import render_markdown
 from catalog.models import (
     ChangeSet,
     DailyVolume,
+    EntityType,
     Event,
     EventCategory,
     EventProperty,
     Integration,
     LoggedEvent,
     Notification,
+    ObjectChange,
     Resource,
-    ResourceChange,
     ResourceSeen,
     Role,
     User,
@@ -198,9 +199,11 @@ def test_a_few_edits_show_in_the_history_with_who_made_them(demo, client):
     assert "admin" in page and "via Command" in page and "gdpr" in page
     assert shipped.pii and shipped.tags.filter(title="gdpr").exists()
     # The file's edits; ingestion's discoveries are in the history too, by no user.
-    edits = ResourceChange.objects.filter(change_set__source="command")
+    edits = ObjectChange.objects.filter(
+        change_set__source="command", object_type__in=EntityType.values
+    )
     assert edits.count() == 8
-    commands = ChangeSet.objects.filter(source="command")
+    commands = ChangeSet.objects.filter(source="command", changes__in=edits)
     assert set(commands.values_list("actor__username", flat=True)) == {"admin", "editor"}
 
 

@@ -10,8 +10,8 @@ from catalog.models import (
     EntityType,
     Event,
     Notification,
+    ObjectChange,
     Resource,
-    ResourceChange,
 )
 from catalog.services.context import ChangeContext
 from catalog.services.resources import (
@@ -48,8 +48,8 @@ def test_an_update_records_who_changed_what(editor):
     change_set = ChangeSet.objects.get()
     assert (change_set.actor, change_set.actor_name) == (editor, str(editor))
     assert (change_set.source, change_set.request_id) == ("api", "req-1")
-    change = ResourceChange.objects.get()
-    assert (change.resource_id, change.entity_type, change.title, change.action) == (
+    change = ObjectChange.objects.get()
+    assert (change.object_id, change.object_type, change.title, change.action) == (
         event.pk,
         EntityType.EVENT,
         "Order Completed",
@@ -76,7 +76,7 @@ def test_a_move_records_the_old_and_new_parent_by_name(editor):
     event = EventFactory()
     old, new = event.parent, EventCategoryFactory(title="Billing", integration=event.integration)
     resource_update(ctx=acting(editor), resource=event, data={"parent": new})
-    assert ResourceChange.objects.get().diff == {
+    assert ObjectChange.objects.get().diff == {
         "parent": [{"id": str(old.pk), "label": old.title}, {"id": str(new.pk), "label": "Billing"}]
     }
 
@@ -90,12 +90,12 @@ def test_a_create_records_the_initial_values_and_subscribes_the_owners(editor):
         data={"title": "Signed Up", "parent": category, "owners": [owner], "pii": True},
     )
     assert list(event.subscribers.all()) == [owner]
-    change = ResourceChange.objects.get()
+    change = ObjectChange.objects.get()
     assert change.action == "create"
     assert change.diff["title"] == [None, "Signed Up"]
     assert change.diff["parent"] == [None, {"id": str(category.pk), "label": category.title}]
     assert change.diff["owners"] == [[], [{"id": str(owner.pk), "label": "Ada Lovelace"}]]
-    assert change.diff["subscribers"] == change.diff["owners"]
+    assert "subscribers" not in change.diff  # the owner follows, which is no edit
 
 
 def test_new_owners_are_subscribed_and_may_unsubscribe_later(editor):
@@ -114,12 +114,12 @@ def test_a_delete_records_the_descendants_it_removed(editor):
     category = event.parent
     resource_delete(ctx=acting(editor), resource=category)
     assert not Resource.objects.filter(pk__in=[prop.pk, event.pk, category.pk]).exists()
-    changes = {c.resource_id: c for c in ResourceChange.objects.all()}
+    changes = {c.object_id: c for c in ObjectChange.objects.all()}
     assert set(changes) == {category.pk, event.pk, prop.pk}
     assert {c.action for c in changes.values()} == {"delete"}
     assert len({c.change_set_id for c in changes.values()}) == 1
     # Still readable after the delete.
-    assert (changes[prop.pk].title, changes[prop.pk].entity_type) == (
+    assert (changes[prop.pk].title, changes[prop.pk].object_type) == (
         "revenue",
         EntityType.EVENT_PROPERTY,
     )
@@ -145,12 +145,13 @@ def test_subscribers_of_the_resource_and_its_ancestors_get_one_row_each(editor):
     assert {n.status for n in rows.values()} == {"pending"}
 
 
-def test_changing_only_the_subscribers_emails_nobody(editor):
+def test_changing_only_the_subscribers_is_no_change_and_emails_nobody(editor):
     event = EventFactory()
     follower = UserFactory()
     event.subscribers.add(follower)
     resource_update(ctx=acting(editor), resource=event, data={"subscribers": [follower, editor]})
-    assert ResourceChange.objects.count() == 1
+    assert set(event.subscribers.all()) == {follower, editor}
+    assert not ObjectChange.objects.exists()
     assert not Notification.objects.exists()
 
 
@@ -158,7 +159,7 @@ def test_a_context_without_notifications_records_history_only(editor):
     event = EventFactory()
     event.subscribers.add(UserFactory())
     resource_update(ctx=acting(editor, notify=False), resource=event, data={"pii": True})
-    assert ResourceChange.objects.count() == 1
+    assert ObjectChange.objects.count() == 1
     assert not Notification.objects.exists()
 
 
@@ -203,10 +204,10 @@ def test_bulk_update_inserts_its_rows_in_batches(editor, monkeypatch):
         into = f'INSERT INTO "{model._meta.db_table}"'
         return sum(q["sql"].startswith(into) for q in captured.captured_queries)
 
-    assert inserts_into(ResourceChange) == 3  # 2 + 2 + 1 rows
+    assert inserts_into(ObjectChange) == 3  # 2 + 2 + 1 rows
     # PostgreSQL picks the recipients in one INSERT ... SELECT, with arrays as parameters.
     assert inserts_into(Notification) == (0 if connection.vendor == "postgresql" else 3)
-    assert ResourceChange.objects.filter(diff={"verified": [False, True]}).count() == 5
+    assert ObjectChange.objects.filter(diff={"verified": [False, True]}).count() == 5
     assert Notification.objects.count() == 5
 
 
@@ -239,7 +240,7 @@ def test_an_update_costs_the_same_for_1_or_200_subscribers(editor):
         queries = _queries(
             lambda: resource_update(ctx=acting(editor), resource=event, data={"pii": True})
         )
-        assert Notification.objects.filter(change_set__changes__resource_id=event.pk).count() == (
+        assert Notification.objects.filter(change_set__changes__object_id=event.pk).count() == (
             count
         )
         return queries

@@ -8,7 +8,7 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db.models import Value
 
-from catalog.models import ChangeSet, Resource, ResourceChange, Tag
+from catalog.models import ChangeSet, ObjectChange, Resource, Tag
 from catalog.models.titles import clean_title
 from tests.factories import (
     EventCategoryFactory,
@@ -103,8 +103,8 @@ def test_the_migration_normalises_stored_titles_and_reports_clashes():
     ]
     assert "Titles and names put in normal form: 1." in out.getvalue()
     assert "Left as it is: Event 'Signed In '" in out.getvalue()
-    change = ResourceChange.objects.get()
-    assert (change.resource_id, change.diff) == (
+    change = ObjectChange.objects.get()
+    assert (change.object_id, change.diff) == (
         category.pk,
         {"title": ["Onboarding\u00a0", "Onboarding"]},
     )

@@ -13,9 +13,9 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from catalog.models import WriteKey
+from catalog.services.key_secrets import LAST_USED_EVERY
 from catalog.services.keys import api_key_create
 from catalog.services.writekeys import (
-    LAST_USED_EVERY,
     write_key_authenticate,
     write_key_create,
     write_key_revoke,

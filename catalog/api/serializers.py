@@ -14,8 +14,8 @@ from catalog.models import (
     DataType,
     EntityType,
     Integration,
+    ObjectChange,
     Resource,
-    ResourceChange,
     Role,
     Tag,
     Team,
@@ -465,7 +465,7 @@ class ChangeActorSerializer(serializers.Serializer):
     )
 
 
-class ResourceChangeSerializer(serializers.ModelSerializer):
+class ObjectChangeSerializer(serializers.ModelSerializer):
     """One change of a resource, as its history shows it."""
 
     created_at = serializers.DateTimeField(source="change_set.created_at")
@@ -473,14 +473,15 @@ class ResourceChangeSerializer(serializers.ModelSerializer):
     source = serializers.CharField(source="change_set.source")
     request_id = serializers.CharField(source="change_set.request_id")
     actor = serializers.SerializerMethodField()
-    resource = serializers.UUIDField(source="resource_id")
+    resource = serializers.UUIDField(source="object_id")
+    entity_type = serializers.CharField(source="object_type")
     diff = serializers.DictField(
         child=serializers.ListField(),
         help_text="Each changed field: [old, new]; M2M fields as lists of {id, label}.",
     )
 
     class Meta:
-        model = ResourceChange
+        model = ObjectChange
         fields = [
             "id",
             "created_at",

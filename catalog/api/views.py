@@ -222,7 +222,7 @@ class ResourceViewSet(CatalogViewSet):
         resource = self.get_object()
         page = self.paginate_queryset(resource_history(resource.pk))
         hide_unseen_labels(resource_visibility(request.user), page)
-        return self.get_paginated_response(s.ResourceChangeSerializer(page, many=True).data)
+        return self.get_paginated_response(s.ObjectChangeSerializer(page, many=True).data)
 
 
 def _resource_docs(noun: str, plural: str, serializer, *, deprecated: bool = False, note=""):
@@ -261,7 +261,7 @@ def _resource_docs(noun: str, plural: str, serializer, *, deprecated: bool = Fal
                 "value; many-to-many fields as lists of `{id, label}`."
             ),
             filters=False,
-            responses={200: s.ResourceChangeSerializer(many=True), **ONE_ERRORS},
+            responses={200: s.ObjectChangeSerializer(many=True), **ONE_ERRORS},
         ),
     )
 

@@ -1,7 +1,14 @@
 """Event Catalog's models, one module per part of the domain."""
 
 from .custom import CustomProperty, CustomPropertyValue, ValueType
-from .history import ChangeAction, ChangeSet, ChangeSource, Notification, ResourceChange
+from .history import (
+    ChangeAction,
+    ChangeSet,
+    ChangeSource,
+    Notification,
+    ObjectChange,
+    ObjectType,
+)
 from .integrations import DISCOVERY_LIMITS, Integration, IntegrationType
 from .people import ApiKey, EmailFrequency, Role, Team, User, UserGroup
 from .resources import (
@@ -52,8 +59,9 @@ __all__ = [
     "IntegrationType",
     "LoggedEvent",
     "Notification",
+    "ObjectChange",
+    "ObjectType",
     "Resource",
-    "ResourceChange",
     "ResourceSeen",
     "Role",
     "Tag",

@@ -1,8 +1,9 @@
-"""Who changed what, and who must hear of it: change sets, resource changes, the email outbox.
+"""Who changed what, and who must hear of it: change sets, object changes, the email outbox.
 
-Every write of the catalog goes through `catalog.services`, which records one `ChangeSet` per
-call, one `ResourceChange` per resource it touched, and one `Notification` per recipient, all in
-the write's own transaction. Readers of history and the email sender only read these rows.
+Every write of the workspace goes through `catalog.services`, which records one `ChangeSet` per
+call, one `ObjectChange` per object it touched (a resource, a tag, a user, a write key...), and
+one `Notification` per recipient, all in the write's own transaction. Readers of history, the
+audit log, undo and the email sender only read these rows.
 """
 
 import uuid
@@ -12,7 +13,14 @@ from django.db import models
 
 from .resources import EntityType
 
-__all__ = ["ChangeAction", "ChangeSet", "ChangeSource", "Notification", "ResourceChange"]
+__all__ = [
+    "ChangeAction",
+    "ChangeSet",
+    "ChangeSource",
+    "Notification",
+    "ObjectChange",
+    "ObjectType",
+]
 
 
 class ChangeSource(models.TextChoices):
@@ -28,6 +36,24 @@ class ChangeAction(models.TextChoices):
     CREATE = "create", "Created"
     UPDATE = "update", "Changed"
     DELETE = "delete", "Deleted"
+
+
+class ObjectType(models.TextChoices):
+    """What a change is about: the catalog's resources (named as `EntityType` names them) and
+    the workspace around them."""
+
+    EVENT_CATEGORY = EntityType.EVENT_CATEGORY.value, "Event category"
+    EVENT = EntityType.EVENT.value, "Event"
+    EVENT_PROPERTY = EntityType.EVENT_PROPERTY.value, "Event property"
+    INTEGRATION = "integration", "Integration"
+    COLLECTION = "collection", "Collection"
+    TAG = "tag", "Tag"
+    TEAM = "team", "Team"
+    USER_GROUP = "user_group", "Group"
+    USER = "user", "User"
+    CUSTOM_PROPERTY = "custom_property", "Custom property"
+    API_KEY = "api_key", "API key"
+    WRITE_KEY = "write_key", "Write key"
 
 
 class ChangeSet(models.Model):
@@ -59,6 +85,14 @@ class ChangeSet(models.Model):
         related_name="+",
         help_text="The integration whose write key made the change (ingestion).",
     )
+    reverts = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reverted_by",
+        help_text="The change set this one undid.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -69,28 +103,39 @@ class ChangeSet(models.Model):
         return f"{self.actor_name} via {self.get_source_display()} at {when}"
 
 
-class ResourceChange(models.Model):
-    """One resource's create, update or delete within a change set.
+class ObjectChange(models.Model):
+    """One object's create, update or delete within a change set.
 
-    `resource_id` is a plain column, not a foreign key, and the kind and title are copied, so
-    the history of a deleted resource stays readable. `diff` maps each changed field to
-    `[old, new]`; many-to-many fields hold lists of `{"id", "label"}`.
+    `object_id` is a plain column, not a foreign key, and the kind and title are copied, so
+    the history of a deleted object stays readable. `diff` maps each changed field to
+    `[old, new]`; relations hold `{"id", "label"}` pairs. A delete also keeps the object's
+    whole `state` (followers, custom values and relations included), so that undoing it can
+    put the object back as it was. Secrets and password hashes are never recorded.
     """
 
     id = models.BigAutoField(primary_key=True)
     change_set = models.ForeignKey(ChangeSet, on_delete=models.CASCADE, related_name="changes")
-    resource_id = models.UUIDField()
-    entity_type = models.CharField(max_length=32, choices=EntityType.choices)
+    object_id = models.UUIDField()
+    object_type = models.CharField(max_length=32, choices=ObjectType.choices)
     title = models.CharField(max_length=255)
     action = models.CharField(max_length=8, choices=ChangeAction.choices)
     diff = models.JSONField(default=dict, blank=True)
+    state = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="What a delete removed, as it was: enough to restore it.",
+    )
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["resource_id", "-id"], name="change_resource_idx")]
+        indexes = [
+            models.Index(fields=["object_id", "-id"], name="change_object_idx"),
+            models.Index(fields=["object_type", "-id"], name="change_object_type_idx"),
+        ]
+        verbose_name = "change"
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()} {self.get_entity_type_display()} {self.title!r}"
+        return f"{self.get_action_display()} {self.get_object_type_display()} {self.title!r}"
 
 
 class NotificationStatus(models.TextChoices):

@@ -10,7 +10,7 @@ from django.db.models import Count, OuterRef, Subquery
 from django.utils.text import Truncator
 
 from catalog.admin_lookups import OwnLookupsOnlyMixin
-from catalog.models import Notification, ResourceChange
+from catalog.models import Notification, ObjectChange
 from catalog.policy import Action, may
 
 from .delivery import requeue
@@ -51,7 +51,7 @@ class NotificationAdmin(OwnLookupsOnlyMixin, admin.ModelAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        changes = ResourceChange.objects.filter(change_set=OuterRef("change_set"))
+        changes = ObjectChange.objects.filter(change_set=OuterRef("change_set"))
         first = changes.order_by("id")
         count = changes.order_by().values("change_set").annotate(n=Count("id")).values("n")
         return (
@@ -59,7 +59,7 @@ class NotificationAdmin(OwnLookupsOnlyMixin, admin.ModelAdmin):
             .get_queryset(request)
             .annotate(
                 first_title=Subquery(first.values("title")[:1]),
-                first_kind=Subquery(first.values("entity_type")[:1]),
+                first_kind=Subquery(first.values("object_type")[:1]),
                 change_count=Subquery(count),
             )
         )

@@ -26,7 +26,7 @@ from django.db import transaction
 from django.db.models import F, Min, Prefetch, QuerySet
 from django.utils import timezone
 
-from catalog.models import Notification, ResourceChange, User
+from catalog.models import Notification, ObjectChange, User
 
 from .emails import change_email, digest_email
 
@@ -83,7 +83,7 @@ def claim(queryset: QuerySet, *, now: datetime, limit: int | None = BATCH_SIZE) 
 
 
 def _load(ids: Sequence[int]) -> list[Notification]:
-    changes = Prefetch("change_set__changes", queryset=ResourceChange.objects.order_by("id"))
+    changes = Prefetch("change_set__changes", queryset=ObjectChange.objects.order_by("id"))
     return list(
         Notification.objects.filter(pk__in=ids)
         .select_related("recipient", "change_set")

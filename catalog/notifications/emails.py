@@ -24,17 +24,17 @@ from catalog.models import (
     M2M_FIELDS,
     ChangeAction,
     ChangeSet,
-    EntityType,
     Notification,
+    ObjectChange,
+    ObjectType,
     Resource,
-    ResourceChange,
     User,
 )
 from catalog.policy import Visibility
 from catalog.selectors import hide_unseen_labels
 
 from .linediff import line_diff, shared_budget
-from .links import resource_url, unsubscribe_url
+from .links import object_url, unsubscribe_url
 
 SUBJECT_PREFIX = "[Event Catalog]"
 #: Fields holding prose (Markdown): shown as a line diff, not as old → new.
@@ -98,11 +98,11 @@ def one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def kind_label(entity_type: str) -> str:
+def kind_label(object_type: str) -> str:
     try:
-        return EntityType(entity_type).label
+        return ObjectType(object_type).label
     except ValueError:
-        return entity_type.replace("_", " ").capitalize()
+        return object_type.replace("_", " ").capitalize()
 
 
 def verb(action: str) -> str:
@@ -177,9 +177,9 @@ def _field_order(entity_type: str) -> dict[str, int]:
     return {name: index for index, name in enumerate(EDITABLE_FIELDS.get(entity_type, ()))}
 
 
-def changed_resource(change: ResourceChange, only: Iterable[str] | None = None) -> ChangedResource:
+def changed_resource(change: ObjectChange, only: Iterable[str] | None = None) -> ChangedResource:
     """One resource's part of an email; `only` the given fields of its diff, when given."""
-    order = _field_order(change.entity_type)
+    order = _field_order(change.object_type)
     diff = change.diff if isinstance(change.diff, dict) else {}
     if only is not None:
         diff = {name: value for name, value in diff.items() if name in set(only)}
@@ -190,27 +190,29 @@ def changed_resource(change: ResourceChange, only: Iterable[str] | None = None) 
         old, new = pair if isinstance(pair, list | tuple) and len(pair) == 2 else (None, pair)
         fields.append(field_change(name, old, new))
     return ChangedResource(
-        kind=kind_label(change.entity_type),
+        kind=kind_label(change.object_type),
         title=one_line(change.title),
         action=change.action,
         verb=verb(change.action),
-        url=None if change.action == ChangeAction.DELETE else resource_url(change.resource_id),
+        url=None
+        if change.action == ChangeAction.DELETE
+        else object_url(change.object_type, change.object_id),
         fields=fields,
     )
 
 
-def ordered_changes(changes: Iterable[ResourceChange], followed: Iterable = ()) -> list:
+def ordered_changes(changes: Iterable[ObjectChange], followed: Iterable = ()) -> list:
     """The resources the reader follows first, then in the order they were changed."""
     followed = {str(pk) for pk in followed}
-    return sorted(changes, key=lambda c: (str(c.resource_id) not in followed, c.id))
+    return sorted(changes, key=lambda c: (str(c.object_id) not in followed, c.id))
 
 
-def phrase(changes: Sequence[ResourceChange]) -> str:
+def phrase(changes: Sequence[ObjectChange]) -> str:
     """`Event "Order Completed" changed`, or `... and 2 more changed` for several resources."""
     if not changes:
         return "The catalog changed"
     first = changes[0]
-    what = f'{kind_label(first.entity_type)} "{one_line(first.title)}"'
+    what = f'{kind_label(first.object_type)} "{one_line(first.title)}"'
     if len(changes) > 1:
         what += f" and {len(changes) - 1} more"
     actions = {change.action for change in changes}
@@ -235,12 +237,12 @@ def summarize(
                 only[str(item.get("id"))] = list(item.get("fields") or ())
             else:
                 only[str(item)] = None
-        changes = [change for change in changes if str(change.resource_id) in only]
+        changes = [change for change in changes if str(change.object_id) in only]
         hide_unseen_labels(Visibility.PUBLISHED, changes)
     changes = ordered_changes(changes, followed)
     with shared_budget():
         resources = [
-            changed_resource(change, only.get(str(change.resource_id)))
+            changed_resource(change, only.get(str(change.object_id)))
             for change in changes[:MAX_RESOURCES]
         ]
     return ChangeSetSummary(

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
+from catalog.models import EntityType, ObjectType
+
 UNSUBSCRIBE_SALT = "catalog.notifications.unsubscribe"
 
 
@@ -23,6 +25,16 @@ def resource_url(resource_id) -> str:
     """The one place that knows where a resource lives on the site: its catalog page, which
     every role can open (the admin is for editors and admins only)."""
     return absolute_url(reverse("web:resource", args=[resource_id]))
+
+
+def object_url(object_type: str, object_id) -> str | None:
+    """Where an email's reader opens a changed object: a resource's catalog page, a
+    collection's page in the admin; None for what has no page of its own."""
+    if object_type in EntityType.values:
+        return resource_url(object_id)
+    if object_type == ObjectType.COLLECTION:
+        return absolute_url(reverse("admin:catalog_collection_change", args=[object_id]))
+    return None
 
 
 def unsubscribe_token(user_id, resource_ids: Iterable) -> str:

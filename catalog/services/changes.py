@@ -1,49 +1,90 @@
 """What every write records: snapshots, diffs, history rows and the notification outbox.
 
-The resource services call these inside their transaction. A change set is written only when
-something really changed; its notifications go to the subscribers of each changed resource and
-of its ancestors (and, for a delete, of what the delete removed), once per person, never to the
-actor, and delivery is queued only after the transaction commits.
+Every service calls these inside its transaction, for resources and for every object around
+them (tags, collections, users, keys...). A change set is written only when something really
+changed; its notifications go to the followers of each changed object and of its ancestors
+(and, for a delete, of what the delete removed), once per person, never to the actor, and
+delivery is queued only after the transaction commits. Who follows what is not an edit: it is
+never in a diff (but a delete's `state` keeps it, so an undo puts the followers back).
 """
 
+import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.core.exceptions import FieldDoesNotExist
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from catalog.models import (
     EDITABLE_FIELDS,
     M2M_FIELDS,
+    ApiKey,
     ChangeSet,
     Collection,
+    CustomProperty,
     EmailFrequency,
+    Integration,
     Notification,
+    ObjectChange,
+    ObjectType,
     Resource,
-    ResourceChange,
     Role,
     Tag,
     Team,
     User,
     UserGroup,
+    WriteKey,
 )
 from catalog.services.context import ChangeContext
 
-#: The model behind each many-to-many field, and how its rows are labelled in a diff.
-_M2M_MODELS = {
-    "owners": User,
-    "owners_groups": UserGroup,
-    "subscribers": User,
-    "teams": Team,
-    "tags": Tag,
-    "collections": Collection,
+#: The model of each kind of object a change may be about.
+MODELS: dict[str, type[models.Model]] = {
+    ObjectType.EVENT_CATEGORY: Resource,
+    ObjectType.EVENT: Resource,
+    ObjectType.EVENT_PROPERTY: Resource,
+    ObjectType.INTEGRATION: Integration,
+    ObjectType.COLLECTION: Collection,
+    ObjectType.TAG: Tag,
+    ObjectType.TEAM: Team,
+    ObjectType.USER_GROUP: UserGroup,
+    ObjectType.USER: User,
+    ObjectType.CUSTOM_PROPERTY: CustomProperty,
+    ObjectType.API_KEY: ApiKey,
+    ObjectType.WRITE_KEY: WriteKey,
 }
-#: Changes of these fields alone are history, not news: nobody is emailed about them.
-QUIET_FIELDS = frozenset({"subscribers"})
+_TYPES = {model: kind for kind, model in MODELS.items() if model is not Resource}
+
+#: What a change records of each workspace object (resources: `EDITABLE_FIELDS`). Never a
+#: secret: keys are recorded by name, prefix, owner and revocation; users without password.
+RECORDED_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
+    Tag: Tag.EDITABLE_FIELDS,
+    Collection: Collection.EDITABLE_FIELDS,
+    Team: Team.EDITABLE_FIELDS,
+    UserGroup: UserGroup.EDITABLE_FIELDS,
+    Integration: Integration.EDITABLE_FIELDS,
+    CustomProperty: CustomProperty.EDITABLE_FIELDS,
+    User: (*User.EDITABLE_FIELDS, "teams", "user_groups"),
+    ApiKey: ("name", "prefix", "user", "revoked_at"),
+    WriteKey: ("name", "prefix", "integration", "revoked_at"),
+}
+
+#: Who follows an object is each person's own business, not an edit of the object: never in
+#: a diff, so following is neither in a history nor "a change" anywhere.
+UNRECORDED_FIELDS = frozenset({"subscribers"})
+
+
+def object_type_of(obj: models.Model) -> str:
+    """The `ObjectType` of a resource or workspace object."""
+    if isinstance(obj, Resource):
+        return obj.entity_type
+    return _TYPES[type(obj)._meta.concrete_model]
+
 
 #: Rows per INSERT of the write path's bulk inserts. A statement takes at most 65,535
 #: parameters when they are bound on the server (DATABASE_PREPARED_STATEMENTS), which an
@@ -64,6 +105,35 @@ def snapshot(resource: Resource, relation_ids: Mapping[str, list]) -> dict:
     return state
 
 
+def _jsonable(value):
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def object_snapshot(obj: models.Model, *, relations: bool = True) -> dict:
+    """The recorded state of a workspace object (`RECORDED_FIELDS`): foreign keys and each
+    many-to-many set as ids. One query per many-to-many field; `relations=False` skips them
+    (a key has none)."""
+    state = {}
+    model = type(obj)._meta.concrete_model
+    for name in RECORDED_FIELDS[model]:
+        model_field = model._meta.get_field(name)
+        if model_field.many_to_many:
+            if relations and obj.pk is not None and not obj._state.adding:
+                state[name] = sorted(
+                    str(pk) for pk in getattr(obj, name).values_list("pk", flat=True)
+                )
+            else:
+                state[name] = []
+        elif model_field.many_to_one:
+            pk = getattr(obj, model_field.attname)
+            state[name] = str(pk) if pk is not None else None
+        else:
+            state[name] = _jsonable(getattr(obj, name))
+    return state
+
+
 def diff(before: Mapping, after: Mapping) -> dict:
     """`{field: [old, new]}` for each field whose value differs; missing means empty."""
     changed = {}
@@ -80,35 +150,136 @@ def _empty(value) -> bool:
 
 @dataclass
 class Change:
-    """One resource's part of a change set, before it becomes a `ResourceChange` row."""
+    """One object's part of a change set, before it becomes an `ObjectChange` row."""
 
-    resource_id: object
-    entity_type: str
+    object_id: object
+    object_type: str
     title: str
     action: str
     diff: dict
-    #: The resource itself and the ones whose subscribers hear of the change (its ancestors).
+    #: The object itself and the ones whose followers hear of the change (its ancestors).
     concerns: list = field(default_factory=list)
     #: Whether a viewer may read of it: the resource, before or after, was published with
     #: every ancestor. Viewers are told only of public changes.
     public: bool = True
     #: The fields viewers may read of a public change; None: all of them.
     public_fields: tuple[str, ...] | None = None
+    #: What a delete removed, whole (followers and custom values too), to restore it.
+    state: dict | None = None
+
+
+def viewers_of(was_visible: bool, visible: bool, changes: Mapping) -> dict:
+    """What viewers may read of an update (`Change.public` and `Change.public_fields`).
+
+    All of it while they can see the resource before and after. When it appears or
+    disappears for them, only that it was published or unpublished: the rest was, or is
+    now, a draft's (an unpublish that also rewrote the definition must not mail viewers the
+    new definition). Nothing when they see it neither before nor after, or when it went out
+    of their sight some other way (a move under an unpublished category: its title is a
+    draft's too).
+    """
+    if was_visible and visible:
+        return {"public": True}
+    if was_visible != visible and "published" in changes:
+        return {"public": True, "public_fields": ("published",)}
+    return {"public": False}
+
+
+def record_object_change(
+    ctx: ChangeContext,
+    obj: models.Model,
+    action: str,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    *,
+    state: dict | None = None,
+) -> None:
+    """Record one workspace object's change (snapshots from `object_snapshot`).
+
+    A collection's followers hear of it as a resource's do, viewers only while it is
+    published; the other objects have no followers.
+    """
+    changes = diff(before, after)
+    followers: dict = {}
+    viewers: dict = {"public": False}
+    if isinstance(obj, Collection):
+        followers[obj.pk] = (after or before).get("subscribers", [])
+        viewers = viewers_of(bool(before.get("published")), bool(after.get("published")), changes)
+    change = Change(
+        obj.pk,
+        object_type_of(obj),
+        label_of(obj),
+        action,
+        changes,
+        concerns=[obj.pk],
+        state=state,
+        **viewers,
+    )
+    record_changes(ctx, [change], subscribers=followers)
+
+
+def label_of(obj: models.Model) -> str:
+    """How the history names an object: a key by its name and prefix, never its secret."""
+    prefix = getattr(obj, "prefix", None)
+    if prefix is not None:
+        return f"{obj.name or 'Key'} ({prefix}…)"
+    return str(obj)
+
+
+def whole_state(obj: models.Model) -> dict:
+    """Everything a delete removes of `obj`: its recorded fields, its followers, and the
+    other side of every many-to-many relation (the resources a tag was on, the teams a user
+    was in), so that undoing the delete puts it all back."""
+    state = object_snapshot(obj)
+    for relation in obj._meta.related_objects:
+        if relation.many_to_many:
+            accessor = relation.get_accessor_name()
+            pks = getattr(obj, accessor).values_list("pk", flat=True)
+            state[f"reverse:{accessor}"] = sorted(str(pk) for pk in pks)
+    return state
+
+
+def _related_model(object_type: str, name: str) -> tuple[type[models.Model] | None, bool]:
+    """The model a diff's field points to (a parent, a many-to-many set), or None; and
+    whether the field is a set."""
+    model = MODELS.get(object_type)
+    if model is None:
+        return None, False
+    try:
+        model_field = model._meta.get_field(name)
+    except FieldDoesNotExist:  # a custom property's value ("custom: Jira"), or a field gone
+        return None, False
+    if model_field.is_relation and (model_field.many_to_many or model_field.many_to_one):
+        return model_field.related_model, bool(model_field.many_to_many)
+    return None, False
+
+
+def _ids(value) -> list:
+    """The ids a diff value holds that still need a label (not yet `{id, label}` pairs)."""
+    items = value if isinstance(value, list) else [value]
+    return [item for item in items if isinstance(item, str) and item]
+
+
+_LABEL_FIELD = {Team: "name", UserGroup: "name", Integration: "name"}
 
 
 def _labels(changes: Iterable[Change]) -> None:
-    """Replace the ids in each diff's parent and M2M values by `{"id", "label"}` pairs.
+    """Replace the ids in each diff's relations (a parent, an owner, a set of tags...) by
+    `{"id", "label"}` pairs; values already labelled stay as they are.
 
     One query per kind of related object that appears, whatever the number of changes.
     """
+    related: dict[tuple[str, str], tuple] = {}
     wanted: dict[type, set] = defaultdict(set)
     for change in changes:
         for name, values in change.diff.items():
-            if name == "parent":
-                wanted[Resource].update(v for v in values if v)
-            elif name in _M2M_MODELS:
+            key = (change.object_type, name)
+            if key not in related:
+                related[key] = _related_model(*key)
+            model = related[key][0]
+            if model is not None:
                 for value in values:
-                    wanted[_M2M_MODELS[name]].update(value or ())
+                    wanted[model].update(_ids(value))
     labels: dict[str, str] = {}
     for model, ids in wanted.items():
         if not ids:
@@ -117,21 +288,34 @@ def _labels(changes: Iterable[Change]) -> None:
             rows = model.objects.filter(pk__in=ids).only("username", "first_name", "last_name")
             labels.update((str(row.pk), str(row)) for row in rows)
         else:
-            label = "name" if model in (Team, UserGroup) else "title"
+            label = _LABEL_FIELD.get(model, "title")
             labels.update(
                 (str(pk), text)
                 for pk, text in model.objects.filter(pk__in=ids).values_list("pk", label)
             )
 
     def pair(pk):
+        if not isinstance(pk, str):
+            return pk  # labelled already, or None
         return {"id": pk, "label": labels.get(pk, pk)} if pk else None
 
     for change in changes:
         for name, values in change.diff.items():
-            if name == "parent":
-                change.diff[name] = [pair(v) for v in values]
-            elif name in _M2M_MODELS:
-                change.diff[name] = [[pair(pk) for pk in value or ()] for value in values]
+            model, many = related[(change.object_type, name)]
+            if model is None:
+                continue
+            change.diff[name] = [
+                [pair(pk) for pk in value or ()] if many else pair(value) for value in values
+            ]
+
+
+@dataclass
+class Collector:
+    """Changes gathered from several service calls, to be recorded as one change set (an undo
+    that puts back a dozen objects through their own services is one change)."""
+
+    changes: list = field(default_factory=list)
+    subscribers: dict = field(default_factory=dict)
 
 
 #: Bumped (in the shared cache) whenever a change set commits, so that every process's copy of
@@ -163,10 +347,18 @@ def record_changes(
     `subscribers` maps each resource id named in a change's `concerns` to its subscribers'
     ids. Returns None (and writes nothing) when no change holds a difference.
     """
+    for change in changes:
+        for name in UNRECORDED_FIELDS & change.diff.keys():
+            del change.diff[name]
     changes = [c for c in changes if c.diff or c.action != "update"]
     if not changes:
         return None
     _labels(changes)
+    if ctx.collector is not None:
+        ctx.collector.changes.extend(changes)
+        for pk, users in subscribers.items():
+            ctx.collector.subscribers.setdefault(pk, set()).update(users)
+        return None
     change_set = ChangeSet.objects.create(
         source=ctx.source,
         request_id=ctx.request_id,
@@ -175,16 +367,18 @@ def record_changes(
         api_key=ctx.api_key,
         api_key_name=(ctx.api_key.name if ctx.api_key else "")[:255],
         integration=ctx.integration,
+        reverts=ctx.reverts,
     )
-    ResourceChange.objects.bulk_create(
+    ObjectChange.objects.bulk_create(
         (
-            ResourceChange(
+            ObjectChange(
                 change_set=change_set,
-                resource_id=c.resource_id,
-                entity_type=c.entity_type,
+                object_id=c.object_id,
+                object_type=c.object_type,
                 title=c.title[:255],
                 action=c.action,
                 diff=c.diff,
+                state=c.state,
             )
             for c in changes
         ),
@@ -201,10 +395,8 @@ def _write_outbox(ctx, change_set, changes, subscribers) -> None:
     public: dict = defaultdict(set)  # user -> followed resources among public changes
     shown: dict = {}  # what a viewer's email may describe: an id, or an id and its fields
     for change in changes:
-        if change.action == "update" and set(change.diff) <= QUIET_FIELDS:
-            continue
         if change.public:
-            resource_id = str(change.resource_id)
+            resource_id = str(change.object_id)
             fields = change.public_fields
             shown[resource_id] = (
                 resource_id if fields is None else {"id": resource_id, "fields": list(fields)}

@@ -8,7 +8,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
-from catalog.models import ApiKey, ChangeSource, Integration, User
+from catalog.models import ApiKey, ChangeSet, ChangeSource, Integration, User
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
@@ -32,6 +32,11 @@ class ChangeContext:
     #: An operator's command or a background job: every permission. Only `for_system` sets it,
     #: so a request without a user is never mistaken for the system.
     system: bool = False
+    #: The change set being undone: the one this context records says so.
+    reverts: ChangeSet | None = None
+    #: Set while an undo runs several services: their changes are gathered here and recorded
+    #: as one change set (see `catalog.services.changes.Collector`).
+    collector: object | None = None
 
     @classmethod
     def for_request(cls, request, source: str) -> "ChangeContext":

@@ -89,3 +89,13 @@ def atomic_write(function):
             raise integrity_error_as_validation(error) from error
 
     return wrapper
+
+
+class Conflict(Exception):
+    """The change can't be made as asked without overwriting later work (409); `conflicts`
+    says which objects and fields, and which later change touched them."""
+
+    def __init__(self, message: str, conflicts: list[dict] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.conflicts = conflicts or []

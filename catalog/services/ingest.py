@@ -42,8 +42,8 @@ from catalog.models import (
     EntityType,
     IngestedMessage,
     Integration,
+    ObjectChange,
     Resource,
-    ResourceChange,
     ResourceSeen,
     ValidationMode,
     Violation,
@@ -553,13 +553,13 @@ class _Budget:
         self.catalog = catalog
         midnight = dt.datetime.combine(now.astimezone(dt.UTC).date(), dt.time(), dt.UTC)
         added = dict(
-            ResourceChange.objects.filter(
+            ObjectChange.objects.filter(
                 change_set__integration=integration,
                 change_set__source=ChangeSource.INGEST,
                 change_set__created_at__gte=midnight,
                 action=ChangeAction.CREATE,
             )
-            .values_list("entity_type")
+            .values_list("object_type")
             .annotate(Count("id"))
         )
         self.events_left = integration.max_new_events_per_day - added.get(EntityType.EVENT, 0)

@@ -1,11 +1,14 @@
-"""Following resources: who is emailed when a resource changes."""
+"""Following resources: who is emailed when a resource changes.
+
+Following is each person's own business, not an edit of the resource: it is in no history and
+counts as no change (the subscriber lists themselves are the record).
+"""
 
 from collections.abc import Iterable
 
 from catalog.models import Resource, User
 from catalog.policy import Action, ensure_for, resources_visible_to
 from catalog.selectors import relation_ids_of, uuids_in
-from catalog.services.changes import Change, record_changes
 from catalog.services.context import ChangeContext
 from catalog.services.errors import atomic_write
 from catalog.services.resources import lock_resources, write_m2m
@@ -13,10 +16,10 @@ from catalog.services.resources import lock_resources, write_m2m
 __all__ = ["subscriptions_add", "subscriptions_remove"]
 
 
-def _change_subscription(ctx, user: User, rows, *, follow: bool) -> int:
-    """Add or remove `user` in the subscribers of `rows` (locked); record what changed."""
+def _change_subscription(user: User, rows, *, follow: bool) -> int:
+    """Add or remove `user` in the subscribers of `rows` (locked); return how many changed."""
     relations = relation_ids_of(row.pk for row in rows)
-    changes = []
+    changed = 0
     for row in rows:
         before = [str(pk) for pk in relations[row.pk]["subscribers"]]
         if (str(user.pk) in before) == follow:
@@ -24,11 +27,8 @@ def _change_subscription(ctx, user: User, rows, *, follow: bool) -> int:
         others = [pk for pk in before if pk != str(user.pk)]
         after = sorted([*others, str(user.pk)]) if follow else others
         write_m2m(row.pk, "subscribers", before, after)
-        diff = {"subscribers": [before, after]}
-        changes.append(Change(row.pk, row.entity_type, row.title, "update", diff))
-    # A change of who follows a resource emails nobody.
-    record_changes(ctx, changes, subscribers={})
-    return len(changes)
+        changed += 1
+    return changed
 
 
 @atomic_write
@@ -37,7 +37,7 @@ def subscriptions_add(*, ctx: ChangeContext, user: User, resource_ids: Iterable)
     that they didn't before.
 
     Every role may follow what it can read, for itself; following for someone else is for
-    admins. Each new follow is in the resource's history like any change of its subscribers.
+    admins.
     """
     if not ctx.is_system and ctx.user != user:
         ensure_for(ctx, Action.SUBSCRIBE_OTHERS, Resource)
@@ -46,7 +46,7 @@ def subscriptions_add(*, ctx: ChangeContext, user: User, resource_ids: Iterable)
     visible = set(resources_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
     if not visible:
         raise Resource.DoesNotExist("No such resource.")
-    return _change_subscription(ctx, user, lock_resources(visible), follow=True)
+    return _change_subscription(user, lock_resources(visible), follow=True)
 
 
 @atomic_write
@@ -55,12 +55,10 @@ def subscriptions_remove(*, ctx: ChangeContext, user: User, resource_ids: Iterab
 
     Anyone may stop following resources themselves (an email's unsubscribe link acts as the
     recipient, who may have been deactivated since); doing it for someone else is for admins.
-    Ids that are not UUIDs are ignored, so a second call simply removes nothing. Each removal
-    is in the resource's history like any other change of its subscribers (which emails
-    nobody).
+    Ids that are not UUIDs are ignored, so a second call simply removes nothing.
     """
     if not ctx.is_system and ctx.user != user:
         ensure_for(ctx, Action.SUBSCRIBE_OTHERS, Resource)
     ids = uuids_in(resource_ids)
     rows = lock_resources(ids) if ids else []
-    return _change_subscription(ctx, user, rows, follow=False)
+    return _change_subscription(user, rows, follow=False)

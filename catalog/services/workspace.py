@@ -1,9 +1,12 @@
-"""Writes to the objects around the catalog: tags, collections, teams, integrations, users.
+"""Writes to the objects around the catalog: tags, collections, teams, groups, integrations,
+custom properties and users.
 
 They have no workflow of their own, so one set of functions serves them all. Like the resource
 services they take a change context and the changes as data (never an instance the caller has
-already changed), ask the policy, lock the row, and validate once; what each model lets a
-caller change is its `EDITABLE_FIELDS`.
+already changed), ask the policy, lock the row, validate once, and record the change set
+(`catalog.services.changes`): who changed which fields, from what to what. A delete records the
+object whole, its relations included, so that it can be undone. What each model lets a caller
+change is its `EDITABLE_FIELDS`.
 """
 
 from collections.abc import Iterable, Mapping
@@ -15,6 +18,8 @@ from django.db.models import ProtectedError, Q
 
 from catalog.models import Role, User
 from catalog.policy import Action, ensure_for
+from catalog.selectors import uuids_in
+from catalog.services.changes import object_snapshot, record_object_change, whole_state
 from catalog.services.context import ChangeContext
 from catalog.services.errors import InUse, atomic_write
 from catalog.services.resources import ensure_may_set_followers
@@ -78,38 +83,94 @@ def _check_followers(ctx: ChangeContext, obj: models.Model, data: Mapping[str, A
 
 
 def workspace_object_create(*, ctx: ChangeContext, model: type[T], data: Mapping[str, Any]) -> T:
-    """Create a tag, collection, team or integration from `data`."""
+    """Create a tag, collection, team, group, integration or custom property from `data`."""
     ensure_for(ctx, Action.ADD, model)
     obj = model()
     _check_followers(ctx, obj, data)
-    return _save(obj, data)
+    with transaction.atomic():
+        obj = _save(obj, data)
+        record_object_change(ctx, obj, "create", {}, object_snapshot(obj))
+    return obj
 
 
-def workspace_object_update(*, ctx: ChangeContext, obj: T, data: Mapping[str, Any]) -> T:
-    """Change the given fields of a tag, collection, team, integration or user.
+def workspace_object_restore(*, ctx: ChangeContext, model: type[T], pk, state: Mapping) -> T:
+    """Put a deleted tag, collection, team, group, integration, custom property or user back
+    as its delete recorded it (`whole_state`): the same id, fields and relations, those to
+    objects deleted since left out. A restored user has no password until one is set."""
+    ensure_for(ctx, Action.ADD, model)
+    if model._default_manager.filter(pk=pk).exists():
+        raise ValidationError(f"The {model._meta.verbose_name} exists already: nothing to restore.")
+    obj = model(pk=pk)
+    many, reverse = {}, {}
+    for name, value in state.items():
+        if name.startswith("reverse:"):
+            reverse[name.removeprefix("reverse:")] = value
+            continue
+        model_field = model._meta.get_field(name)
+        if model_field.many_to_many:
+            many[name] = value
+        elif model_field.many_to_one:
+            setattr(obj, model_field.attname, value)
+        else:
+            setattr(obj, name, value)
+    if isinstance(obj, User):
+        obj.set_unusable_password()
+    with transaction.atomic():
+        obj.full_clean(exclude=["password"] if isinstance(obj, User) else None)
+        obj.save(force_insert=True)
+        for name, ids in [*many.items(), *reverse.items()]:
+            manager = getattr(obj, name)
+            manager.set(manager.model.objects.filter(pk__in=uuids_in(ids)))
+        record_object_change(ctx, obj, "create", {}, object_snapshot(obj))
+    return obj
 
-    Only `obj`'s id is used: the row is read again and locked.
-    """
+
+def _update(
+    ctx: ChangeContext,
+    obj: T,
+    data: Mapping[str, Any],
+    memberships: Mapping[str, Iterable | None] | None = None,
+) -> T:
+    """Lock, change, record: `workspace_object_update` and `user_update` in one change set."""
     ensure_for(ctx, Action.CHANGE, obj)
     with transaction.atomic():
         if isinstance(obj, User):
             _lock_admins(obj.pk)
         current = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
         _check_followers(ctx, current, data)
+        before = object_snapshot(current)
         exclude = ["password"] if isinstance(current, User) else None
-        return _save(current, data, exclude=exclude)
+        current = _save(current, data, exclude=exclude)
+        if memberships:
+            _set_memberships(current, memberships)
+        record_object_change(ctx, current, "update", before, object_snapshot(current))
+        return current
+
+
+def workspace_object_update(*, ctx: ChangeContext, obj: T, data: Mapping[str, Any]) -> T:
+    """Change the given fields of a tag, collection, team, group, integration, custom
+    property or user.
+
+    Only `obj`'s id is used: the row is read again and locked.
+    """
+    return _update(ctx, obj, data)
 
 
 def workspace_object_delete(*, ctx: ChangeContext, obj: models.Model) -> None:
-    """Delete a tag, collection, team, integration or user; refused (InUse) while catalog
-    resources still depend on it."""
+    """Delete a tag, collection, team, group, integration, custom property or user; refused
+    (InUse) while catalog resources still depend on it."""
     ensure_for(ctx, Action.DELETE, obj)
     try:
         with transaction.atomic():
             if isinstance(obj, User):
                 _lock_admins(obj.pk)
                 _keep_an_admin(obj, removing=True)
+            current = type(obj)._default_manager.select_for_update().filter(pk=obj.pk).first()
+            if current is None:
+                return
+            state = whole_state(current)
             type(obj)._default_manager.filter(pk=obj.pk).delete()
+            record_object_change(ctx, current, "delete", state, {}, state=state)
     except ProtectedError as error:
         raise InUse(
             f"The {obj._meta.verbose_name} {obj} is still used by catalog resources; delete "
@@ -143,6 +204,7 @@ def user_create(
     with transaction.atomic():
         user = _save(user, data, exclude=["password"])
         _set_memberships(user, {"teams": teams, "user_groups": user_groups})
+        record_object_change(ctx, user, "create", {}, object_snapshot(user))
     return user
 
 
@@ -158,10 +220,7 @@ def user_update(*, ctx: ChangeContext, user: User, data: Mapping[str, Any]) -> U
     what they are a member of."""
     data = dict(data)
     memberships = {name: data.pop(name, None) for name in ("teams", "user_groups")}
-    with transaction.atomic():
-        user = workspace_object_update(ctx=ctx, obj=user, data=data)
-        _set_memberships(user, memberships)
-    return user
+    return _update(ctx, user, data, memberships)
 
 
 def user_deactivate(*, ctx: ChangeContext, user: User) -> User:
@@ -183,10 +242,13 @@ def user_update_profile(*, ctx: ChangeContext, user: User, data: Mapping[str, An
         raise ValidationError({name: "You can't change this here." for name in unknown})
     with transaction.atomic():
         current = User.objects.select_for_update().get(pk=user.pk)
+        before = object_snapshot(current, relations=False)
         for name, value in data.items():
             setattr(current, name, value)
         current.full_clean(exclude=["password"], validate_unique=False)
         current.save(update_fields=[*data])
+        after = object_snapshot(current, relations=False)
+        record_object_change(ctx, current, "update", before, after)
     return current
 
 

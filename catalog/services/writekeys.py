@@ -1,27 +1,14 @@
-"""Integrations' write keys: made random, stored hashed, shown once, compared in constant time.
+"""Integrations' write keys (see `catalog.services.key_secrets`).
 
 A write key only sends events (see `catalog.policy.may_for`); user API keys are in `keys.py`.
 """
 
-import hashlib
-import hmac
-import secrets
-
-from django.db import transaction
-from django.utils import timezone
-
 from catalog.models import Integration, WriteKey
 from catalog.policy import Action, ensure_for
 from catalog.services.context import ChangeContext
+from catalog.services.key_secrets import create_key, lookup_of, matches, note_use, revoke_key
 
 KEY_PREFIX = "wk"
-#: Seconds between two writes of a key's `last_used_at`: a busy tracker mustn't turn every
-#: batch into an UPDATE of the same row.
-LAST_USED_EVERY = 60
-
-
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def write_key_create(
@@ -32,16 +19,9 @@ def write_key_create(
     Admins (and the system) only: a write key lets anyone add to the catalog by sending events.
     """
     ensure_for(ctx, Action.ADD, WriteKey)
-    lookup = secrets.token_hex(6)
-    secret = f"{KEY_PREFIX}_{lookup}_{secrets.token_urlsafe(32)}"
-    key = WriteKey.objects.create(
-        integration=integration,
-        name=name,
-        prefix=lookup,
-        key_hash=_hash(secret),
-        created_by=ctx.user,
+    return create_key(
+        ctx, WriteKey, KEY_PREFIX, integration=integration, name=name, created_by=ctx.user
     )
-    return key, secret
 
 
 def write_key_authenticate(secret: str) -> WriteKey | None:
@@ -49,25 +29,17 @@ def write_key_authenticate(secret: str) -> WriteKey | None:
 
     Records the use at most once a minute per key.
     """
-    parts = secret.split("_")
-    if len(parts) < 3 or parts[0] != KEY_PREFIX or not secret.isprintable():
+    lookup = lookup_of(secret, KEY_PREFIX)
+    if lookup is None:
         return None
-    key = WriteKey.objects.active().select_related("integration").filter(prefix=parts[1]).first()
-    if key is None or not hmac.compare_digest(key.key_hash, _hash(secret)):
+    key = WriteKey.objects.active().select_related("integration").filter(prefix=lookup).first()
+    if not matches(key, secret):
         return None
-    now = timezone.now()
-    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > LAST_USED_EVERY:
-        WriteKey.objects.filter(pk=key.pk).update(last_used_at=now)
-        key.last_used_at = now
+    note_use(key)
     return key
 
 
 def write_key_revoke(*, ctx: ChangeContext, key: WriteKey) -> WriteKey:
     """Revoke `key` at once (admins). Revoking twice changes nothing."""
     ensure_for(ctx, Action.DELETE, key)
-    with transaction.atomic():
-        WriteKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
-    key.refresh_from_db(fields=["revoked_at"])
-    return key
+    return revoke_key(ctx, key)

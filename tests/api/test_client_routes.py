@@ -9,8 +9,8 @@ from catalog.models import (
     ChangeSet,
     EventProperty,
     Notification,
+    ObjectChange,
     Resource,
-    ResourceChange,
     User,
     UserGroup,
 )
@@ -239,7 +239,7 @@ def test_patch_and_delete_any_resource_by_id(as_editor, as_viewer):
     changed = as_editor.patch(url, {"description": "New", "verified": True}, format="json")
     assert changed.status_code == 200
     assert (changed.json()["description"], changed.json()["verified"]) == ("New", True)
-    change = ResourceChange.objects.get(resource_id=event.pk)
+    change = ObjectChange.objects.get(object_id=event.pk)
     assert change.diff == {"description": ["Old", "New"], "verified": [False, True]}
     # A category has no parent, and the answer says so.
     category_url = f"/api/v1/resource/all/{event.parent_id}"
@@ -342,7 +342,7 @@ def test_owner_groups_members_follow_the_resource_and_hear_of_changes(as_admin, 
     body = as_editor.patch(url, {"owners_groups": [str(group.pk)]}, format="json").json()
     assert body["owners_groups"] == [str(group.pk)]
     assert set(body["subscribers"]) == {str(alice.pk), str(bob.pk)}  # they may unsubscribe
-    change = ResourceChange.objects.get(resource_id=event.pk)
+    change = ObjectChange.objects.get(object_id=event.pk)
     assert change.diff["owners_groups"] == [[], [{"id": str(group.pk), "label": "Checkout team"}]]
     as_editor.patch(url, {"description": "Paid"}, format="json")
     latest = ChangeSet.objects.order_by("-created_at").first()

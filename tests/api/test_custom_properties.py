@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from catalog.models import ChangeSet, CustomPropertyValue, Notification, ResourceChange
+from catalog.models import CustomPropertyValue, Notification, ObjectChange
 from tests.factories import EventFactory, EventPropertyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +59,7 @@ def test_an_editor_sets_a_value_that_shows_in_the_resource_and_its_history(as_ed
     assert shown["custom_properties"] == [
         {"id": jira["id"], "name": "Jira ticket", "value": "https://jira.example.com/T-1"}
     ]
-    change = ResourceChange.objects.get(resource_id=event.pk)
+    change = ObjectChange.objects.get(object_id=event.pk)
     assert change.diff == {"custom: Jira ticket": [None, "https://jira.example.com/T-1"]}
     assert [n.recipient for n in Notification.objects.filter(change_set=change.change_set)] == [
         follower
@@ -68,7 +68,7 @@ def test_an_editor_sets_a_value_that_shows_in_the_resource_and_its_history(as_ed
     assert history[0]["diff"] == change.diff
     # The same value again changes nothing; null clears it.
     as_editor.patch(url, {"value": "https://jira.example.com/T-1"}, format="json")
-    assert ChangeSet.objects.count() == 1
+    assert ObjectChange.objects.filter(object_id=event.pk).count() == 1
     assert as_editor.patch(url, {"value": None}, format="json").json()["value"] is None
     assert not CustomPropertyValue.objects.exists()
 

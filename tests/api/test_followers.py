@@ -2,7 +2,7 @@
 
 import pytest
 
-from catalog.models import ChangeSet
+from catalog.models import ObjectChange
 from tests.factories import CollectionFactory, EventCategoryFactory, EventFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,7 @@ def test_an_editor_cant_make_someone_else_follow_an_event(as_editor):
     assert response.status_code == 403
     assert response.json() == {"detail": REFUSED}
     assert _followers(event) == set()
-    assert not ChangeSet.objects.exists()
+    assert not ObjectChange.objects.filter(object_id=event.pk).exists()
 
 
 def test_an_editor_cant_unsubscribe_someone_else(as_editor, editor):

@@ -7,7 +7,7 @@ from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from catalog.models import ChangeSet, Event, Notification
+from catalog.models import Event, Notification
 from catalog.services.keys import api_key_create
 from tests.factories import (
     SYSTEM,
@@ -100,7 +100,7 @@ def test_a_patch_with_200_subscribers_writes_200_outbox_rows(as_editor, editor):
         f"/api/v1/event/events/{event.pk}", {"description": "Paid"}, format="json"
     )
     assert response.status_code == 200
-    assert Notification.objects.filter(change_set=ChangeSet.objects.get()).count() == 200
+    assert Notification.objects.filter(change_set__changes__object_id=event.pk).count() == 200
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,8 +10,8 @@ from catalog.models import (
     ChangeSet,
     EntityType,
     Integration,
+    ObjectChange,
     Resource,
-    ResourceChange,
     Violation,
     ViolationKind,
 )
@@ -150,7 +150,7 @@ def test_an_event_with_thousands_of_properties_gets_the_default_limits(send):
     forget_plans()
     assert send.segment({"batch": [track("Flood", properties)]}).status_code == 200
     assert Resource.objects.filter(entity_type=EntityType.EVENT_PROPERTY).count() == 1_000
-    assert ResourceChange.objects.filter(entity_type=EntityType.EVENT_PROPERTY).count() == 1_000
+    assert ObjectChange.objects.filter(object_type=EntityType.EVENT_PROPERTY).count() == 1_000
     assert Violation.objects.get(property_name="p1199").message == (
         "Unknown property 'p1199' of 'Flood': not added to the catalog, as 'Flood' has 1,000 "
         "properties (the integration's limit)."

@@ -38,7 +38,7 @@ def test_segment_batch_discovers_events_and_properties(send, integration, mailou
     assert volumes["revenue"] == 2
     assert volumes["currency"] == 1
     assert ResourceSeen.objects.filter(resource=event).exists()
-    change_set = ChangeSet.objects.get()
+    change_set = ChangeSet.objects.get(source="ingest")
     assert change_set.source == "ingest"
     assert change_set.integration == integration
     assert change_set.changes.count() == 6  # category, event, four properties

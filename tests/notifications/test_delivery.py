@@ -21,7 +21,7 @@ from tests.factories import (
     ChangeSetFactory,
     EventFactory,
     NotificationFactory,
-    ResourceChangeFactory,
+    ObjectChangeFactory,
 )
 from tests.notifications.helpers import event_change, follower
 
@@ -239,7 +239,7 @@ def test_the_task_sends_the_rows_of_its_change_set(smtp):
     alice = follower("alice")
     mine = event_change([alice])
     other = ChangeSetFactory()
-    ResourceChangeFactory(change_set=other, resource=EventFactory(title="Signed Up"))
+    ObjectChangeFactory(change_set=other, resource=EventFactory(title="Signed Up"))
     NotificationFactory(change_set=other, recipient=alice)
 
     result = deliver_notifications.enqueue(change_set_id=str(mine.pk))
@@ -277,9 +277,7 @@ def test_the_task_does_not_schedule_anything_when_all_went_out(smtp, settings):
 def test_deleted_resources_are_mailed_without_a_link(smtp):
     event = EventFactory(title="Legacy Checkout")
     change_set = ChangeSetFactory(actor_name="Dana Steward")
-    ResourceChangeFactory(
-        change_set=change_set, resource=event, action=ChangeAction.DELETE, diff={}
-    )
+    ObjectChangeFactory(change_set=change_set, resource=event, action=ChangeAction.DELETE, diff={})
     NotificationFactory(change_set=change_set, recipient=follower("alice"), followed=[])
     event.delete()
 

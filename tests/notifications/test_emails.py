@@ -10,7 +10,7 @@ from tests.factories import (
     EventFactory,
     EventPropertyFactory,
     NotificationFactory,
-    ResourceChangeFactory,
+    ObjectChangeFactory,
 )
 from tests.notifications.helpers import SITE, event_change, follower, full_diff, order_completed
 
@@ -105,7 +105,7 @@ def test_a_change_of_several_resources_names_the_followed_one_first(smtp):
     others = [EventPropertyFactory(title=f"p{n}", parent=prop.parent) for n in range(2)]
     change_set = ChangeSetFactory(actor_name="Dana Steward")
     for resource in [*others, prop]:
-        ResourceChangeFactory(change_set=change_set, resource=resource, diff={"pii": [False, True]})
+        ObjectChangeFactory(change_set=change_set, resource=resource, diff={"pii": [False, True]})
     NotificationFactory(change_set=change_set, recipient=alice, followed=[str(prop.pk)])
 
     deliver_due()
@@ -124,10 +124,10 @@ def test_a_change_of_several_resources_names_the_followed_one_first(smtp):
 )
 def test_subject_of_a_created_or_deleted_resource(smtp, action, subject):
     change_set = ChangeSetFactory(actor_name="Dana Steward")
-    ResourceChangeFactory(
+    ObjectChangeFactory(
         change_set=change_set,
-        resource_id="6f0c5b1e-7a0e-4d52-9d8e-0c3b1f1b2a10",
-        entity_type=EntityType.EVENT_CATEGORY,
+        object_id="6f0c5b1e-7a0e-4d52-9d8e-0c3b1f1b2a10",
+        object_type=EntityType.EVENT_CATEGORY,
         title="Checkout",
         action=action,
         diff={"published": [None, True]} if action == ChangeAction.CREATE else {},

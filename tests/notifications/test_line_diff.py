@@ -7,7 +7,7 @@ from django.urls import reverse
 from catalog.notifications import linediff
 from catalog.notifications.delivery import deliver_due
 from catalog.notifications.linediff import line_diff, shared_budget
-from tests.factories import ChangeSetFactory, EventFactory, ResourceChangeFactory
+from tests.factories import ChangeSetFactory, EventFactory, ObjectChangeFactory
 from tests.notifications.helpers import event_change, follower
 
 
@@ -110,7 +110,7 @@ def test_the_email_summarises_a_change_too_costly_to_diff(smtp):
 @pytest.mark.django_db
 def test_history_pages_written_before_the_budget_open_with_a_summary(client, editor):
     event = EventFactory(title="Order Completed")
-    ResourceChangeFactory(
+    ObjectChangeFactory(
         change_set=ChangeSetFactory(actor=editor),
         resource=event,
         diff={"definition": [SHUFFLED_OLD, SHUFFLED_NEW]},

@@ -7,7 +7,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from catalog.models import ApiKey, ChangeSource, EmailFrequency, Resource, ResourceChange
+from catalog.models import ApiKey, ChangeSource, EmailFrequency, ObjectChange, Resource
 from tests.factories import EventFactory, TagFactory, UserFactory
 from tests.traces import assert_shown_once
 from tests.web.test_pages import text_of
@@ -66,7 +66,7 @@ def test_saving_only_the_description_records_only_that(editor_web, editor, order
     assert response["Location"] == reverse("web:resource", args=[order_completed.pk])
     order_completed.refresh_from_db()
     assert order_completed.description == "Placed and paid.\nOnce per order."
-    change = ResourceChange.objects.get(resource_id=order_completed.pk)
+    change = ObjectChange.objects.get(object_id=order_completed.pk)
     assert change.diff == {
         "description": ["The order was placed and paid.", "Placed and paid.\nOnce per order."]
     }
@@ -82,7 +82,7 @@ def test_crlf_in_the_definition_is_not_a_change(editor_web, order_completed):
         edit_url(order_completed), form_data(order_completed, definition=crlf)
     )
     assert response.status_code == 302
-    assert not ResourceChange.objects.filter(resource_id=order_completed.pk).exists()
+    assert not ObjectChange.objects.filter(object_id=order_completed.pk).exists()
     assert "Nothing changed" in text_of(editor_web.get(response["Location"]))
 
 
@@ -106,8 +106,8 @@ def test_flags_and_relations_are_saved(editor_web, editor, order_completed):
     order_completed.refresh_from_db()
     assert order_completed.pii
     assert list(order_completed.tags.all()) == [tag]
-    diff = ResourceChange.objects.get(resource_id=order_completed.pk).diff
-    assert set(diff) == {"pii", "tags", "owners", "subscribers"}  # New owners follow.
+    diff = ObjectChange.objects.get(object_id=order_completed.pk).diff
+    assert set(diff) == {"pii", "tags", "owners"}  # New owners follow, which is no edit.
 
 
 def test_validation_errors_are_shown_next_to_the_field(editor_web, order_completed):
@@ -155,7 +155,7 @@ def test_preview_without_javascript_saves_nothing(editor_web, order_completed):
     html = response.content.decode()
     assert "<strong>bold</strong>" in html
     assert "<script>x()" not in html
-    assert not ResourceChange.objects.exists()
+    assert not ObjectChange.objects.exists()
 
 
 def test_live_preview_renders_sanitised_markdown(editor_web):
@@ -196,8 +196,7 @@ def test_subscribe_and_unsubscribe_with_htmx(viewer_web, viewer, order_completed
     response = viewer_web.post(url, {"action": "unsubscribe"}, HTTP_HX_REQUEST="true")
     assert ">Subscribe</button>" in response.content.decode()
     assert not order_completed.subscribers.exists()
-    changes = ResourceChange.objects.filter(resource_id=order_completed.pk)
-    assert changes.count() == 2
+    assert not ObjectChange.objects.filter(object_id=order_completed.pk).exists()  # no edit
     assert not mail.outbox
 
 
@@ -390,7 +389,7 @@ def test_two_identical_subscribe_clicks_at_once_follow_once(viewer, order_comple
         thread.join()
     assert codes == [302, 302]
     assert list(order_completed.subscribers.all()) == [viewer]
-    assert ResourceChange.objects.filter(resource_id=order_completed.pk).count() == 1
+    assert ObjectChange.objects.filter(object_id=order_completed.pk).count() == 1
 
 
 def test_viewers_have_no_preview_to_ask_for(viewer_web):
