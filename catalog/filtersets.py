@@ -1,4 +1,6 @@
-"""Query-string filters of the list endpoints, as the seed names them."""
+"""Query-string filters of lists, one FilterSet per list: the API's list endpoints (with the
+seed's parameter names) and the catalog pages use the same ones, so a parameter means the same
+thing on both."""
 
 import django_filters
 from django import forms
@@ -12,7 +14,7 @@ from catalog.selectors import not_seen_for
 MAX_NOT_SEEN_DAYS = 3650
 
 
-class EventCategoryFilter(django_filters.FilterSet):
+class EventCategoryFilterSet(django_filters.FilterSet):
     title = django_filters.CharFilter(
         field_name="title", help_text="Only resources with exactly this title."
     )
@@ -25,7 +27,7 @@ class EventCategoryFilter(django_filters.FilterSet):
         fields = ["title", "integration_id"]
 
 
-class ResourceFilter(EventCategoryFilter):
+class ResourceFilterSet(EventCategoryFilterSet):
     parent_id = django_filters.UUIDFilter(
         field_name="parent_id", help_text="Only children of this parent."
     )
@@ -42,7 +44,7 @@ class WholeNumberFilter(django_filters.Filter):
     field_class = forms.IntegerField
 
 
-class EventFilter(ResourceFilter):
+class EventFilterSet(ResourceFilterSet):
     not_seen_days = WholeNumberFilter(
         method="filter_not_seen_days",
         min_value=1,
@@ -53,14 +55,14 @@ class EventFilter(ResourceFilter):
         ),
     )
 
-    class Meta(ResourceFilter.Meta):
-        fields = [*ResourceFilter.Meta.fields, "not_seen_days"]
+    class Meta(ResourceFilterSet.Meta):
+        fields = [*ResourceFilterSet.Meta.fields, "not_seen_days"]
 
     def filter_not_seen_days(self, queryset, name, value):
         return not_seen_for(queryset, value)
 
 
-class TagFilter(django_filters.FilterSet):
+class TagFilterSet(django_filters.FilterSet):
     name = django_filters.CharFilter(field_name="title", help_text="Only the tag of this name.")
     title = django_filters.CharFilter(field_name="title", help_text="Same as `name`.")
 
