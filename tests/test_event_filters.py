@@ -99,6 +99,10 @@ def api_titles(client, query: str) -> list[str]:
         ("sort=-updated&category={checkout}", ["Page Viewed", "Cart Viewed", "Order Completed"]),
         ("tag=00000000-0000-0000-0000-000000000000", []),  # an id that names nothing
         ("pii=yes&pii=no", ["Cart Viewed", "Order Completed", "Page Viewed"]),  # the last wins
+        (  # what the page's form sends: every field, most of them empty
+            "integration=&category=&tag=&owner=&pii=&verified=&published=no&not_seen_days=&sort=",
+            ["Page Viewed"],
+        ),
     ],
 )
 def test_a_filter_shows_the_same_events_on_the_page_and_in_the_api(
@@ -194,3 +198,13 @@ def test_the_api_documents_every_filter_of_the_page(as_editor):
     schema = as_editor.get("/api/schema/", HTTP_ACCEPT="application/json").json()
     parameters = schema["paths"][EVENTS]["get"]["parameters"]
     assert set(EventFilterSet.base_filters) <= {parameter["name"] for parameter in parameters}
+
+
+def test_the_page_form_shows_the_filters_applied(editor_web, catalog):
+    html = editor_web.get(
+        PAGE, {"published": "false", "sort": "-updated", "owner": "me", "subscribed": "on"}
+    ).content.decode()
+    assert re.search(r'name="published"[^>]*>.*?<option value="no" selected>', html, re.S)
+    assert '<option value="-updated" selected>' in html
+    assert '<option value="me" selected>Me</option>' in html
+    assert re.search(r'<input type="checkbox" name="subscribed"[^>]*checked', html)
