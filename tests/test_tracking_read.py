@@ -377,7 +377,15 @@ def test_the_events_page_filters_by_not_seen_for(viewer_web, ages):
     )
 
 
-@pytest.mark.parametrize("value", ["5", "abc", "0", "9" * 5000])
+def test_the_events_page_takes_any_not_seen_for_the_api_takes(viewer_web, as_viewer, ages):
+    text = text_of(viewer_web.get("/events/?not_seen_days=5"))
+    assert "3 events" in text
+    assert titles(as_viewer, not_seen_days=5) == ["month", "never", "week"]
+    html = viewer_web.get("/events/?not_seen_days=5").content.decode()
+    assert '<option value="5" selected>5 days</option>' in html
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "3651", "9" * 5000, "\x00"])
 def test_the_events_page_ignores_a_bad_not_seen_for(viewer_web, ages, value):
     response = viewer_web.get("/events/", {"not_seen_days": value})
     assert response.status_code == 200

@@ -21,6 +21,7 @@ from catalog.models import (
     Team,
     User,
     UserGroup,
+    ValueType,
     Violation,
     WriteKey,
 )
@@ -316,6 +317,53 @@ class TeamSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         fields = ["id", "name", "description", "members", "created_at", "updated_at"]
 
 
+#: The value types' names that clients send (Secoda's examples send `string`), any case, and
+#: the one each means here: only names whose values are the same set as ours.
+VALUE_TYPE_NAMES = {
+    **dict.fromkeys(("text", "string", "str"), ValueType.TEXT),
+    **dict.fromkeys(("number", "numeric", "float", "double", "decimal"), ValueType.NUMBER),
+    **dict.fromkeys(("boolean", "bool"), ValueType.BOOLEAN),
+    "date": ValueType.DATE,
+    **dict.fromkeys(("url", "link"), ValueType.URL),
+}
+#: Names that look like ours but hold other values, and what to send instead.
+NOT_OUR_VALUE_TYPES = {
+    **dict.fromkeys(
+        ("integer", "int"), "a number property also takes fractions such as 2.5; send `number`"
+    ),
+    **dict.fromkeys(
+        ("datetime", "timestamp"),
+        "a date property holds a day (2026-01-31), no time; send `date` or `text`",
+    ),
+}
+
+
+def _accepted_value_types() -> str:
+    names = {}
+    for name, value_type in VALUE_TYPE_NAMES.items():
+        names.setdefault(value_type, []).append(name)
+    return "; ".join(", ".join(group) for group in names.values())
+
+
+@extend_schema_field({"type": "string", "enum": list(VALUE_TYPE_NAMES)})
+class ValueTypeField(serializers.Field):
+    """A value type under any of its names; answered as `text`, `number`, `boolean`, `date`
+    or `url` (the response to a create or update says the name the client sent)."""
+
+    def to_internal_value(self, data):
+        name = data.strip().lower() if isinstance(data, str) else None
+        if name in VALUE_TYPE_NAMES:
+            return VALUE_TYPE_NAMES[name]
+        reason = f" ({NOT_OUR_VALUE_TYPES[name]})" if name in NOT_OUR_VALUE_TYPES else ""
+        shown = data if isinstance(data, str) and len(data) <= 40 else "this"
+        raise serializers.ValidationError(
+            f"{shown!r} is not a value type here{reason}. Accepted: {_accepted_value_types()}."
+        )
+
+    def to_representation(self, value):
+        return value
+
+
 class CustomPropertySerializer(StrictFieldsMixin, serializers.ModelSerializer):
     """A workspace's own field: its name, the kinds of resource it applies to, its type."""
 
@@ -324,10 +372,28 @@ class CustomPropertySerializer(StrictFieldsMixin, serializers.ModelSerializer):
         allow_empty=False,
         help_text='e.g. ["event", "event_property"]',
     )
+    value_type = ValueTypeField(
+        help_text=(
+            "`text` (or `string`, `str`), `number` (or `numeric`, `float`, `double`, "
+            "`decimal`), `boolean` (or `bool`), `date` or `url` (or `link`), any case."
+        )
+    )
 
     class Meta:
         model = CustomProperty
         fields = ["id", "name", "entity_types", "value_type", "created_at", "updated_at"]
+
+    def to_representation(self, instance):
+        """A client that created or changed the type under its own name reads that name back
+        (its next read says ours): it checks the answer against what it sent."""
+        data = super().to_representation(instance)
+        initial = getattr(self, "initial_data", None)
+        sent = initial.get("value_type") if hasattr(initial, "get") else None
+        if isinstance(sent, str) and VALUE_TYPE_NAMES.get(sent.strip().lower()) == data.get(
+            "value_type"
+        ):
+            data["value_type"] = sent
+        return data
 
 
 class CustomValueSerializer(serializers.Serializer):

@@ -21,9 +21,14 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 
 from catalog.api import serializers as s
-from catalog.api.filters import EventCategoryFilter, EventFilter, ResourceFilter, TagFilter
 from catalog.api.pagination import CatalogPagination
-from catalog.api.resource_filter import ResourceQueryError, apply_resource_query
+from catalog.api.resource_query import ResourceQueryError, apply_resource_query
+from catalog.filtersets import (
+    EventCategoryFilterSet,
+    EventFilterSet,
+    ResourceFilterSet,
+    TagFilterSet,
+)
 from catalog.models import (
     ApiKey,
     ChangeSource,
@@ -192,7 +197,7 @@ class ResourceViewSet(CatalogViewSet):
 
     entity_type: str = ""
     policy_model = Resource
-    filterset_class = ResourceFilter
+    filterset_class = ResourceFilterSet
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
@@ -271,7 +276,7 @@ def _resource_docs(noun: str, plural: str, serializer, *, deprecated: bool = Fal
 class EventCategoryViewSet(ResourceViewSet):
     entity_type = EntityType.EVENT_CATEGORY
     serializer_class = s.EventCategorySerializer
-    filterset_class = EventCategoryFilter
+    filterset_class = EventCategoryFilterSet
 
 
 EVENTS_DEPRECATED = (
@@ -320,7 +325,7 @@ def violations_page(view, request, **where) -> Response:
 class EventViewSet(ResourceViewSet):
     entity_type = EntityType.EVENT
     serializer_class = s.EventSerializer
-    filterset_class = EventFilter
+    filterset_class = EventFilterSet
 
     @_violations_docs("an event")
     @action(detail=True, methods=["get"], pagination_class=CatalogPagination, filterset_class=None)
@@ -602,7 +607,7 @@ class WorkspaceViewSet(CatalogViewSet):
 class TagViewSet(WorkspaceViewSet):
     queryset = Tag.objects.all()
     serializer_class = s.TagSerializer
-    filterset_class = TagFilter
+    filterset_class = TagFilterSet
     # Only ids: /tag/tags is the list under its older name.
     lookup_value_regex = "[0-9a-fA-F-]{32,36}"
 

@@ -46,40 +46,64 @@ def definition_text(value: str) -> str:
 
 
 class EventFilterForm(NoColonLabels, forms.Form):
-    """The filters of the events list; every field is optional and a bad value is ignored."""
+    """How the events page shows its filters; `EventFilterSet` reads and applies them (as for
+    the API). Unbound: it shows the filters the list applies, an id that names nothing too."""
 
-    integration = forms.ModelChoiceField(
-        Integration.objects.all(), required=False, empty_label="All integrations"
-    )
-    category = forms.ModelChoiceField(
-        Resource.objects.none(), required=False, widget=forms.HiddenInput
-    )
-    tag = forms.ModelChoiceField(Tag.objects.all(), required=False, empty_label="All tags")
+    integration = forms.ChoiceField(required=False)
+    category = forms.CharField(required=False, widget=forms.HiddenInput)
+    tag = forms.ChoiceField(required=False)
     owner = forms.ChoiceField(required=False)
     pii = forms.ChoiceField(label="PII", choices=YES_NO, required=False)
     verified = forms.ChoiceField(choices=YES_NO, required=False)
     published = forms.ChoiceField(choices=YES_NO, required=False)
-    not_seen_days = forms.TypedChoiceField(
-        label="Not seen for",
-        choices=NOT_SEEN,
-        coerce=int,
-        empty_value=None,
-        required=False,
-    )
+    not_seen_days = forms.ChoiceField(label="Not seen for", choices=NOT_SEEN, required=False)
     subscribed = forms.BooleanField(label="Only events I follow", required=False)
     sort = forms.ChoiceField(label="Sort by", choices=SORTS, required=False)
 
-    def __init__(self, *args, user: User, categories, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = categories
+    def __init__(self, *, applied: dict, user: User) -> None:
+        super().__init__(initial=_shown(applied))
+        integrations = Integration.objects.order_by("name").values_list("pk", "name")
+        tags = Tag.objects.order_by("title").values_list("pk", "title")
         owners = User.objects.filter(is_active=True).order_by("username")
-        self.fields["owner"].choices = [
-            ("", "Anyone"),
-            ("me", "Me"),
-            *((str(pk), name) for pk, name in owners.values_list("pk", "username")),
-        ]
+        self._offer("integration", [("", "All integrations"), *_options(integrations)])
+        self._offer("tag", [("", "All tags"), *_options(tags)])
+        self._offer(
+            "owner",
+            [("", "Anyone"), ("me", "Me"), *_options(owners.values_list("pk", "username"))],
+        )
+        self._offer("not_seen_days", NOT_SEEN)
         if not user.can_edit_catalog:
             del self.fields["published"]  # Viewers see published events only.
+
+    def _offer(self, name: str, choices: list) -> None:
+        """The field's choices, plus the one applied when it isn't among them (a deleted
+        tag, a number of days the menu lacks), so the form never hides a filter."""
+        chosen = self.initial.get(name, "")
+        if chosen and chosen not in {str(value) for value, _label in choices}:
+            label = f"{chosen} days" if name == "not_seen_days" else "(not found)"
+            choices = [*choices, (chosen, label)]
+        self.fields[name].choices = choices
+
+
+def _options(rows) -> list[tuple[str, str]]:
+    return [(str(pk), label) for pk, label in rows]
+
+
+def _shown(applied: dict) -> dict:
+    """The filters `EventFilterSet` applied (its cleaned data), as the form's fields show them."""
+    flag = {True: "yes", False: "no", None: ""}
+    shown = {
+        "integration": applied.get("integration") or applied.get("integration_id"),
+        "category": applied.get("category") or applied.get("parent_id"),
+        "tag": applied.get("tag"),
+        "owner": applied.get("owner"),
+        "not_seen_days": applied.get("not_seen_days"),
+        "sort": applied.get("sort"),
+    }
+    shown = {name: "" if value is None else str(value) for name, value in shown.items()}
+    shown.update({name: flag[applied.get(name)] for name in ("pii", "verified", "published")})
+    shown["subscribed"] = bool(applied.get("subscribed"))
+    return shown
 
 
 class ResourceEditForm(NoColonLabels, forms.Form):

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from catalog.filtersets import EventFilterSet
 from catalog.markdown import render_markdown
 from catalog.models import (
     ApiKey,
@@ -37,7 +38,6 @@ from catalog.selectors import (
     attach_relation_ids,
     custom_values_of,
     hide_unseen_labels,
-    not_seen_for,
     resource_history,
     tracking_from,
     violations_of,
@@ -169,52 +169,37 @@ def home(request):
     return render(request, "catalog/home.html", {"integrations": integrations})
 
 
-def _filtered_events(request, form: EventFilterForm):
-    events = _visible(request, EntityType.EVENT)
-    if not form.is_valid():
-        return events.order_by("title", "id")
-    data = form.cleaned_data
-    if data.get("integration"):
-        events = events.filter(integration=data["integration"])
-    if data.get("category"):
-        events = events.filter(parent=data["category"])
-    if data.get("tag"):
-        events = events.filter(tags=data["tag"])
-    owner = data.get("owner")
-    if owner == "me":
-        events = events.filter(owners=request.user)
-    elif owner:
-        events = events.filter(owners=owner)
-    for flag in ("pii", "verified", "published"):
-        if data.get(flag):
-            events = events.filter(**{flag: data[flag] == "yes"})
-    if data.get("subscribed"):
-        events = events.filter(subscribers=request.user)
-    if data.get("not_seen_days"):
-        events = not_seen_for(events, data["not_seen_days"])
-    if data.get("sort") == "-updated":
-        return events.order_by("-updated_at", "id")
-    return events.order_by("title", "id")
+#: What the events page says when the query string holds filters it can't use.
+FILTERS_LEFT_OUT = "Some filters were not understood and were left out"
 
 
 @require_GET
 @login_required
 def events(request):
-    """Every event the user may see, filtered, sorted and paginated."""
-    categories = _visible(request, EntityType.EVENT_CATEGORY)
-    form = EventFilterForm(request.GET or None, user=request.user, categories=categories)
-    if request.GET and not form.is_valid():
-        # A stale link (a deleted tag, say) shows the list unfiltered, saying why.
-        messages.warning(request, "Some filters were not understood and were left out.")
-    queryset = (
-        _filtered_events(request, form)
-        .select_related(*_PARENTS)
-        .prefetch_related(_USER_NAMES, _TAG_NAMES)
+    """Every event the user may see, filtered (by the API's `EventFilterSet`: a parameter
+    means the same on both), sorted and paginated. A filter it can't read is left out, and
+    the page says which and why (the API answers 400 with the same words)."""
+    filters = EventFilterSet(
+        request.GET,
+        queryset=_visible(request, EntityType.EVENT).order_by("title", "id"),
+        request=request,
     )
+    if not filters.is_valid():
+        reasons = "; ".join(
+            f"{name}: {' '.join(errors)}" for name, errors in filters.errors.items()
+        )
+        messages.warning(request, f"{FILTERS_LEFT_OUT}: {reasons}")
+    queryset = filters.qs.select_related(*_PARENTS).prefetch_related(_USER_NAMES, _TAG_NAMES)
     page = _page(request, queryset, PAGE_SIZE, _IdsFirstPaginator)
+    form = EventFilterForm(applied=filters.form.cleaned_data, user=request.user)
+    category_id = form.initial["category"]
+    category = (
+        _visible(request, EntityType.EVENT_CATEGORY).filter(pk=category_id).first()
+        if category_id
+        else None
+    )
     query = request.GET.copy()
     query.pop("page", None)
-    category = form.cleaned_data.get("category") if form.is_bound and form.is_valid() else None
     return render(
         request,
         "catalog/events.html",

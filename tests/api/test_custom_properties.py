@@ -37,9 +37,85 @@ def test_an_admin_defines_custom_properties(as_admin, as_editor, jira):
     )
     assert bad.json() == {
         "entity_types": {"0": ['"table" is not a valid choice.']},
-        "value_type": ['"colour" is not a valid choice.'],
+        "value_type": [f"'colour' is not a value type here. Accepted: {ACCEPTED}."],
     }
     assert as_admin.delete(f"{BASE}/{jira['id']}").json() == {"id": jira["id"], "deleted": True}
+
+
+ACCEPTED = (
+    "text, string, str; number, numeric, float, double, decimal; boolean, bool; date; url, link"
+)
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored", "value", "wrong"),
+    [
+        ("string", "text", "T-1", 1),
+        ("String", "text", "T-1", True),
+        ("str", "text", "T-1", 1),
+        ("text", "text", "T-1", 1),
+        ("numeric", "number", 2.5, "2.5"),
+        ("float", "number", 3, "3"),
+        ("DECIMAL", "number", 0.1, True),
+        ("bool", "boolean", True, "true"),
+        ("date", "date", "2026-01-31", "2026-01-31T12:00:00Z"),
+        ("link", "url", "https://example.com/T-1", "T-1"),
+    ],
+)
+def test_value_types_under_the_names_clients_send(as_admin, sent, stored, value, wrong):
+    """Secoda's clients send `string` where we say `text`: the answer repeats their name, the
+    catalog stores and later answers its own, and values are checked by what it stores."""
+    response = as_admin.post(
+        BASE, {"name": "Field", "entity_types": ["event"], "value_type": sent}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["value_type"] == sent
+    created = response.json()["id"]
+    assert as_admin.get(f"{BASE}/{created}").json()["value_type"] == stored
+    assert [row["value_type"] for row in as_admin.get(BASE).json()["results"]] == [stored]
+    event = EventFactory()
+    url = f"{BASE}/{created}/{event.pk}"
+    assert as_admin.patch(url, {"value": value}, format="json").status_code == 200
+    assert as_admin.patch(url, {"value": wrong}, format="json").status_code == 400
+
+
+def test_an_update_answers_with_the_name_sent_and_keeps_the_canonical_one(as_admin, jira):
+    response = as_admin.patch(f"{BASE}/{jira['id']}", {"value_type": "str"}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["value_type"] == "str"
+    assert as_admin.get(f"{BASE}/{jira['id']}").json()["value_type"] == "text"
+    # A change of the name alone says the type as stored: the client didn't send one.
+    renamed = as_admin.patch(f"{BASE}/{jira['id']}", {"name": "Ticket"}, format="json")
+    assert renamed.json()["value_type"] == "text"
+
+
+@pytest.mark.parametrize(
+    ("sent", "message"),
+    [
+        (
+            "integer",
+            "'integer' is not a value type here (a number property also takes fractions such "
+            f"as 2.5; send `number`). Accepted: {ACCEPTED}.",
+        ),
+        (
+            "datetime",
+            "'datetime' is not a value type here (a date property holds a day (2026-01-31), no "
+            f"time; send `date` or `text`). Accepted: {ACCEPTED}.",
+        ),
+        ("varchar", f"'varchar' is not a value type here. Accepted: {ACCEPTED}."),
+        ("te\x00xt", "Text can't contain NUL characters or unpaired surrogates."),
+        ("x" * 5000, f"'this' is not a value type here. Accepted: {ACCEPTED}."),
+        (7, f"'this' is not a value type here. Accepted: {ACCEPTED}."),
+        (None, "This field may not be null."),
+        (["text"], f"'this' is not a value type here. Accepted: {ACCEPTED}."),
+    ],
+)
+def test_a_value_type_with_another_meaning_or_none_is_a_400_listing_ours(as_admin, sent, message):
+    response = as_admin.post(
+        BASE, {"name": "Field", "entity_types": ["event"], "value_type": sent}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"value_type": [message]}
 
 
 def test_an_editor_sets_a_value_that_shows_in_the_resource_and_its_history(as_editor, editor, jira):

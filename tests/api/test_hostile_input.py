@@ -30,7 +30,7 @@ def send_json(client, method: str, url: str, body: str | bytes):
     return getattr(client, method)(url, body, content_type="application/json")
 
 
-# Query-string filters (django-filter) and the resource query's JSON (resource_filter.py)
+# Query-string filters (django-filter) and the resource query's JSON (resource_query.py)
 
 NOT_A_UUID = ["Enter a valid UUID."]
 NO_NUL = ["Null characters are not allowed."]

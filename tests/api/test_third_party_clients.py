@@ -246,3 +246,12 @@ def test_pysecoda_manages_custom_properties(server, secoda):
         "id": made["id"],
         "deleted": True,
     }
+
+
+def test_pysecoda_creates_a_custom_property_of_its_type_string(server, secoda):
+    """Secoda's documentation sends `value_type: "string"`; the catalog stores it as text."""
+    made = secoda.custom_properties.create_custom_property("Platform", ["event"], "string")
+    assert made["value_type"] == "string"
+    assert secoda.custom_properties.get_custom_property(made["id"])["value_type"] == "text"
+    changed = secoda.custom_properties.update_custom_property(made["id"], value_type="bool")
+    assert changed["value_type"] == "bool"
