@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 from catalog.api import views
 from catalog.api.eventlog import EventLogView
 from catalog.api.exceptions import not_found
+from catalog.api.revert import ChangeSetRevertView
 
 
 class OptionalSlashRouter(SimpleRouter):
@@ -55,6 +56,11 @@ urlpatterns = [
         name="resource-detail",
     ),
     re_path(r"^event/log/?$", EventLogView.as_view(), name="event-log"),
+    re_path(
+        r"^changes/(?P<pk>[^/.]+)/revert/?$",
+        ChangeSetRevertView.as_view(),
+        name="change-set-revert",
+    ),
     path("", include(router.urls)),
     # Last: anything else under /api/v1/ (an id with a dot, a typo) is a JSON 404.
     re_path(r"^.*$", not_found),

@@ -1,0 +1,124 @@
+"""`POST /api/v1/changes/{id}/revert`: undo a change set (see `catalog.services.revert`)."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from catalog.api.serializers import ChangeActorSerializer, ErrorSerializer
+from catalog.api.views import call_service, change_context
+from catalog.models import ChangeSet, EntityType, ObjectChange
+from catalog.selectors import uuids_in
+from catalog.services import errors
+from catalog.services.revert import change_set_revert
+
+#: The API names a category `category`; the history stores its resource kind.
+API_OBJECT_TYPE = {EntityType.EVENT_CATEGORY.value: "category"}
+
+
+class ChangeSerializer(serializers.ModelSerializer):
+    object_type = serializers.SerializerMethodField()
+    diff = serializers.DictField(
+        child=serializers.ListField(),
+        help_text="Each changed field: [old, new]; relations as {id, label}.",
+    )
+
+    class Meta:
+        model = ObjectChange
+        fields = ["object_type", "object_id", "title", "action", "diff"]
+
+    def get_object_type(self, change) -> str:
+        return API_OBJECT_TYPE.get(change.object_type, change.object_type)
+
+
+class ChangeSetSerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+    changes = ChangeSerializer(many=True)
+
+    class Meta:
+        model = ChangeSet
+        fields = ["id", "created_at", "actor", "source", "request_id", "reverts", "changes"]
+
+    def get_actor(self, change_set) -> dict:
+        return ChangeActorSerializer(
+            {
+                "id": change_set.actor_id,
+                "name": change_set.actor_name,
+                "api_key": change_set.api_key_name or None,
+                "integration": change_set.integration_id,
+            }
+        ).data
+
+
+class RevertRequestSerializer(serializers.Serializer):
+    force = serializers.BooleanField(
+        default=False,
+        help_text="Undo even when later changes touched the same fields (they are overwritten).",
+    )
+
+
+ConflictSerializer = inline_serializer(
+    "RevertConflict",
+    {
+        "detail": serializers.CharField(),
+        "conflicts": serializers.ListField(
+            child=inline_serializer(
+                "RevertConflictItem",
+                {
+                    "object_type": serializers.CharField(),
+                    "object_id": serializers.UUIDField(),
+                    "title": serializers.CharField(),
+                    "fields": serializers.ListField(child=serializers.CharField()),
+                    "change_set": serializers.UUIDField(),
+                    "actor": serializers.CharField(),
+                    "created_at": serializers.DateTimeField(),
+                },
+            )
+        ),
+    },
+)
+
+
+class ChangeSetRevertView(GenericAPIView):
+    """Undo a change set: every field it changed is put back, what it created is deleted,
+    what it deleted is restored with the same ids; a new change set records the undo."""
+
+    serializer_class = RevertRequestSerializer
+    queryset = ChangeSet.objects.all()  # documents the id's type
+    # Whoever may make the inverse change may undo: the services ask the policy.
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="changes_revert",
+        tags=["changes"],
+        request=RevertRequestSerializer,
+        responses={
+            201: ChangeSetSerializer,
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+            409: OpenApiResponse(
+                ConflictSerializer, description="Later changes, or nothing to undo."
+            ),
+        },
+    )
+    def post(self, request, pk):
+        body = self.get_serializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        change_set = ChangeSet.objects.filter(pk__in=uuids_in([pk])).first()
+        if change_set is None:
+            return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+        try:
+            undo = call_service(
+                change_set_revert,
+                ctx=change_context(request),
+                change_set=change_set,
+                force=body.validated_data["force"],
+            )
+        except errors.Conflict as conflict:
+            return Response(
+                {"detail": conflict.message, "conflicts": conflict.conflicts},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(ChangeSetSerializer(undo).data, status=status.HTTP_201_CREATED)

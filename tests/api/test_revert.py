@@ -1,0 +1,137 @@
+"""POST /api/v1/changes/{id}/revert: undo over the API, its refusals and conflicts."""
+
+import pytest
+
+from catalog.models import ChangeSet, Integration, Resource
+from tests.factories import (
+    EventCategoryFactory,
+    EventFactory,
+    EventPropertyFactory,
+    IntegrationFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def url(change_set) -> str:
+    return f"/api/v1/changes/{getattr(change_set, 'pk', change_set)}/revert"
+
+
+def newest() -> ChangeSet:
+    return ChangeSet.objects.order_by("-created_at", "-id").first()
+
+
+def test_an_editor_undoes_an_update_and_gets_the_new_change_set(as_editor, editor):
+    event = EventFactory(title="Order Completed", description="Old")
+    as_editor.patch(f"/api/v1/event/events/{event.pk}", {"description": "New"}, format="json")
+    original = newest()
+
+    response = as_editor.post(url(original), {}, format="json")
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["reverts"] == str(original.pk)
+    assert body["actor"] == {
+        "id": str(editor.pk),
+        "name": str(editor),
+        "api_key": body["actor"]["api_key"],
+        "integration": None,
+    }
+    assert body["changes"] == [
+        {
+            "object_type": "event",
+            "object_id": str(event.pk),
+            "title": "Order Completed",
+            "action": "update",
+            "diff": {"description": ["New", "Old"]},
+        }
+    ]
+    event.refresh_from_db()
+    assert event.description == "Old"
+    history = as_editor.get(f"/api/v1/event/events/{event.pk}/history").json()["results"]
+    assert [h["diff"] for h in history] == [
+        {"description": ["New", "Old"]},
+        {"description": ["Old", "New"]},
+    ]
+
+
+def test_a_later_change_answers_409_naming_fields_and_change_set_and_force_undoes(
+    as_editor, as_admin
+):
+    event = EventFactory(description="One")
+    as_editor.patch(f"/api/v1/event/events/{event.pk}", {"description": "Two"}, format="json")
+    first = newest()
+    as_admin.patch(f"/api/v1/event/events/{event.pk}", {"description": "Three"}, format="json")
+    later = newest()
+
+    response = as_editor.post(url(first), {}, format="json")
+    assert response.status_code == 409
+    body = response.json()
+    assert "Later changes touched the same fields (description)" in body["detail"]
+    assert [(c["fields"], c["change_set"]) for c in body["conflicts"]] == [
+        (["description"], str(later.pk))
+    ]
+
+    forced = as_editor.post(url(first), {"force": True}, format="json")
+    assert forced.status_code == 201
+    event.refresh_from_db()
+    assert event.description == "One"
+
+
+def test_a_deleted_category_comes_back_over_the_api(as_editor):
+    category = EventCategoryFactory(title="Checkout")
+    event = EventFactory(parent=category)
+    prop = EventPropertyFactory(parent=event)
+    assert as_editor.delete(f"/api/v1/event/category/{category.pk}").status_code == 200
+    response = as_editor.post(url(newest()), format="json")
+    assert response.status_code == 201
+    assert {c["object_type"] for c in response.json()["changes"]} == {
+        "category",
+        "event",
+        "event_property",
+    }
+    assert set(Resource.objects.values_list("pk", flat=True)) == {category.pk, event.pk, prop.pk}
+
+
+@pytest.mark.parametrize("given", ["not-a-uuid", "00000000-0000-0000-0000-000000000000"])
+def test_unknown_change_sets_are_404(as_editor, given):
+    response = as_editor.post(url(given), {}, format="json")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+@pytest.mark.parametrize("force", ["maybe", 7, None, [True]])
+def test_a_force_that_is_no_boolean_is_400(as_editor, force):
+    event = EventFactory(description="One")
+    as_editor.patch(f"/api/v1/event/events/{event.pk}", {"description": "Two"}, format="json")
+    response = as_editor.post(url(newest()), {"force": force}, format="json")
+    assert response.status_code == 400
+    assert "force" in response.json()
+
+
+def test_an_editor_may_not_undo_an_admins_switch_to_block_mode(as_editor, as_admin):
+    integration = IntegrationFactory(validation_mode="discover")
+    as_admin.patch(
+        f"/api/v1/integration/integrations/{integration.pk}",
+        {"validation_mode": "block"},
+        format="json",
+    )
+    switched = newest()
+    assert switched.changes.get().diff == {"validation_mode": ["discover", "block"]}
+
+    refused = as_editor.post(url(switched), {}, format="json")
+    assert refused.status_code == 403
+    assert refused.json() == {"detail": "Only admins can manage the workspace."}
+    assert Integration.objects.get(pk=integration.pk).validation_mode == "block"
+
+    assert as_admin.post(url(switched), {}, format="json").status_code == 201
+    assert Integration.objects.get(pk=integration.pk).validation_mode == "discover"
+
+
+def test_viewers_and_anonymous_callers_cannot_undo(as_viewer, as_editor, client):
+    event = EventFactory(description="One")
+    as_editor.patch(f"/api/v1/event/events/{event.pk}", {"description": "Two"}, format="json")
+    assert as_viewer.post(url(newest()), {}, format="json").status_code == 403
+    assert client.post(url(newest()), {}, content_type="application/json").status_code in (401, 403)
+    event.refresh_from_db()
+    assert event.description == "Two"
