@@ -91,11 +91,13 @@ class ChangeSetRevertView(GenericAPIView):
 
     @extend_schema(
         operation_id="changes_revert",
+        summary="Undo a change set",
         tags=["changes"],
         request=RevertRequestSerializer,
         responses={
             201: ChangeSetSerializer,
             400: ErrorSerializer,
+            401: ErrorSerializer,
             403: ErrorSerializer,
             404: ErrorSerializer,
             409: OpenApiResponse(

@@ -12,6 +12,11 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("resources/<uuid:pk>/", views.resource_detail, name="resource"),
     path("resources/<uuid:pk>/history/", views.resource_history_view, name="resource_history"),
+    path(
+        "resources/<uuid:pk>/history/<uuid:change_set>/revert/",
+        views.change_set_revert_view,
+        name="change_set_revert",
+    ),
     path("resources/<uuid:pk>/edit/", views.resource_edit, name="resource_edit"),
     path("resources/<uuid:pk>/subscribe/", views.resource_subscribe, name="resource_subscribe"),
     path("preview/", views.markdown_preview, name="markdown_preview"),

@@ -44,8 +44,10 @@ from catalog.selectors import (
     with_tracking,
 )
 from catalog.services.context import ChangeContext
+from catalog.services.errors import Conflict
 from catalog.services.keys import api_key_create, api_key_revoke
 from catalog.services.resources import resource_update
+from catalog.services.revert import change_set_revert
 from catalog.services.subscriptions import subscriptions_add, subscriptions_remove
 from catalog.services.workspace import user_update_profile
 
@@ -293,12 +295,46 @@ def resource_history_view(request, pk):
     page = _page(request, resource_history(resource.pk), HISTORY_PAGE_SIZE)
     page.object_list = list(page.object_list)
     hide_unseen_labels(resource_visibility(request.user), page.object_list)
+    context = {
+        "resource": resource,
+        "page": page,
+        "breadcrumbs": _breadcrumbs(resource),
+        # Undoing is changing: the button is for those who may change the catalog.
+        "may_revert": may(request.user, Action.CHANGE, resource),
+    }
     with shared_budget():  # for the line diffs of the whole page
-        return render(
-            request,
-            "catalog/resource_history.html",
-            {"resource": resource, "page": page, "breadcrumbs": _breadcrumbs(resource)},
+        return render(request, "catalog/resource_history.html", context)
+
+
+@require_POST
+@login_required
+def change_set_revert_view(request, pk, change_set):
+    """Undo one entry of a resource's history (the whole change set it belongs to). Later
+    changes to the same fields are shown first, with a button to undo anyway."""
+    resource = _get_resource(request, pk)
+    found = resource_history(resource.pk).filter(change_set_id=change_set).first()
+    if found is None:
+        raise Http404("No such change in this resource's history.")
+    history = reverse("web:resource_history", args=[resource.pk])
+    try:
+        undo = change_set_revert(
+            ctx=_context(request), change_set=found.change_set, force="force" in request.POST
         )
+    except Conflict as conflict:
+        context = {
+            "resource": resource,
+            "change": found,
+            "conflict": conflict,
+            "breadcrumbs": _breadcrumbs(resource),
+        }
+        return render(request, "catalog/revert_conflict.html", context, status=409)
+    except ValidationError as error:
+        messages.error(request, f"Nothing was undone: {' '.join(error.messages)}")
+        return redirect(history)
+    count = undo.changes.count()
+    what = "1 change" if count == 1 else f"{count:,} changes"
+    messages.success(request, f"Undone: {what}, recorded in the history.")
+    return redirect(history)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
