@@ -1,12 +1,18 @@
-"""What every catalog admin shares: permissions asked of the policy, the change context of
-the admin, and autocomplete widgets that survive a tampered form."""
+"""What every catalog admin shares: permissions asked of the policy, services run with the
+admin's change context (their refusals shown to the user, not as a 500), and autocomplete
+widgets that survive a tampered form."""
 
+from django.contrib import messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import quote
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from catalog.models import ChangeSource
 from catalog.policy import Action, may
+from catalog.refusals import REFUSALS, refusal_messages, show_on_form
 from catalog.services.context import ChangeContext
 
 from .lookups import OwnLookupsOnlyMixin
@@ -47,12 +53,80 @@ class KnownAutocompleteSelectMultiple(KnownValuesOnly, AutocompleteSelectMultipl
     """The admin's autocomplete for a many-to-many field (`autocomplete_fields`)."""
 
 
-class PolicyAdminMixin(OwnLookupsOnlyMixin):
+class Refused(Exception):
+    """A service's refusal on its way from `run_service` to the view that shows it."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+class ServiceAdminMixin:
+    """Runs the services with the admin's change context and shows their refusals where the
+    user acted, never as a 500: on the add or change form, with what they typed; as a
+    message on the object's page for a delete, and on the list for a bulk action.
+
+    Only what `run_service` raises is caught: Django's own checks keep their answers.
+    """
+
+    def run_service(self, request, service, /, **kwargs):
+        try:
+            return service(ctx=change_context(request), **kwargs)
+        except REFUSALS as error:
+            raise Refused(error) from error
+
+    def message_refusal(self, request, refused: Refused) -> None:
+        self.message_user(request, " ".join(refusal_messages(refused.error)), messages.ERROR)
+
+    def _changeform_view(self, request, object_id, form_url, extra_context):
+        try:
+            return super()._changeform_view(request, object_id, form_url, extra_context)
+        except Refused as refused:
+            # Nothing was saved (the service's transaction rolled back): the same request
+            # again builds the form as Django does, and `get_form` adds the refusal to it.
+            request.admin_refusal = refused.error
+            return super()._changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        refusal = getattr(request, "admin_refusal", None)
+        if refusal is None:
+            return form
+
+        class RefusedForm(form):
+            def full_clean(self):
+                super().full_clean()
+                show_on_form(self, refusal)
+
+        RefusedForm.__name__ = form.__name__
+        return RefusedForm
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except Refused as refused:
+            self.message_refusal(request, refused)
+            opts = self.opts
+            name = f"admin:{opts.app_label}_{opts.model_name}_change"
+            return redirect(
+                reverse(name, args=[quote(object_id)], current_app=self.admin_site.name)
+            )
+
+    def response_action(self, request, queryset):
+        try:
+            return super().response_action(request, queryset)
+        except Refused as refused:
+            self.message_refusal(request, refused)
+            return redirect(request.get_full_path())
+
+
+class PolicyAdminMixin(ServiceAdminMixin, OwnLookupsOnlyMixin):
     """Admin permissions from the one policy instead of Django's per-model permission rows.
 
     Every staff user can look; what they may add, change and delete is the policy's answer
     for the model (editors: catalog resources, tags, collections; admins: everything). Lists
-    accept only the filters their pages offer (`OwnLookupsOnlyMixin`).
+    accept only the filters their pages offer (`OwnLookupsOnlyMixin`); writes go through
+    `run_service` (`ServiceAdminMixin`).
     """
 
     def response_action(self, request, queryset):

@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 
 from catalog.models import ApiKey, User
 from catalog.policy import Action, may, may_see_email
@@ -116,13 +117,13 @@ class UserAdmin(PolicyAdminMixin, BaseUserAdmin):
         ]
 
     def save_model(self, request, obj, form, change):
-        ctx = change_context(request)
         if change:
             data = {k: form.cleaned_data[k] for k in form.changed_data if k in User.EDITABLE_FIELDS}
-            workspace_object_update(ctx=ctx, obj=obj, data=data)
+            self.run_service(request, workspace_object_update, obj=obj, data=data)
             return
-        created = user_create(
-            ctx=ctx,
+        created = self.run_service(
+            request,
+            user_create,
             username=form.cleaned_data["username"],
             email=form.cleaned_data.get("email", ""),
             role=form.cleaned_data["role"],
@@ -135,11 +136,12 @@ class UserAdmin(PolicyAdminMixin, BaseUserAdmin):
         """Users have no M2M fields on these forms."""
 
     def delete_model(self, request, obj):
-        workspace_object_delete(ctx=change_context(request), obj=obj)
+        self.run_service(request, workspace_object_delete, obj=obj)
 
     def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            self.delete_model(request, obj)
+        with transaction.atomic():  # all or nothing: a refusal keeps every one
+            for obj in queryset:
+                self.delete_model(request, obj)
 
     def user_change_password(self, request, id, form_url=""):
         token = _current_request.set(request)
@@ -186,11 +188,10 @@ class ApiKeyAdmin(PolicyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Revoke selected keys")
     def revoke(self, request, queryset):
-        ctx = change_context(request)
         revoked = 0
         for key in queryset:
             if not may(request.user, Action.DELETE, key):
                 raise PermissionDenied("Only admins can revoke other people's keys.")
-            keys.api_key_revoke(ctx=ctx, key=key)
+            self.run_service(request, keys.api_key_revoke, key=key)
             revoked += 1
         self.message_user(request, f"{revoked} keys revoked.", messages.SUCCESS)

@@ -4,7 +4,7 @@ resources (which also answers the parent picker)."""
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q, prefetch_related_objects
 from django.shortcuts import redirect
@@ -46,7 +46,7 @@ from .actions import (
     remove_tags,
     unpublish,
 )
-from .base import PolicyAdminMixin, change_context, is_id_of
+from .base import PolicyAdminMixin, is_id_of
 from .parents import (
     LABEL_RELATED,
     ParentAutocomplete,
@@ -269,12 +269,12 @@ class ResourceAdminBase(
         editable = set(EDITABLE_FIELDS[self.entity_type])
         if change:
             data = {k: form.cleaned_data[k] for k in form.changed_data if k in editable}
-            resource_update(ctx=change_context(request), resource=obj, data=data)
+            self.run_service(request, resource_update, resource=obj, data=data)
         else:
             editable.add("integration")
             data = {k: v for k, v in form.cleaned_data.items() if k in editable}
-            created = resource_create(
-                ctx=change_context(request), entity_type=self.entity_type, data=data
+            created = self.run_service(
+                request, resource_create, entity_type=self.entity_type, data=data
             )
             # The admin goes on with `obj` (messages, redirect): make it the saved row.
             obj.pk = created.pk
@@ -284,15 +284,15 @@ class ResourceAdminBase(
         """The service set the M2M fields already."""
 
     def delete_model(self, request, obj):
-        resources_bulk_delete(ctx=change_context(request), resources=[obj])
+        self.run_service(request, resources_bulk_delete, resources=[obj])
 
     def delete_queryset(self, request, queryset):
-        resources_bulk_delete(ctx=change_context(request), resources=queryset)
+        self.run_service(request, resources_bulk_delete, resources=queryset)
 
     def bulk_update(self, request, queryset, **data):
         if not self.has_change_permission(request):
             raise PermissionDenied
-        changed = resources_bulk_update(ctx=change_context(request), resources=queryset, data=data)
+        changed = self.run_service(request, resources_bulk_update, resources=queryset, data=data)
         self.message_user(request, f"{changed} of {queryset.count()} updated.", messages.SUCCESS)
 
     def bulk_relations(self, request, queryset, action: str, field: str, *, add: bool):
@@ -304,17 +304,10 @@ class ResourceAdminBase(
         form = BulkRelationsForm(data, field=field, admin_site=self.admin_site)
         if form.is_valid():
             service = resources_bulk_add_relations if add else resources_bulk_remove_relations
-            try:
-                changed = service(
-                    ctx=change_context(request),
-                    resources=queryset,
-                    field=field,
-                    ids=form.cleaned_data[field],
-                )
-            except ValidationError as error:
-                # A chosen tag or user deleted meanwhile: say so, change nothing.
-                self.message_user(request, " ".join(error.messages), messages.ERROR)
-                return None
+            # A chosen tag or user deleted meanwhile is refused: a message, nothing changed.
+            changed = self.run_service(
+                request, service, resources=queryset, field=field, ids=form.cleaned_data[field]
+            )
             message = f"{changed} of {queryset.count()} updated."
             self.message_user(request, message, messages.SUCCESS)
             return None
@@ -340,14 +333,6 @@ class ResourceAdminBase(
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/catalog/bulk_relations.html", context)
-
-    def _changeform_view(self, request, object_id, form_url, extra_context):
-        # Service refusals (a duplicate title, a parent of the wrong kind) show on the form.
-        try:
-            return super()._changeform_view(request, object_id, form_url, extra_context)
-        except ValidationError as error:
-            self.message_user(request, " ".join(error.messages), messages.ERROR)
-            return redirect(request.get_full_path())
 
 
 @admin.register(EventCategory)
@@ -456,10 +441,10 @@ class ResourceAdmin(ResourceHistoryMixin, PolicyAdminMixin, admin.ModelAdmin):
         return redirect(f"admin:catalog_{model_name}_change", resource.pk)
 
     def delete_model(self, request, obj):
-        resources_bulk_delete(ctx=change_context(request), resources=[obj])
+        self.run_service(request, resources_bulk_delete, resources=[obj])
 
     def delete_queryset(self, request, queryset):
-        resources_bulk_delete(ctx=change_context(request), resources=queryset)
+        self.run_service(request, resources_bulk_delete, resources=queryset)
 
     def get_urls(self):
         picker = ParentAutocompleteJsonView.as_view(admin_site=self.admin_site)

@@ -8,7 +8,7 @@ from catalog.models import Violation, WriteKey
 from catalog.policy import Action
 from catalog.services import writekeys
 
-from .base import PolicyAdminMixin, change_context
+from .base import PolicyAdminMixin
 
 #: Said with a new write key's secret, the only time it is shown.
 WRITE_KEY_SHOWN_ONCE = "Copy it now: it won't be shown again."
@@ -67,8 +67,9 @@ class WriteKeyAdmin(PolicyAdminMixin, admin.ModelAdmin):
         return {"revoke": (WriteKeyAdmin.revoke, "revoke", WriteKeyAdmin.revoke.short_description)}
 
     def save_model(self, request, obj, form, change):
-        key, secret = writekeys.write_key_create(
-            ctx=change_context(request),
+        key, secret = self.run_service(
+            request,
+            writekeys.write_key_create,
             integration=form.cleaned_data["integration"],
             name=form.cleaned_data["name"],
         )
@@ -103,13 +104,12 @@ class WriteKeyAdmin(PolicyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Revoke selected write keys")
     def revoke(self, request, queryset):
-        ctx = change_context(request)
         revoked = already = 0
         for key in queryset:
             if key.is_revoked:
                 already += 1
                 continue
-            writekeys.write_key_revoke(ctx=ctx, key=key)
+            self.run_service(request, writekeys.write_key_revoke, key=key)
             revoked += 1
         message = f"{revoked} write key{'s' if revoked != 1 else ''} revoked."
         if already:

@@ -3,7 +3,7 @@ and integrations, saved through the workspace service."""
 
 from django.contrib import admin
 from django.contrib.admin.utils import display_for_value
-from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -20,14 +20,13 @@ from catalog.models import (
     WriteKey,
 )
 from catalog.policy import Action, collections_visible_to, may
-from catalog.services.errors import InUse
 from catalog.services.workspace import (
     workspace_object_create,
     workspace_object_delete,
     workspace_object_update,
 )
 
-from .base import PolicyAdminMixin, change_context
+from .base import PolicyAdminMixin
 
 
 class WorkspaceAdmin(PolicyAdminMixin, admin.ModelAdmin):
@@ -37,12 +36,10 @@ class WorkspaceAdmin(PolicyAdminMixin, admin.ModelAdmin):
         editable = type(obj).EDITABLE_FIELDS
         if change:
             data = {k: form.cleaned_data[k] for k in form.changed_data if k in editable}
-            workspace_object_update(ctx=change_context(request), obj=obj, data=data)
+            self.run_service(request, workspace_object_update, obj=obj, data=data)
         else:
             data = {k: v for k, v in form.cleaned_data.items() if k in editable}
-            created = workspace_object_create(
-                ctx=change_context(request), model=type(obj), data=data
-            )
+            created = self.run_service(request, workspace_object_create, model=type(obj), data=data)
             obj.pk = created.pk
             obj._state.adding = False
 
@@ -50,14 +47,12 @@ class WorkspaceAdmin(PolicyAdminMixin, admin.ModelAdmin):
         """The service set the M2M fields already."""
 
     def delete_model(self, request, obj):
-        try:
-            workspace_object_delete(ctx=change_context(request), obj=obj)
-        except InUse as error:
-            raise PermissionDenied(str(error)) from error
+        self.run_service(request, workspace_object_delete, obj=obj)
 
     def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            self.delete_model(request, obj)
+        with transaction.atomic():  # all or nothing: a refusal keeps every one
+            for obj in queryset:
+                self.delete_model(request, obj)
 
 
 @admin.register(Tag)
