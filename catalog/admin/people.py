@@ -7,7 +7,6 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 
 from catalog.models import ApiKey, User
 from catalog.policy import Action, may, may_see_email
@@ -15,11 +14,11 @@ from catalog.services import keys
 from catalog.services.workspace import (
     user_create,
     user_set_password,
-    workspace_object_delete,
     workspace_object_update,
 )
 
 from .base import PolicyAdminMixin, change_context
+from .workspace import WorkspaceDeleteMixin
 
 #: The request of the admin view being served; lets the password form reach the service with
 #: a change context (Django builds that form without the request). Per thread and task.
@@ -65,7 +64,7 @@ class UserCreationThroughService(forms.ModelForm):
 
 
 @admin.register(User)
-class UserAdmin(PolicyAdminMixin, BaseUserAdmin):
+class UserAdmin(WorkspaceDeleteMixin, PolicyAdminMixin, BaseUserAdmin):
     """Users, saved through the user services; the role decides what each may do."""
 
     add_form = UserCreationThroughService
@@ -134,14 +133,6 @@ class UserAdmin(PolicyAdminMixin, BaseUserAdmin):
 
     def save_related(self, request, form, formsets, change):
         """Users have no M2M fields on these forms."""
-
-    def delete_model(self, request, obj):
-        self.run_service(request, workspace_object_delete, obj=obj)
-
-    def delete_queryset(self, request, queryset):
-        with transaction.atomic():  # all or nothing: a refusal keeps every one
-            for obj in queryset:
-                self.delete_model(request, obj)
 
     def user_change_password(self, request, id, form_url=""):
         token = _current_request.set(request)

@@ -29,7 +29,20 @@ from catalog.services.workspace import (
 from .base import PolicyAdminMixin
 
 
-class WorkspaceAdmin(PolicyAdminMixin, admin.ModelAdmin):
+class WorkspaceDeleteMixin:
+    """Deletes through the workspace service, which refuses what is still in use (and the
+    last admin); a bulk delete is all or nothing, so a refusal keeps every selected one."""
+
+    def delete_model(self, request, obj):
+        self.run_service(request, workspace_object_delete, obj=obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for obj in queryset:
+                self.delete_model(request, obj)
+
+
+class WorkspaceAdmin(WorkspaceDeleteMixin, PolicyAdminMixin, admin.ModelAdmin):
     """Saves tags, collections, teams and integrations through the workspace service."""
 
     def save_model(self, request, obj, form, change):
@@ -45,14 +58,6 @@ class WorkspaceAdmin(PolicyAdminMixin, admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         """The service set the M2M fields already."""
-
-    def delete_model(self, request, obj):
-        self.run_service(request, workspace_object_delete, obj=obj)
-
-    def delete_queryset(self, request, queryset):
-        with transaction.atomic():  # all or nothing: a refusal keeps every one
-            for obj in queryset:
-                self.delete_model(request, obj)
 
 
 @admin.register(Tag)
