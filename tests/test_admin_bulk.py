@@ -379,7 +379,7 @@ def test_a_refusal_of_the_service_is_a_message_not_an_error(client, editor, monk
     def refuse(**kwargs):
         raise ValidationError({"tags": "Unknown tags: 1 of them no longer exists."})
 
-    monkeypatch.setattr("catalog.admin.resources_bulk_add_relations", refuse)
+    monkeypatch.setattr("catalog.admin.resources.resources_bulk_add_relations", refuse)
     client.force_login(editor)
     response = act(client, "event", "add_tags", [event], apply="Apply", tags=[tag.pk])
     assert response.status_code == 302

@@ -11,7 +11,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.admin_lookups import FILTERS_LEFT_OUT
+from catalog.admin.lookups import FILTERS_LEFT_OUT
 from catalog.models import CustomProperty, UserGroup, Violation
 from catalog.services.keys import api_key_create
 from catalog.services.writekeys import write_key_create

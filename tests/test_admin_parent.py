@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from catalog.admin import EventPropertyAdmin
+from catalog.admin.resources import EventPropertyAdmin
 from catalog.models import Event, EventCategory, EventProperty
 from tests.factories import (
     CollectionFactory,

@@ -1,17 +1,57 @@
-"""API errors that DRF leaves to Django, answered as JSON instead."""
+"""API errors in one place: the services' refusals, and what DRF leaves to Django, answered
+as JSON. Views call services directly and let their refusals reach this handler."""
 
 import logging
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    ObjectDoesNotExist,
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
+from catalog.services import errors
+from catalog.services.errors import InUse
+
 NOT_FOUND = {"detail": NotFound.default_detail}
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The object is still in use."
+    default_code = "conflict"
+
+
+def _as_api_error(exc: Exception) -> Exception:
+    """A service's refusal as the answer it gets: 400 with field messages, 403 with the
+    policy's reason, 404 for a row that vanished meanwhile (or an Http404), 409 for one still
+    in use or for an undo over later changes; any other exception unchanged."""
+    if isinstance(exc, DjangoValidationError):
+        detail = as_serializer_error(exc)
+        if NON_FIELD_ERRORS in detail:
+            detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
+        return exceptions.ValidationError(detail)
+    if isinstance(exc, PermissionDenied):
+        return exceptions.PermissionDenied(str(exc) or None)
+    if isinstance(exc, ObjectDoesNotExist | Http404):
+        return NotFound()
+    if isinstance(exc, InUse):
+        return Conflict(str(exc))
+    if isinstance(exc, errors.Conflict):  # an undo over later work: say which
+        return Conflict({"detail": exc.message, "conflicts": exc.conflicts})
+    return exc
 
 
 def _over_a_limit(exc) -> Response | None:
@@ -38,7 +78,8 @@ def _over_a_limit(exc) -> Response | None:
 
 
 def api_exception_handler(exc, context):
-    """DRF's handler, plus JSON bodies for requests past Django's upload limits.
+    """DRF's handler, plus the services' refusals and JSON bodies for requests past Django's
+    upload limits.
 
     Every Http404 says "Not found.": a malformed id already did, while an unknown one said
     "No Resource matches the given query.", naming a model the client never sees.
@@ -50,9 +91,7 @@ def api_exception_handler(exc, context):
             str(exc), extra={"status_code": response.status_code, "request": context["request"]}
         )
         return response
-    if isinstance(exc, Http404):
-        exc = NotFound()
-    return exception_handler(exc, context)
+    return exception_handler(_as_api_error(exc), context)
 
 
 @csrf_exempt  # a POST to a wrong URL is a 404, not a CSRF failure page

@@ -7,10 +7,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from catalog.api.serializers import ChangeActorSerializer, ErrorSerializer
-from catalog.api.views import call_service, change_context
+from catalog.api.views import change_context
 from catalog.models import ChangeSet, EntityType, ObjectChange
 from catalog.selectors import uuids_in
-from catalog.services import errors
 from catalog.services.revert import change_set_revert
 
 #: The API names a category `category`; the history stores its resource kind.
@@ -111,16 +110,9 @@ class ChangeSetRevertView(GenericAPIView):
         change_set = ChangeSet.objects.filter(pk__in=uuids_in([pk])).first()
         if change_set is None:
             return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
-        try:
-            undo = call_service(
-                change_set_revert,
-                ctx=change_context(request),
-                change_set=change_set,
-                force=body.validated_data["force"],
-            )
-        except errors.Conflict as conflict:
-            return Response(
-                {"detail": conflict.message, "conflicts": conflict.conflicts},
-                status=status.HTTP_409_CONFLICT,
-            )
+        undo = change_set_revert(
+            ctx=change_context(request),
+            change_set=change_set,
+            force=body.validated_data["force"],
+        )
         return Response(ChangeSetSerializer(undo).data, status=status.HTTP_201_CREATED)

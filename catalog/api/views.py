@@ -2,7 +2,6 @@
 
 import uuid
 
-from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -17,8 +16,6 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.serializers import as_serializer_error
-from rest_framework.settings import api_settings
 
 from catalog.api import serializers as s
 from catalog.api.pagination import CatalogPagination
@@ -64,7 +61,6 @@ from catalog.selectors import (
 )
 from catalog.services import keys, writekeys
 from catalog.services.context import ChangeContext
-from catalog.services.errors import InUse
 from catalog.services.resources import (
     resource_create,
     resource_custom_value_set,
@@ -95,32 +91,8 @@ CHANGE_ERRORS = ERRORS
 DELETE_ERRORS = {code: ERRORS[code] for code in (401, 403, 404, 409)}
 
 
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The object is still in use."
-    default_code = "conflict"
-
-
 def change_context(request) -> ChangeContext:
     return ChangeContext.for_request(request, ChangeSource.API)
-
-
-def call_service(function, **kwargs):
-    """Run a service; its refusals become answers: 400 with field messages, 403 with the
-    policy's reason, 404 for a row that vanished meanwhile, 409 for one still in use."""
-    try:
-        return function(**kwargs)
-    except DjangoValidationError as error:
-        detail = as_serializer_error(error)
-        if NON_FIELD_ERRORS in detail:
-            detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
-        raise ValidationError(detail) from error
-    except PermissionDenied as error:
-        raise exceptions.PermissionDenied(str(error)) from error
-    except ObjectDoesNotExist as error:
-        raise exceptions.NotFound() from error
-    except InUse as error:
-        raise Conflict(str(error)) from error
 
 
 def create_resource(request, serializer, entity_type: str) -> None:
@@ -129,8 +101,8 @@ def create_resource(request, serializer, entity_type: str) -> None:
     data = dict(serializer.validated_data)
     if data.get("integration", False) is None:
         del data["integration"]
-    serializer.instance = call_service(
-        resource_create, ctx=change_context(request), entity_type=entity_type, data=data
+    serializer.instance = resource_create(
+        ctx=change_context(request), entity_type=entity_type, data=data
     )
 
 
@@ -143,8 +115,8 @@ def update_resource(request, serializer) -> None:
         or getattr(integration, "pk", None) == serializer.instance.integration_id
     ):
         del data["integration"]
-    serializer.instance = call_service(
-        resource_update, ctx=change_context(request), resource=serializer.instance, data=data
+    serializer.instance = resource_update(
+        ctx=change_context(request), resource=serializer.instance, data=data
     )
 
 
@@ -219,7 +191,7 @@ class ResourceViewSet(CatalogViewSet):
         update_resource(self.request, serializer)
 
     def perform_destroy(self, instance):
-        call_service(resource_delete, ctx=change_context(self.request), resource=instance)
+        resource_delete(ctx=change_context(self.request), resource=instance)
 
     @action(detail=True, methods=["get"], pagination_class=CatalogPagination, filterset_class=None)
     def history(self, request, *args, **kwargs):
@@ -528,7 +500,7 @@ class ResourceDetailView(generics.RetrieveUpdateDestroyAPIView):
 
     def destroy(self, request, *args, **kwargs):
         instance = self.get_object()
-        call_service(resource_delete, ctx=change_context(request), resource=instance)
+        resource_delete(ctx=change_context(request), resource=instance)
         return deleted(instance.pk)
 
 
@@ -583,23 +555,21 @@ class WorkspaceViewSet(CatalogViewSet):
         return self.queryset.model
 
     def perform_create(self, serializer):
-        serializer.instance = call_service(
-            workspace_object_create,
+        serializer.instance = workspace_object_create(
             ctx=change_context(self.request),
             model=self.queryset.model,
             data=serializer.validated_data,
         )
 
     def perform_update(self, serializer):
-        serializer.instance = call_service(
-            workspace_object_update,
+        serializer.instance = workspace_object_update(
             ctx=change_context(self.request),
             obj=serializer.instance,
             data=serializer.validated_data,
         )
 
     def perform_destroy(self, instance):
-        call_service(workspace_object_delete, ctx=change_context(self.request), obj=instance)
+        workspace_object_delete(ctx=change_context(self.request), obj=instance)
 
 
 @_workspace_docs("tag", "tags", s.TagSerializer, write="editor")
@@ -667,8 +637,7 @@ class CustomValueView(generics.GenericAPIView):
         )
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        value = call_service(
-            resource_custom_value_set,
+        value = resource_custom_value_set(
             ctx=change_context(request),
             resource=resource,
             custom_property=custom_property,
@@ -724,7 +693,7 @@ class IntegrationViewSet(WorkspaceViewSet):
 
     def _write_key_integration(self, request, action: Action) -> Integration:
         """The integration in the URL, once the policy lets the caller `action` write keys."""
-        call_service(ensure_for, ctx=change_context(request), action=action, target=WriteKey)
+        ensure_for(ctx=change_context(request), action=action, target=WriteKey)
         return self.get_object()
 
     @extend_schema(
@@ -762,8 +731,7 @@ class IntegrationViewSet(WorkspaceViewSet):
         integration = self._write_key_integration(request, Action.ADD)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        key, secret = call_service(
-            writekeys.write_key_create,
+        key, secret = writekeys.write_key_create(
             ctx=change_context(request),
             integration=integration,
             name=serializer.validated_data.get("name", ""),
@@ -795,7 +763,7 @@ class IntegrationViewSet(WorkspaceViewSet):
     def revoke_write_key(self, request, *args, key_id: str = "", **kwargs):
         integration = self._write_key_integration(request, Action.DELETE)
         key = get_object_or_404(integration.write_keys.all(), pk=_uuid_or_404(key_id))
-        call_service(writekeys.write_key_revoke, ctx=change_context(request), key=key)
+        writekeys.write_key_revoke(ctx=change_context(request), key=key)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @_violations_docs("an integration")
@@ -828,23 +796,21 @@ class UserViewSet(CatalogViewSet):
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        serializer.instance = call_service(
-            user_create,
+        serializer.instance = user_create(
             ctx=change_context(self.request),
             username=username_for(data["email"]),
             **data,
         )
 
     def perform_update(self, serializer):
-        serializer.instance = call_service(
-            user_update,
+        serializer.instance = user_update(
             ctx=change_context(self.request),
             user=serializer.instance,
             data=serializer.validated_data,
         )
 
     def perform_destroy(self, instance):
-        call_service(user_deactivate, ctx=change_context(self.request), user=instance)
+        user_deactivate(ctx=change_context(self.request), user=instance)
 
 
 @extend_schema_view(
@@ -872,8 +838,7 @@ class MeView(generics.GenericAPIView):
     def patch(self, request):
         serializer = self.get_serializer(request.user, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        user = call_service(
-            user_update_profile,
+        user = user_update_profile(
             ctx=change_context(request),
             user=request.user,
             data=serializer.validated_data,
@@ -924,8 +889,7 @@ class ApiKeyViewSet(
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        key, secret = call_service(
-            keys.api_key_create,
+        key, secret = keys.api_key_create(
             ctx=change_context(request),
             user=request.user,
             name=serializer.validated_data.get("name", ""),
@@ -935,5 +899,5 @@ class ApiKeyViewSet(
 
     def destroy(self, request, *args, **kwargs):
         key = self.get_object()
-        call_service(keys.api_key_revoke, ctx=change_context(request), key=key)
+        keys.api_key_revoke(ctx=change_context(request), key=key)
         return deleted(key.pk)

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.utils.text import Truncator
 
-from catalog.admin_lookups import OwnLookupsOnlyMixin
+from catalog.admin.lookups import OwnLookupsOnlyMixin
 from catalog.models import Notification, ObjectChange
 from catalog.policy import Action, may
 

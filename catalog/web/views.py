@@ -32,6 +32,7 @@ from catalog.models import (
 )
 from catalog.notifications.linediff import shared_budget
 from catalog.policy import Action, may, resource_visibility, resources_visible_to
+from catalog.refusals import refusals_on
 from catalog.search import MAX_RESULTS, count_is_capped, search_resources
 from catalog.selectors import (
     TRACKED_TYPES,
@@ -356,15 +357,12 @@ def resource_edit(request, pk):
             form.reload_version()
             status = 409
         else:
-            try:
+            # A refusal (a duplicate title, the resource deleted meanwhile) shows on the form,
+            # with what was typed.
+            with refusals_on(form):
                 changes = form.changes()
                 if changes:
                     resource_update(ctx=_context(request), resource=resource, data=changes)
-            except ValidationError as error:
-                _add_errors(form, error)
-            except Resource.DoesNotExist:
-                raise Http404("The resource was deleted meanwhile.") from None
-            else:
                 messages.success(
                     request, "Saved." if changes else "Nothing changed: nothing was saved."
                 )
@@ -394,15 +392,6 @@ def _report_conflict(form: ResourceEditForm, resource: Resource) -> None:
         f"the form, so nothing was saved.{differs} Check the fields below (they hold what you "
         "entered) and press Save again to keep your version.",
     )
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    """Show the pipeline's refusal next to the fields it names (or above the form)."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 @require_POST
@@ -481,16 +470,18 @@ def user_settings(request):
         if "email_frequency" in request.POST:
             email_form = EmailPreferenceForm(request.POST)
             if email_form.is_valid():
-                user_update_profile(ctx=ctx, user=user, data=email_form.cleaned_data)
-                messages.success(request, "Your email preference is saved.")
-                return redirect("web:settings")
+                with refusals_on(email_form):
+                    user_update_profile(ctx=ctx, user=user, data=email_form.cleaned_data)
+                    messages.success(request, "Your email preference is saved.")
+                    return redirect("web:settings")
         else:
             key_form = ApiKeyForm(request.POST)
             if key_form.is_valid():
-                _key, new_key = api_key_create(
-                    ctx=ctx, user=user, name=key_form.cleaned_data["name"]
-                )
-                key_form = ApiKeyForm()
+                with refusals_on(key_form):
+                    _key, new_key = api_key_create(
+                        ctx=ctx, user=user, name=key_form.cleaned_data["name"]
+                    )
+                    key_form = ApiKeyForm()
         status = 400 if (email_form.errors or key_form.errors) else 200
     keys = ApiKey.objects.filter(user=user).order_by("-created_at")
     return render(
