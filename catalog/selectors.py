@@ -49,9 +49,9 @@ __all__ = [
     "attach_tracking",
     "custom_values_of",
     "hide_unseen_labels",
+    "history_of",
     "not_seen_for",
     "relation_ids_of",
-    "resource_history",
     "resources_visible_to",
     "tracking_from",
     "tracking_of",
@@ -133,9 +133,10 @@ def attach_relation_ids(resources: Sequence[Resource]) -> Sequence[Resource]:
     return resources
 
 
-def resource_history(resource_id):
-    """The changes of one resource, newest first, with who made them."""
-    return ObjectChange.objects.filter(object_id=resource_id).select_related("change_set")
+def history_of(object_id):
+    """The changes of one object (a resource, a tag, a user...), newest first, with who made
+    them."""
+    return ObjectChange.objects.filter(object_id=object_id).select_related("change_set")
 
 
 #: What a diff names a related object by when its reader may not see it.

@@ -6,13 +6,17 @@ from django.contrib import messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import quote
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from catalog.models import ChangeSource
-from catalog.policy import Action, may
+from catalog.notifications.linediff import shared_budget
+from catalog.policy import Action, may, resource_visibility
 from catalog.refusals import REFUSALS, refusal_messages, show_on_form
+from catalog.selectors import hide_unseen_labels, history_of
 from catalog.services.context import ChangeContext
 
 from .lookups import OwnLookupsOnlyMixin
@@ -118,6 +122,36 @@ class ServiceAdminMixin:
         except Refused as refused:
             self.message_refusal(request, refused)
             return redirect(request.get_full_path())
+
+
+class HistoryMixin:
+    """The admin's "History" page of a resource, a tag, a user..., built from the catalog's
+    own change rows (the same the API and the audit log serve), not from Django's LogEntry."""
+
+    history_per_page = 50
+
+    def history_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is None or not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        paginator = Paginator(history_of(obj.pk), self.history_per_page)
+        page = paginator.get_page(request.GET.get("p"))
+        page.object_list = list(page.object_list)
+        hide_unseen_labels(resource_visibility(request.user), page.object_list)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"History: {obj}",
+            "subtitle": None,
+            "object": obj,
+            "opts": self.opts,
+            "page": page,
+            "changes": page.object_list,
+            **(extra_context or {}),
+        }
+        request.current_app = self.admin_site.name
+        response = TemplateResponse(request, "admin/catalog/history.html", context)
+        with shared_budget():  # for the line diffs of the whole page, rendered now
+            return response.render()
 
 
 class PolicyAdminMixin(ServiceAdminMixin, OwnLookupsOnlyMixin):

@@ -17,7 +17,7 @@ from catalog.services.workspace import (
     workspace_object_update,
 )
 
-from .base import PolicyAdminMixin, change_context
+from .base import HistoryMixin, PolicyAdminMixin, change_context
 from .workspace import WorkspaceDeleteMixin
 
 #: The request of the admin view being served; lets the password form reach the service with
@@ -64,7 +64,7 @@ class UserCreationThroughService(forms.ModelForm):
 
 
 @admin.register(User)
-class UserAdmin(WorkspaceDeleteMixin, PolicyAdminMixin, BaseUserAdmin):
+class UserAdmin(HistoryMixin, WorkspaceDeleteMixin, PolicyAdminMixin, BaseUserAdmin):
     """Users, saved through the user services; the role decides what each may do."""
 
     add_form = UserCreationThroughService
@@ -143,7 +143,7 @@ class UserAdmin(WorkspaceDeleteMixin, PolicyAdminMixin, BaseUserAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(PolicyAdminMixin, admin.ModelAdmin):
+class ApiKeyAdmin(HistoryMixin, PolicyAdminMixin, admin.ModelAdmin):
     """Keys are created with `manage.py create_api_key` or the API; here they are revoked.
 
     Admins see every key; others see and revoke only their own.

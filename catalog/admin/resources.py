@@ -5,7 +5,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q, prefetch_related_objects
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -23,9 +22,8 @@ from catalog.models import (
     Resource,
 )
 from catalog.models.resources import PARENT_TYPE
-from catalog.notifications.linediff import shared_budget
-from catalog.policy import collections_visible_to, resource_visibility, resources_visible_to
-from catalog.selectors import custom_values_of, hide_unseen_labels, resource_history
+from catalog.policy import collections_visible_to, resources_visible_to
+from catalog.selectors import custom_values_of
 from catalog.services.resources import (
     resource_create,
     resource_update,
@@ -46,7 +44,7 @@ from .actions import (
     remove_tags,
     unpublish,
 )
-from .base import PolicyAdminMixin, is_id_of
+from .base import HistoryMixin, PolicyAdminMixin, is_id_of
 from .parents import (
     LABEL_RELATED,
     ParentAutocomplete,
@@ -83,39 +81,7 @@ CHILD_KIND = {
 CHILDREN_SHOWN = 25
 
 
-class ResourceHistoryMixin:
-    """The admin's "History" page of a resource, built from the catalog's own change rows
-    (the same the API serves), not from Django's LogEntry."""
-
-    history_per_page = 50
-
-    def history_view(self, request, object_id, extra_context=None):
-        resource = self.get_object(request, object_id)
-        if resource is None or not self.has_view_permission(request, resource):
-            raise PermissionDenied
-        paginator = Paginator(resource_history(resource.pk), self.history_per_page)
-        page = paginator.get_page(request.GET.get("p"))
-        page.object_list = list(page.object_list)
-        hide_unseen_labels(resource_visibility(request.user), page.object_list)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"History: {resource}",
-            "subtitle": None,
-            "object": resource,
-            "opts": self.opts,
-            "page": page,
-            "changes": page.object_list,
-            **(extra_context or {}),
-        }
-        request.current_app = self.admin_site.name
-        response = TemplateResponse(request, "admin/catalog/resource_history.html", context)
-        with shared_budget():  # for the line diffs of the whole page, rendered now
-            return response.render()
-
-
-class ResourceAdminBase(
-    ResourceHistoryMixin, PropertyFieldsMixin, PolicyAdminMixin, admin.ModelAdmin
-):
+class ResourceAdminBase(HistoryMixin, PropertyFieldsMixin, PolicyAdminMixin, admin.ModelAdmin):
     """What the three resource kinds share in the admin."""
 
     entity_type: str = ""
@@ -411,7 +377,7 @@ class EventPropertyAdmin(ResourceAdminBase):
 
 
 @admin.register(Resource)
-class ResourceAdmin(ResourceHistoryMixin, PolicyAdminMixin, admin.ModelAdmin):
+class ResourceAdmin(HistoryMixin, PolicyAdminMixin, admin.ModelAdmin):
     """All resources in one list (search across kinds); editing happens in each kind's admin.
 
     It also answers the parent picker of events and properties (`ParentAutocompleteJsonView`,

@@ -8,14 +8,14 @@ from catalog.models import Violation, WriteKey
 from catalog.policy import Action
 from catalog.services import writekeys
 
-from .base import PolicyAdminMixin
+from .base import HistoryMixin, PolicyAdminMixin
 
 #: Said with a new write key's secret, the only time it is shown.
 WRITE_KEY_SHOWN_ONCE = "Copy it now: it won't be shown again."
 
 
 @admin.register(WriteKey)
-class WriteKeyAdmin(PolicyAdminMixin, admin.ModelAdmin):
+class WriteKeyAdmin(HistoryMixin, PolicyAdminMixin, admin.ModelAdmin):
     """Integrations' write keys, for admins only (the policy's default for them).
 
     "Add" creates a key through the service and shows its secret once, on the page that

@@ -26,7 +26,7 @@ from catalog.services.workspace import (
     workspace_object_update,
 )
 
-from .base import PolicyAdminMixin
+from .base import HistoryMixin, PolicyAdminMixin
 
 
 class WorkspaceDeleteMixin:
@@ -42,7 +42,7 @@ class WorkspaceDeleteMixin:
                 self.delete_model(request, obj)
 
 
-class WorkspaceAdmin(WorkspaceDeleteMixin, PolicyAdminMixin, admin.ModelAdmin):
+class WorkspaceAdmin(HistoryMixin, WorkspaceDeleteMixin, PolicyAdminMixin, admin.ModelAdmin):
     """Saves tags, collections, teams and integrations through the workspace service."""
 
     def save_model(self, request, obj, form, change):

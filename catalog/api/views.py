@@ -53,7 +53,7 @@ from catalog.policy import (
 from catalog.selectors import (
     custom_values_of,
     hide_unseen_labels,
-    resource_history,
+    history_of,
     resources_visible_to,
     violations_of,
     visible_resource,
@@ -197,7 +197,7 @@ class ResourceViewSet(CatalogViewSet):
     def history(self, request, *args, **kwargs):
         """Who changed this resource, when, through what, and each field's old and new value."""
         resource = self.get_object()
-        page = self.paginate_queryset(resource_history(resource.pk))
+        page = self.paginate_queryset(history_of(resource.pk))
         hide_unseen_labels(resource_visibility(request.user), page)
         return self.get_paginated_response(s.ObjectChangeSerializer(page, many=True).data)
 

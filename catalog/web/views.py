@@ -39,7 +39,7 @@ from catalog.selectors import (
     attach_relation_ids,
     custom_values_of,
     hide_unseen_labels,
-    resource_history,
+    history_of,
     tracking_from,
     violations_of,
     with_tracking,
@@ -293,7 +293,7 @@ def _violations_of(request, resource: Resource) -> list[Violation] | None:
 def resource_history_view(request, pk):
     """Who changed what and when, newest first."""
     resource = _get_resource(request, pk)
-    page = _page(request, resource_history(resource.pk), HISTORY_PAGE_SIZE)
+    page = _page(request, history_of(resource.pk), HISTORY_PAGE_SIZE)
     page.object_list = list(page.object_list)
     hide_unseen_labels(resource_visibility(request.user), page.object_list)
     context = {
@@ -313,7 +313,7 @@ def change_set_revert_view(request, pk, change_set):
     """Undo one entry of a resource's history (the whole change set it belongs to). Later
     changes to the same fields are shown first, with a button to undo anyway."""
     resource = _get_resource(request, pk)
-    found = resource_history(resource.pk).filter(change_set_id=change_set).first()
+    found = history_of(resource.pk).filter(change_set_id=change_set).first()
     if found is None:
         raise Http404("No such change in this resource's history.")
     history = reverse("web:resource_history", args=[resource.pk])
@@ -382,7 +382,7 @@ def resource_edit(request, pk):
 
 def _report_conflict(form: ResourceEditForm, resource: Resource) -> None:
     """Someone saved the resource after this form was loaded: say who, and what differs."""
-    latest = resource_history(resource.pk).first()
+    latest = history_of(resource.pk).first()
     who = latest.change_set.actor_name if latest else "Someone"
     labels = [str(form[name].label) for name in form.changes()]
     differs = f" Your form differs from it in: {', '.join(labels)}." if labels else ""
