@@ -513,9 +513,10 @@ class InProcess:
         return len(json.loads(body)["batch"]) - len(response.json().get("rejected", []))
 
     def ingest(self, events: list) -> int:
+        from catalog.services.context import ChangeContext
         from catalog.services.ingest import ingest
 
-        result = ingest(integration=self.integration, events=events)
+        result = ingest(ctx=ChangeContext.for_write_key(self.integration), events=events)
         return result.accepted
 
     # The naive path: the ORM, one event at a time.

@@ -47,6 +47,7 @@ from catalog.models import (
     ResourceSeen,
     ValidationMode,
 )
+from catalog.services.context import ChangeContext
 from catalog.services.ingest import TrackedEvent, ingest, type_matches
 
 __all__ = ["DAYS", "UNKNOWN_EVENTS", "load_demo_traffic"]
@@ -146,7 +147,7 @@ def load_demo_traffic(
             batch = calls[start : start + BATCH]
             for index, call in enumerate(batch):
                 call.index = index
-            result = ingest(integration=integration, events=batch)
+            result = ingest(ctx=ChangeContext.for_write_key(integration), events=batch)
             sent += result.accepted
             discovered += result.discovered
     return {"received": sent, "discovered": discovered, "daily_volumes": volumes}

@@ -16,7 +16,7 @@ from catalog.api.parsers import JSONTextError, load_json
 from catalog.ingest import formats
 from catalog.ingest.limits import BadBody, BodyTooLarge, read_body, take_token
 from catalog.models import WriteKey
-from catalog.services.context import new_request_id
+from catalog.services.context import ChangeContext, new_request_id
 from catalog.services.ingest import IngestResult, ingest
 from catalog.services.writekeys import write_key_authenticate
 
@@ -128,7 +128,8 @@ def _endpoint(view):
 
 def _run(key: WriteKey, parsed: formats.Parsed, request) -> IngestResult:
     request_id = request.headers.get("X-Request-ID", "")[:64] or new_request_id()
-    return ingest(integration=key.integration, events=parsed.events, request_id=request_id)
+    ctx = ChangeContext.for_write_key(key.integration, request_id)
+    return ingest(ctx=ctx, events=parsed.events)
 
 
 def _rejected(parsed: formats.Parsed, result: IngestResult) -> list[dict]:

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from django.core.cache import cache
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from catalog.models import (
@@ -318,22 +318,13 @@ class Collector:
     subscribers: dict = field(default_factory=dict)
 
 
-#: Bumped (in the shared cache) whenever a change set commits, so that every process's copy of
-#: the tracking plan (catalog.services.ingest) knows to read it again.
-PLAN_VERSION_KEY = "catalog:plan-version"
+#: Sent once a change set has committed, with its id: the hook for whatever keeps a copy of
+#: the catalog, such as ingestion's tracking plan (connected in `CatalogConfig.ready`).
+catalog_changed = Signal()
 
 
-def plan_version():
-    """The catalog's change counter; None until the first change (or after the cache lost it)."""
-    return cache.get(PLAN_VERSION_KEY)
-
-
-def _bump_plan_version() -> None:
-    try:
-        cache.incr(PLAN_VERSION_KEY)
-    except ValueError:  # not there yet: start it (or count this if another process just did)
-        if not cache.add(PLAN_VERSION_KEY, 1, timeout=None):
-            cache.incr(PLAN_VERSION_KEY)
+def _announce(change_set_id) -> None:
+    catalog_changed.send(sender=ChangeSet, change_set_id=change_set_id)
 
 
 def record_changes(
@@ -386,7 +377,7 @@ def record_changes(
     )
     if ctx.notify:
         _write_outbox(ctx, change_set, changes, subscribers)
-    transaction.on_commit(_bump_plan_version)
+    transaction.on_commit(partial(_announce, change_set.pk))
     return change_set
 
 

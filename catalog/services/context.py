@@ -60,6 +60,17 @@ class ChangeContext:
         )
 
     @classmethod
+    def for_write_key(cls, integration: Integration, request_id: str = "") -> "ChangeContext":
+        """Ingestion through an integration's write key: it may add what it discovers (see
+        `catalog.policy.may_for`), recorded as the integration's, emailing nobody."""
+        return cls(
+            source=ChangeSource.INGEST,
+            integration=integration,
+            notify=False,
+            **({"request_id": request_id} if request_id else {}),
+        )
+
+    @classmethod
     def for_system(cls, source: str = ChangeSource.COMMAND, **kwargs) -> "ChangeContext":
         """An operator's command or a background job: no user, every permission."""
         return cls(source=source, system=True, **kwargs)

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -50,7 +51,6 @@ from catalog.models import (
     ViolationKind,
 )
 from catalog.rawsql import as_uuid, pg_array
-from catalog.services.changes import plan_version
 from catalog.services.context import ChangeContext
 from catalog.services.eventlog import event_row, log_rows
 from catalog.services.locks import discovery_turn, share_integration
@@ -164,8 +164,27 @@ class _Known:
     allowed_values: list | None = None
 
 
+#: Bumped (in the shared cache) whenever a change set commits, so that every process's copy of
+#: the tracking plan knows to read it again.
+PLAN_VERSION_KEY = "catalog:plan-version"
+
+
+def plan_version():
+    """The catalog's change counter; None until the first change (or after the cache lost it)."""
+    return cache.get(PLAN_VERSION_KEY)
+
+
+def forget_plan(**_signal) -> None:
+    """Tell every process that its copy of the tracking plan is stale (`catalog_changed`)."""
+    try:
+        cache.incr(PLAN_VERSION_KEY)
+    except ValueError:  # not there yet: start it (or count this if another process just did)
+        if not cache.add(PLAN_VERSION_KEY, 1, timeout=None):
+            cache.incr(PLAN_VERSION_KEY)
+
+
 #: Seconds a process trusts what it read of an integration's plan when nothing said it changed
-#: (catalog writes say so through the shared cache at once; see `plan_version`).
+#: (catalog writes say so through the shared cache at once; see `forget_plan`).
 PLAN_MAX_AGE = 10.0
 #: Event names a process remembers per integration before it starts afresh.
 PLAN_MAX_NAMES = 20_000
@@ -376,10 +395,12 @@ def _check(
     return errors, unknown
 
 
-def ingest(
-    *, integration: Integration, events: Sequence[TrackedEvent], request_id: str | None = None
-) -> IngestResult:
-    """Check, count and log a batch of calls for `integration` (see the module docstring)."""
+def ingest(*, ctx: ChangeContext, events: Sequence[TrackedEvent]) -> IngestResult:
+    """Check, count and log a batch of calls for the context's integration (see the module
+    docstring); what discovery adds is recorded with `ctx` like any other write."""
+    integration = ctx.integration
+    if integration is None:
+        raise ValueError("Ingestion needs the change context of an integration's write key.")
     result = IngestResult()
     if not events:
         return result
@@ -390,7 +411,7 @@ def ingest(
     tally = _Tally()
 
     if mode == ValidationMode.DISCOVER:
-        result.discovered = _discover(integration, tracks, catalog, request_id, now)
+        result.discovered = _discover(ctx, tracks, catalog, now)
 
     with transaction.atomic():
         # Deletes of this integration's resources wait for the batch, and it for them.
@@ -499,14 +520,14 @@ def _unknown_names(
 
 
 def _discover(
-    integration: Integration,
+    ctx: ChangeContext,
     tracks: Sequence[TrackedEvent],
     catalog: "_Catalog",
-    request_id,
     now: dt.datetime,
 ) -> int:
     """Add the batch's unknown events and properties to the catalog, within the integration's
     limits (see `_Budget`); returns how many were added."""
+    integration = ctx.integration
     new_events, new_props = _unknown_names(tracks, catalog)
     if not new_events and not new_props:
         return 0
@@ -533,7 +554,7 @@ def _discover(
             )
         if not new_events and not new_props:
             return 0
-        return _add_discovered(integration, catalog, new_events, new_props, request_id)
+        return _add_discovered(ctx, catalog, new_events, new_props)
 
 
 #: New names (events and properties) one batch adds at most, so that no request spends
@@ -635,19 +656,13 @@ class _Budget:
 
 
 def _add_discovered(
-    integration: Integration,
+    ctx: ChangeContext,
     catalog: "_Catalog",
     new_events: Mapping[str, None],
     new_props: Mapping[tuple[str, str], str],
-    request_id,
 ) -> int:
     """Create the chosen events and properties through the bulk write pipeline."""
-    ctx = ChangeContext(
-        source="ingest",
-        integration=integration,
-        notify=False,
-        **({"request_id": request_id} if request_id else {}),
-    )
+    integration = ctx.integration
     items: list[tuple[str, dict]] = []
     created_events: dict[str, int] = {}  # name -> its item's index
     if new_events:

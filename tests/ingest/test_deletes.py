@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.test import Client
 
 from catalog.models import DailyVolume, Resource, ResourceSeen, Violation, ViolationKind
+from catalog.services.context import ChangeContext
 from catalog.services.ingest import TrackedEvent, ingest
 from catalog.services.resources import resource_delete
 from tests.factories import SYSTEM, EventCategoryFactory, EventFactory, EventPropertyFactory
@@ -85,7 +86,7 @@ def test_a_delete_waits_for_the_batch_in_flight(integration, plan):
     thread, outcome = in_thread(lambda: resource_delete(ctx=SYSTEM, resource=plan.parent))
     with transaction.atomic():
         result = ingest(
-            integration=integration,
+            ctx=ChangeContext.for_write_key(integration),
             events=[TrackedEvent(format="segment", name="Signed In", properties={"plan": "a"})],
         )
         assert result.accepted == 1
