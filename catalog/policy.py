@@ -22,6 +22,7 @@ from catalog.models import (
     Notification,
     ObjectChange,
     Resource,
+    Role,
     Tag,
     Team,
     User,
@@ -170,12 +171,28 @@ class Visibility(StrEnum):
     PUBLISHED = "published"  # viewers: published, under published ancestors
 
 
+#: The roles that read drafts (unpublished resources, or under unpublished ancestors); the
+#: others read what is published only. The rule every reader asks: the querysets below, the
+#: loaded rows (`visible_to_viewers`), and the email outbox (in Python and in SQL).
+ROLES_SEEING_DRAFTS = (Role.ADMIN, Role.EDITOR)
+
+
+def sees_drafts(role: str) -> bool:
+    return role in ROLES_SEEING_DRAFTS
+
+
 def resource_visibility(user: User | None) -> Visibility:
     """What `user` may read of the catalog; a key under which a compiled lookup of visible
     resources can be kept (see `catalog.selectors.visible_resource`)."""
     if user is None or not user.is_active:
         return Visibility.NOTHING
-    return Visibility.EVERYTHING if user.can_edit_catalog else Visibility.PUBLISHED
+    return Visibility.EVERYTHING if sees_drafts(user.role) else Visibility.PUBLISHED
+
+
+def visible_to_viewers(resource: Resource) -> bool:
+    """`resources_visible_as(Visibility.PUBLISHED)` for a loaded row: it is published, and
+    so is every ancestor (loaded with it, see `Resource.ancestors`)."""
+    return resource.published and all(node.published for node in resource.ancestors())
 
 
 def resources_visible_to(user: User | None, entity_type: str | None = None) -> ResourceQuerySet:

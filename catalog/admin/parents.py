@@ -20,11 +20,7 @@ LABEL_SEPARATOR = " \u203a "
 def resource_label(resource: Resource) -> str:
     """`Signed Up — Web app > Onboarding` (with LABEL_SEPARATOR for ">"): the title, then the
     integration and the ancestors from the top, so that resources of one title differ."""
-    ancestors = []
-    node = resource.parent if resource.parent_id else None
-    while node is not None:
-        ancestors.insert(0, node.title)
-        node = node.parent if node.parent_id else None
+    ancestors = [node.title for node in reversed(resource.ancestors())]
     return f"{resource.title} — {LABEL_SEPARATOR.join([resource.integration.name, *ancestors])}"
 
 

@@ -407,6 +407,24 @@ class Resource(models.Model):
         if self.integration_id and parent.integration_id != self.integration_id:
             raise ValidationError({"parent": "The parent belongs to another integration."})
 
+    def ancestors(self, *, loaded_only: bool = False) -> list["Resource"]:
+        """The parent, its parent..., nearest first: the one walk up the tree that labels,
+        breadcrumbs, visibility and notifications all use. Rows loaded with this one
+        (`select_related("parent", "parent__parent")`) cost nothing; `loaded_only` stops
+        before the first that would cost a query."""
+        found, node = [], self
+        while node.parent_id and (not loaded_only or Resource.parent.is_cached(node)):
+            node = node.parent
+            found.append(node)
+        return found
+
+    def ancestor_ids(self) -> list:
+        """The ids of every ancestor, without a query: those loaded, and the parent id of
+        the last of them (the tree is at most three levels deep)."""
+        loaded = self.ancestors(loaded_only=True)
+        last = loaded[-1] if loaded else self
+        return [node.pk for node in loaded] + ([last.parent_id] if last.parent_id else [])
+
 
 def relation_columns(field: str) -> tuple[type[models.Model], str, str]:
     """The through model of a resource's M2M `field`, and its resource and target columns.

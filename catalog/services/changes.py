@@ -34,13 +34,13 @@ from catalog.models import (
     ObjectChange,
     ObjectType,
     Resource,
-    Role,
     Tag,
     Team,
     User,
     UserGroup,
     WriteKey,
 )
+from catalog.policy import ROLES_SEEING_DRAFTS, sees_drafts
 from catalog.services.context import ChangeContext
 
 #: The model of each kind of object a change may be about.
@@ -420,7 +420,7 @@ class Audience:
 
     def row(self, user_id: str, role: str) -> tuple[list, list | None] | None:
         """(followed, shown) of this recipient's outbox row, or None: nothing for them."""
-        if role != Role.VIEWER:
+        if sees_drafts(role):
             return sorted(self.followed[user_id]), None
         if not self.public.get(user_id):
             return None
@@ -466,13 +466,15 @@ def _insert_outbox_postgresql(change_set, audience: Audience, now) -> bool:
         WITH inserted AS (
             INSERT INTO {table} (change_set_id, recipient_id, followed, shown, digest, status,
                                  attempts, next_attempt_at, last_error, created_at)
-            SELECT %s, u.id,
-                   (CASE WHEN u.role = %s THEN f.public ELSE f.followed END)::jsonb,
-                   CASE WHEN u.role = %s THEN %s::jsonb END,
-                   u.email_frequency = %s, %s, 0, %s, '', %s
-            FROM unnest(%s::uuid[], %s::text[], %s::text[]) AS f(user_id, followed, public)
+            SELECT %(change_set)s, u.id,
+                   (CASE WHEN u.role = ANY(%(drafts)s) THEN f.followed ELSE f.public END)::jsonb,
+                   CASE WHEN u.role = ANY(%(drafts)s) THEN NULL ELSE %(shown)s::jsonb END,
+                   u.email_frequency = %(daily)s, %(pending)s, 0, %(now)s, '', %(now)s
+            FROM unnest(%(ids)s::uuid[], %(followed)s::text[], %(public)s::text[])
+                 AS f(user_id, followed, public)
             JOIN {users} u ON u.id = f.user_id
-            WHERE u.is_active AND u.email <> '' AND (u.role <> %s OR f.public IS NOT NULL)
+            WHERE u.is_active AND u.email <> ''
+              AND (u.role = ANY(%(drafts)s) OR f.public IS NOT NULL)
             RETURNING digest
         )
         SELECT coalesce(bool_or(NOT digest), false) FROM inserted
@@ -482,20 +484,18 @@ def _insert_outbox_postgresql(change_set, audience: Audience, now) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
             statement,
-            [
-                change_set.pk,
-                Role.VIEWER,
-                Role.VIEWER,
-                json.dumps(audience.shown),
-                EmailFrequency.DAILY,
-                Notification.Status.PENDING,
-                now,
-                now,
-                ids,
-                [json.dumps(sorted(audience.followed[pk])) for pk in ids],
-                [json.dumps(sorted(values)) if values else None for values in public],
-                Role.VIEWER,
-            ],
+            {
+                "change_set": change_set.pk,
+                # Who reads drafts is the policy's rule, the same as `Audience.row`'s.
+                "drafts": [str(role) for role in ROLES_SEEING_DRAFTS],
+                "shown": json.dumps(audience.shown),
+                "daily": EmailFrequency.DAILY,
+                "pending": Notification.Status.PENDING,
+                "now": now,
+                "ids": ids,
+                "followed": [json.dumps(sorted(audience.followed[pk])) for pk in ids],
+                "public": [json.dumps(sorted(values)) if values else None for values in public],
+            },
         )
         return cursor.fetchone()[0]
 

@@ -28,7 +28,7 @@ from catalog.models import (
     UserGroup,
 )
 from catalog.models.resources import relation_columns
-from catalog.policy import Action, ensure_for
+from catalog.policy import Action, ensure_for, visible_to_viewers
 from catalog.selectors import relation_ids_of, uuids_in
 from catalog.services.changes import (
     BULK_BATCH_SIZE,
@@ -91,25 +91,6 @@ def lock_resources(pks: Iterable) -> list[Resource]:
         .filter(pk__in=list(pks))
         .order_by("pk")
     )
-
-
-def _visible(resource: Resource) -> bool:
-    """Whether a viewer may see `resource` as it stands: published, and so is every ancestor
-    (the policy's rule, on loaded rows)."""
-    node = resource
-    while node is not None:
-        if not node.published:
-            return False
-        node = node.parent if node.parent_id else None
-    return True
-
-
-def _ancestors(resource: Resource) -> list:
-    """The ids of the parent and grandparent (`parent` must be loaded)."""
-    if not resource.parent_id:
-        return []
-    parent = resource.parent
-    return [parent.pk, parent.parent_id] if parent.parent_id else [parent.pk]
 
 
 def _validate(resource: Resource, changed: Iterable[str], *, relations_checked: bool) -> None:
@@ -255,11 +236,19 @@ def resource_create(*, ctx: ChangeContext, entity_type: str, data: Mapping[str, 
         write_m2m(resource.pk, name, (), pks)
     resource.relation_ids = {name: list(pks) for name, pks in m2m.items()}
 
-    ancestors = _ancestors(resource)
+    ancestors = resource.ancestor_ids()
     subscribers = _subscribers(relation_ids_of(ancestors))
     subscribers[resource.pk] = m2m["subscribers"]
     changes = diff({}, snapshot(resource, m2m))
-    _record_one(ctx, resource, "create", changes, ancestors, subscribers, public=_visible(resource))
+    _record_one(
+        ctx,
+        resource,
+        "create",
+        changes,
+        ancestors,
+        subscribers,
+        public=visible_to_viewers(resource),
+    )
     return resource
 
 
@@ -345,7 +334,7 @@ def resources_bulk_create(
             r,
             "create",
             diff({}, snapshot(r, {})),
-            [pk for pk in (r.parent_id, r.parent.parent_id if r.parent_id else None) if pk],
+            r.ancestor_ids(),
             public=False,
         )
         for r in created
@@ -368,12 +357,12 @@ def resource_update(*, ctx: ChangeContext, resource: Resource, data: Mapping[str
         raise Resource.DoesNotExist("The resource no longer exists.")
     current = rows[0]
     _check_fields(current.entity_type, data, creating=False)
-    ancestors = _ancestors(current)
+    ancestors = current.ancestor_ids()
     relations = relation_ids_of([current.pk, *ancestors])
     before = snapshot(current, relations[current.pk])
     if "subscribers" in data:
         ensure_may_set_followers(ctx, before["subscribers"], data["subscribers"])
-    was_visible = _visible(current)
+    was_visible = visible_to_viewers(current)
 
     scalars = {k: v for k, v in data.items() if k not in M2M_FIELDS}
     for name, value in scalars.items():
@@ -397,12 +386,12 @@ def resource_update(*, ctx: ChangeContext, resource: Resource, data: Mapping[str
 
     if "parent" in changes:
         # Subscribers of the new parent and its category hear of the move too.
-        new_ancestors = _ancestors(Resource.objects.select_related("parent").get(pk=current.pk))
+        new_ancestors = Resource.objects.select_related("parent").get(pk=current.pk).ancestor_ids()
         relations.update(relation_ids_of(set(new_ancestors) - set(relations)))
         ancestors = list(dict.fromkeys([*ancestors, *new_ancestors]))
     subscribers = _subscribers(relations)
     subscribers[current.pk] = m2m["subscribers"]
-    viewers = viewers_of(was_visible, _visible(current), changes)
+    viewers = viewers_of(was_visible, visible_to_viewers(current), changes)
     _record_one(ctx, current, "update", changes, ancestors, subscribers, **viewers)
     return current
 
@@ -424,19 +413,19 @@ def resources_bulk_update(
     changed = [r for r in rows if any(getattr(r, k) != v for k, v in data.items())]
     if not changed:
         return 0
-    ancestors = {r.pk: _ancestors(r) for r in changed}
+    ancestors = {r.pk: r.ancestor_ids() for r in changed}
     relations = relation_ids_of(
         [*(r.pk for r in changed), *(pk for ids in ancestors.values() for pk in ids)]
     )
     changes = []
     for resource in changed:
         before = {k: getattr(resource, k) for k in data}
-        was_visible = _visible(resource)
+        was_visible = visible_to_viewers(resource)
         for name, value in data.items():
             setattr(resource, name, value)
         _validate(resource, data, relations_checked=True)
         fields = diff(before, data)
-        viewers = viewers_of(was_visible, _visible(resource), fields)
+        viewers = viewers_of(was_visible, visible_to_viewers(resource), fields)
         changes.append(_change(resource, "update", fields, ancestors[resource.pk], **viewers))
     Resource.objects.filter(pk__in=[r.pk for r in changed]).update(
         **data, updated_at=timezone.now()
@@ -474,7 +463,7 @@ def _bulk_relations(
     rows = lock_resources(_pks(resources))
     if not rows:
         return 0
-    ancestors = {r.pk: _ancestors(r) for r in rows}
+    ancestors = {r.pk: r.ancestor_ids() for r in rows}
     relations = relation_ids_of(
         [*(r.pk for r in rows), *(pk for ids in ancestors.values() for pk in ids)]
     )
@@ -496,7 +485,7 @@ def _bulk_relations(
         else:
             removed.append(resource.pk)
         relations[resource.pk]["subscribers"] = m2m["subscribers"]
-        public = _visible(resource)
+        public = visible_to_viewers(resource)
         changes.append(_change(resource, "update", changed, ancestors[resource.pk], public=public))
     if not changes:
         return 0
@@ -562,7 +551,7 @@ def resources_bulk_delete(*, ctx: ChangeContext, resources: Iterable) -> int:
         .select_related("parent", "parent__parent")
     )
     removed = [*rows, *descendants]
-    ancestors = {r.pk: _ancestors(r) for r in removed}
+    ancestors = {r.pk: r.ancestor_ids() for r in removed}
     relations = relation_ids_of(
         [*(r.pk for r in removed), *(pk for ids in ancestors.values() for pk in ids)]
     )
@@ -575,7 +564,9 @@ def resources_bulk_delete(*, ctx: ChangeContext, resources: Iterable) -> int:
     changes = []
     for r in removed:
         before = snapshot(r, relations[r.pk])
-        change = _change(r, "delete", diff(before, {}), ancestors[r.pk], public=_visible(r))
+        change = _change(
+            r, "delete", diff(before, {}), ancestors[r.pk], public=visible_to_viewers(r)
+        )
         change.state = {**_restorable(r), **before, "custom_values": custom[r.pk]}
         changes.append(change)
     Resource.objects.filter(pk__in=pks).delete()
@@ -689,7 +680,7 @@ def resources_restore(*, ctx: ChangeContext, states: Mapping) -> int:
         batch_size=BULK_BATCH_SIZE,
     )
     restored = lock_resources(list(states))
-    ancestors = {r.pk: _ancestors(r) for r in restored}
+    ancestors = {r.pk: r.ancestor_ids() for r in restored}
     outside = {pk for ids in ancestors.values() for pk in ids} - {r.pk for r in restored}
     subscribers = _subscribers(relation_ids_of(outside))
     changes = []
@@ -697,7 +688,13 @@ def resources_restore(*, ctx: ChangeContext, states: Mapping) -> int:
         sets = m2m[str(r.pk)]
         subscribers[r.pk] = sets["subscribers"]
         changes.append(
-            _change(r, "create", diff({}, snapshot(r, sets)), ancestors[r.pk], public=_visible(r))
+            _change(
+                r,
+                "create",
+                diff({}, snapshot(r, sets)),
+                ancestors[r.pk],
+                public=visible_to_viewers(r),
+            )
         )
     record_changes(ctx, changes, subscribers=subscribers)
     return len(restored)
@@ -768,7 +765,7 @@ def resource_custom_value_set(
         )
     current.updated_at = timezone.now()
     current.save(update_fields=["updated_at"])
-    ancestors = _ancestors(current)
+    ancestors = current.ancestor_ids()
     _record_one(
         ctx,
         current,
@@ -776,6 +773,6 @@ def resource_custom_value_set(
         {f"{CUSTOM_PREFIX}{custom_property.name}": [old, cleaned]},
         ancestors,
         _subscribers(relation_ids_of([current.pk, *ancestors])),
-        public=_visible(current),
+        public=visible_to_viewers(current),
     )
     return cleaned

@@ -127,12 +127,8 @@ def _breadcrumbs(resource: Resource) -> list[tuple[str, str]]:
     crumbs = [("Catalog", reverse("web:home"))]
     integration = resource.integration
     crumbs.append((integration.name, f"{reverse('web:events')}?integration={integration.pk}"))
-    ancestors = []
-    node = resource.parent if resource.parent_id else None
-    while node is not None:
-        ancestors.append(node)
-        node = node.parent if node.parent_id else None
-    crumbs.extend((a.title, reverse("web:resource", args=[a.pk])) for a in reversed(ancestors))
+    ancestors = reversed(resource.ancestors())
+    crumbs.extend((a.title, reverse("web:resource", args=[a.pk])) for a in ancestors)
     return crumbs
 
 
