@@ -288,3 +288,20 @@ def test_nothing_left_to_undo_is_a_conflict(editor):
     with pytest.raises(Conflict, match="Nothing to undo"):
         change_set_revert(ctx=acting(editor), change_set=first)
     assert EntityType.EVENT in {c.object_type for c in first.changes.all()}
+
+
+def test_a_collections_follower_unsubscribes_from_its_email(
+    editor, client, django_capture_on_commit_callbacks
+):
+    follower = UserFactory(email="f@example.com")
+    collection = CollectionFactory(title="Checkout funnel")
+    collection.subscribers.add(follower)
+    with django_capture_on_commit_callbacks(execute=True):
+        workspace_object_update(ctx=acting(editor), obj=collection, data={"pii": True})
+    [message] = mail.outbox
+    link = message.extra_headers["List-Unsubscribe"].strip("<>")
+    path = link.split("://", 1)[1].split("/", 1)[1]
+    page = client.get(f"/{path}").content.decode()
+    assert "Checkout funnel" in page and "(Collection)" in page
+    client.post(f"/{path}")
+    assert not collection.subscribers.exists()

@@ -1,6 +1,6 @@
 """The emails: one per notification row, or one digest per recipient, from the history rows.
 
-Everything an email says comes from the change set and its resource changes (snapshots of the
+Everything an email says comes from the change set and its object changes (snapshots of the
 actor's name, the resource's kind and title, and `{field: [old, new]}` diffs), so an email about
 a deleted resource, or one sent days later by a retry, reads the same. Text and HTML parts come
 from `templates/emails/`; values are escaped, and Markdown is shown as a line diff of its

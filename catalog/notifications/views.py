@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from catalog.models import ChangeSource, Resource, User
+from catalog.models import ChangeSource, Collection, Resource, User
 from catalog.services.context import ChangeContext
 from catalog.services.subscriptions import subscriptions_remove
 
@@ -34,7 +34,7 @@ def unsubscribe(request, token: str):
         return render(request, TEMPLATE, {"state": "invalid"}, status=400)
     resources = list(
         Resource.objects.filter(pk__in=resource_ids).only("id", "title", "entity_type")
-    )
+    ) + list(Collection.objects.filter(pk__in=resource_ids).only("id", "title"))
     context = {"recipient": user, "resources": resources, "state": "confirm"}
     if request.method == "POST":
         ctx = ChangeContext(source=ChangeSource.EMAIL, user=user)

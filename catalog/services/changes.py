@@ -333,7 +333,7 @@ def record_changes(
     *,
     subscribers: Mapping[object, Iterable],
 ) -> ChangeSet | None:
-    """Write the change set, its resource changes and its outbox rows; queue delivery.
+    """Write the change set, its object changes and its outbox rows; queue delivery.
 
     `subscribers` maps each resource id named in a change's `concerns` to its subscribers'
     ids. Returns None (and writes nothing) when no change holds a difference.

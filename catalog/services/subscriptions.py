@@ -6,7 +6,7 @@ counts as no change (the subscriber lists themselves are the record).
 
 from collections.abc import Iterable
 
-from catalog.models import Resource, User
+from catalog.models import Collection, Resource, User
 from catalog.policy import Action, ensure_for, resources_visible_to
 from catalog.selectors import relation_ids_of, uuids_in
 from catalog.services.context import ChangeContext
@@ -51,14 +51,19 @@ def subscriptions_add(*, ctx: ChangeContext, user: User, resource_ids: Iterable)
 
 @atomic_write
 def subscriptions_remove(*, ctx: ChangeContext, user: User, resource_ids: Iterable) -> int:
-    """Stop `user` following the resources (those that still exist); return how many stopped.
+    """Stop `user` following the resources and collections (those that still exist); return
+    how many stopped.
 
-    Anyone may stop following resources themselves (an email's unsubscribe link acts as the
-    recipient, who may have been deactivated since); doing it for someone else is for admins.
-    Ids that are not UUIDs are ignored, so a second call simply removes nothing.
+    Anyone may stop following themselves (an email's unsubscribe link acts as the recipient,
+    who may have been deactivated since; an email about a collection names the collection);
+    doing it for someone else is for admins. Ids that are not UUIDs are ignored, so a second
+    call simply removes nothing.
     """
     if not ctx.is_system and ctx.user != user:
         ensure_for(ctx, Action.SUBSCRIBE_OTHERS, Resource)
     ids = uuids_in(resource_ids)
-    rows = lock_resources(ids) if ids else []
-    return _change_subscription(user, rows, follow=False)
+    if not ids:
+        return 0
+    following = Collection.subscribers.through.objects.filter(collection_id__in=ids, user=user)
+    stopped, _ = following.delete()
+    return stopped + _change_subscription(user, lock_resources(ids), follow=False)
