@@ -60,7 +60,8 @@ class ChangeSet(models.Model):
     """What one call changed, and who made it; the actor's name is kept as it was then."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Indexed with the id below: the audit log's order.
+    created_at = models.DateTimeField(auto_now_add=True)
     source = models.CharField(max_length=16, choices=ChangeSource.choices)
     request_id = models.CharField(max_length=64, blank=True)
     actor = models.ForeignKey(
@@ -96,6 +97,11 @@ class ChangeSet(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # The audit log's order, newest first: its first page reads 50 index entries
+            # instead of sorting every set (also serves any filter on the time alone).
+            models.Index(fields=["-created_at", "-id"], name="change_set_newest_idx"),
+        ]
         verbose_name = "change set"
 
     def __str__(self) -> str:
