@@ -120,7 +120,10 @@ class ObjectChange(models.Model):
     """
 
     id = models.BigAutoField(primary_key=True)
-    change_set = models.ForeignKey(ChangeSet, on_delete=models.CASCADE, related_name="changes")
+    # Indexed with the kind below (`change_set_kind_idx`), not on its own.
+    change_set = models.ForeignKey(
+        ChangeSet, on_delete=models.CASCADE, related_name="changes", db_index=False
+    )
     object_id = models.UUIDField()
     object_type = models.CharField(max_length=32, choices=ObjectType.choices)
     title = models.CharField(max_length=255)
@@ -137,6 +140,10 @@ class ObjectChange(models.Model):
         indexes = [
             models.Index(fields=["object_id", "-id"], name="change_object_idx"),
             models.Index(fields=["object_type", "-id"], name="change_object_type_idx"),
+            # A set's changes, and whether it holds one of a kind a reader may see, from the
+            # index alone: an editor's audit log counts its sets in 17 ms, not 118 ms
+            # (bench/audit.py). It serves the foreign key's joins as its own index did.
+            models.Index(fields=["change_set", "object_type"], name="change_set_kind_idx"),
         ]
         verbose_name = "change"
 
