@@ -10,6 +10,7 @@ import uuid
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -213,11 +214,12 @@ WHO_SEES = (
 )
 class ChangeSetListView(generics.ListAPIView):
     serializer_class = ChangeSetSerializer
+    # Pinned: the filter set is what narrows the sets to what the reader may see
+    # (`ChangeSetFilter.filter_queryset`), together with the object filters.
+    filter_backends = [DjangoFilterBackend]
     filterset_class = ChangeSetFilter
 
     def get_queryset(self):
-        # What the reader may see is the filter set's to add (`ChangeSetFilter`), with the
-        # object filters; nothing is listed without it.
         return ChangeSet.objects.all()
 
     def list(self, request, *args, **kwargs):
