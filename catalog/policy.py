@@ -21,6 +21,7 @@ from catalog.models import (
     LoggedEvent,
     Notification,
     ObjectChange,
+    ObjectType,
     Resource,
     Role,
     Tag,
@@ -251,6 +252,42 @@ def collections_visible_as(visibility: Visibility):
     if visibility == Visibility.NOTHING:
         return queryset.none()
     return queryset if visibility == Visibility.EVERYTHING else queryset.filter(published=True)
+
+
+#: The kinds of change an editor reads in the audit log: the catalog they edit.
+EDITOR_AUDITED_TYPES = (
+    ObjectType.EVENT_CATEGORY,
+    ObjectType.EVENT,
+    ObjectType.EVENT_PROPERTY,
+    ObjectType.COLLECTION,
+    ObjectType.TAG,
+)
+RESOURCE_TYPES = (ObjectType.EVENT_CATEGORY, ObjectType.EVENT, ObjectType.EVENT_PROPERTY)
+
+
+def changes_visible_to(user: User | None):
+    """The recorded changes `user` may read in the audit log: all of them for admins; the
+    catalog's (resources, collections, tags) for editors; for viewers, those of the resources
+    and collections they may read today (a change made while a resource was a draft included,
+    as its own history shows it), never of people, keys or the workspace's set-up."""
+    changes = ObjectChange.objects.all()
+    visibility = resource_visibility(user)
+    if visibility == Visibility.NOTHING:
+        return changes.none()
+    if user.is_catalog_admin:
+        return changes
+    if visibility == Visibility.EVERYTHING:
+        return changes.filter(object_type__in=EDITOR_AUDITED_TYPES)
+    return changes.filter(
+        Q(
+            object_type__in=RESOURCE_TYPES,
+            object_id__in=resources_visible_as(visibility).values("pk"),
+        )
+        | Q(
+            object_type=ObjectType.COLLECTION,
+            object_id__in=collections_visible_as(visibility).values("pk"),
+        )
+    )
 
 
 def may_see_email(viewer: User | None, user: User | None) -> bool:

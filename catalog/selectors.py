@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.fields import BigIntegerField, DateTimeField, Field
 from django.db.models.functions import Coalesce
@@ -22,10 +22,12 @@ from django.utils import timezone
 from catalog.models import (
     M2M_FIELDS,
     ApiKey,
+    ChangeSet,
     CustomPropertyValue,
     DailyVolume,
     EntityType,
     ObjectChange,
+    ObjectType,
     Resource,
     ResourceSeen,
     User,
@@ -34,6 +36,7 @@ from catalog.models import (
 from catalog.models.resources import relation_columns
 from catalog.policy import (
     Visibility,
+    changes_visible_to,
     collections_visible_as,
     resource_visibility,
     resources_visible_as,
@@ -47,6 +50,7 @@ __all__ = [
     "active_api_key",
     "attach_relation_ids",
     "attach_tracking",
+    "audit_log",
     "custom_values_of",
     "hide_unseen_labels",
     "history_of",
@@ -139,6 +143,33 @@ def history_of(object_id):
     return ObjectChange.objects.filter(object_id=object_id).select_related("change_set")
 
 
+def audit_log(
+    user, *, sets: QuerySet | None = None, object_type: str | None = None, object_id=None
+) -> QuerySet:
+    """The change sets holding a change `user` may read (of `object_type` and `object_id`, if
+    given), newest first, each with `visible_changes`: those changes, in the order they were
+    made; `sets` narrows the change sets first (by actor, source, time). A page costs one query
+    for the sets and one for their changes, whatever its size.
+
+    A delete's `state` stays behind: it is for undo, and can be the largest column.
+    """
+    changes = changes_visible_to(user)
+    if object_type is not None:
+        changes = changes.filter(object_type=object_type)
+    if object_id is not None:
+        changes = changes.filter(object_id=object_id)
+    sets = (ChangeSet.objects.all() if sets is None else sets).order_by("-created_at", "-id")
+    sees_all = user is not None and user.is_active and user.is_catalog_admin
+    if not sees_all or object_type is not None or object_id is not None:
+        # Every set holds a change: only a narrower reader needs to ask which.
+        sets = sets.filter(Exists(changes.filter(change_set=OuterRef("pk"))))
+    return sets.prefetch_related(
+        Prefetch(
+            "changes", queryset=changes.defer("state").order_by("id"), to_attr="visible_changes"
+        )
+    )
+
+
 #: What a diff names a related object by when its reader may not see it.
 HIDDEN_LABEL = "(not visible to you)"
 
@@ -154,8 +185,10 @@ def hide_unseen_labels(visibility: Visibility, changes: Iterable[ObjectChange]) 
     wanted: dict[str, set[str]] = {"parent": set(), "collections": set()}
     for change in changes:
         for name in wanted:
+            # A collection's parent is a collection, not a resource.
+            kind = "collections" if change.object_type == ObjectType.COLLECTION else name
             for pair in _pairs(change.diff.get(name)):
-                wanted[name].add(str(pair.get("id")))
+                wanted[kind].add(str(pair.get("id")))
     seen = set()
     if wanted["parent"]:
         visible = resources_visible_as(visibility).filter(pk__in=uuids_in(wanted["parent"]))

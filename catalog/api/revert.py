@@ -6,48 +6,12 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from catalog.api.serializers import ChangeActorSerializer, ErrorSerializer
+from catalog.api.audit import ChangeSetSerializer
+from catalog.api.serializers import ErrorSerializer
 from catalog.api.views import change_context
-from catalog.models import ChangeSet, EntityType, ObjectChange
+from catalog.models import ChangeSet
 from catalog.selectors import uuids_in
 from catalog.services.revert import change_set_revert
-
-#: The API names a category `category`; the history stores its resource kind.
-API_OBJECT_TYPE = {EntityType.EVENT_CATEGORY.value: "category"}
-
-
-class ChangeSerializer(serializers.ModelSerializer):
-    object_type = serializers.SerializerMethodField()
-    diff = serializers.DictField(
-        child=serializers.ListField(),
-        help_text="Each changed field: [old, new]; relations as {id, label}.",
-    )
-
-    class Meta:
-        model = ObjectChange
-        fields = ["object_type", "object_id", "title", "action", "diff"]
-
-    def get_object_type(self, change) -> str:
-        return API_OBJECT_TYPE.get(change.object_type, change.object_type)
-
-
-class ChangeSetSerializer(serializers.ModelSerializer):
-    actor = serializers.SerializerMethodField()
-    changes = ChangeSerializer(many=True)
-
-    class Meta:
-        model = ChangeSet
-        fields = ["id", "created_at", "actor", "source", "request_id", "reverts", "changes"]
-
-    def get_actor(self, change_set) -> dict:
-        return ChangeActorSerializer(
-            {
-                "id": change_set.actor_id,
-                "name": change_set.actor_name,
-                "api_key": change_set.api_key_name or None,
-                "integration": change_set.integration_id,
-            }
-        ).data
 
 
 class RevertRequestSerializer(serializers.Serializer):
@@ -115,4 +79,5 @@ class ChangeSetRevertView(GenericAPIView):
             change_set=change_set,
             force=body.validated_data["force"],
         )
+        undo.visible_changes = list(undo.changes.order_by("id"))  # the undoer made them all
         return Response(ChangeSetSerializer(undo).data, status=status.HTTP_201_CREATED)

@@ -564,13 +564,17 @@ class ObjectChangeSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ChangeActorSerializer)
     def get_actor(self, change):
-        change_set = change.change_set
-        return {
-            "id": str(change_set.actor_id) if change_set.actor_id else None,
-            "name": change_set.actor_name,
-            "api_key": change_set.api_key_name or None,
-            "integration": str(change_set.integration_id) if change_set.integration_id else None,
-        }
+        return actor_of(change.change_set)
+
+
+def actor_of(change_set) -> dict:
+    """Who made a change set, as every history shows it (`ChangeActorSerializer`)."""
+    return {
+        "id": str(change_set.actor_id) if change_set.actor_id else None,
+        "name": change_set.actor_name,
+        "api_key": change_set.api_key_name or None,
+        "integration": str(change_set.integration_id) if change_set.integration_id else None,
+    }
 
 
 class DeletedSerializer(serializers.Serializer):

@@ -3,7 +3,7 @@
 from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
-from catalog.api import views
+from catalog.api import audit, views
 from catalog.api.eventlog import EventLogView
 from catalog.api.exceptions import not_found
 from catalog.api.revert import ChangeSetRevertView
@@ -60,6 +60,10 @@ urlpatterns = [
         r"^changes/(?P<pk>[^/.]+)/revert/?$",
         ChangeSetRevertView.as_view(),
         name="change-set-revert",
+    ),
+    re_path(r"^changes/?$", audit.ChangeSetListView.as_view(), name="change-set-list"),
+    re_path(
+        r"^changes/(?P<id>[^/.]+)/?$", audit.ChangeSetDetailView.as_view(), name="change-set-detail"
     ),
     path("", include(router.urls)),
     # Last: anything else under /api/v1/ (an id with a dot, a typo) is a JSON 404.

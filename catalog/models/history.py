@@ -60,7 +60,8 @@ class ChangeSet(models.Model):
     """What one call changed, and who made it; the actor's name is kept as it was then."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Indexed with the id below: the audit log's order.
+    created_at = models.DateTimeField(auto_now_add=True)
     source = models.CharField(max_length=16, choices=ChangeSource.choices)
     request_id = models.CharField(max_length=64, blank=True)
     actor = models.ForeignKey(
@@ -96,6 +97,11 @@ class ChangeSet(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # The audit log's order, newest first: its first page reads 50 index entries
+            # instead of sorting every set (also serves any filter on the time alone).
+            models.Index(fields=["-created_at", "-id"], name="change_set_newest_idx"),
+        ]
         verbose_name = "change set"
 
     def __str__(self) -> str:
@@ -114,7 +120,10 @@ class ObjectChange(models.Model):
     """
 
     id = models.BigAutoField(primary_key=True)
-    change_set = models.ForeignKey(ChangeSet, on_delete=models.CASCADE, related_name="changes")
+    # Indexed with the kind below (`change_set_kind_idx`), not on its own.
+    change_set = models.ForeignKey(
+        ChangeSet, on_delete=models.CASCADE, related_name="changes", db_index=False
+    )
     object_id = models.UUIDField()
     object_type = models.CharField(max_length=32, choices=ObjectType.choices)
     title = models.CharField(max_length=255)
@@ -131,6 +140,10 @@ class ObjectChange(models.Model):
         indexes = [
             models.Index(fields=["object_id", "-id"], name="change_object_idx"),
             models.Index(fields=["object_type", "-id"], name="change_object_type_idx"),
+            # A set's changes, and whether it holds one of a kind a reader may see, from the
+            # index alone: an editor's audit log counts its sets in 17 ms, not 118 ms
+            # (bench/audit.py). It serves the foreign key's joins as its own index did.
+            models.Index(fields=["change_set", "object_type"], name="change_set_kind_idx"),
         ]
         verbose_name = "change"
 
