@@ -305,3 +305,25 @@ def test_a_collections_follower_unsubscribes_from_its_email(
     assert "Checkout funnel" in page and "(Collection)" in page
     client.post(f"/{path}")
     assert not collection.subscribers.exists()
+
+
+def test_a_deleted_custom_property_comes_back_with_its_values(admin_user):
+    event = EventFactory()
+    ctx = acting(admin_user)
+    jira = workspace_object_create(
+        ctx=ctx,
+        model=CustomProperty,
+        data={"name": "Jira", "entity_types": ["event"], "value_type": "text"},
+    )
+    resource_custom_value_set(ctx=ctx, resource=event, custom_property=jira, value="T-7")
+    workspace_object_delete(ctx=ctx, obj=jira)
+    assert not CustomPropertyValue.objects.exists()
+
+    change_set_revert(ctx=ctx, change_set=last_change_set())
+
+    restored = CustomPropertyValue.objects.get()
+    assert (restored.property_id, restored.resource_id, restored.value) == (
+        jira.pk,
+        event.pk,
+        "T-7",
+    )

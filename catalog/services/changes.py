@@ -229,14 +229,21 @@ def label_of(obj: models.Model) -> str:
 def whole_state(obj: models.Model) -> dict:
     """Everything a delete removes of `obj`: its recorded fields, its followers, and the
     other side of every many-to-many relation (the resources a tag was on, the teams a user
-    was in), so that undoing the delete puts it all back."""
+    was in) and a custom property's values, so that undoing the delete puts it all back."""
     state = object_snapshot(obj)
     for relation in obj._meta.related_objects:
         if relation.many_to_many:
             accessor = relation.get_accessor_name()
             pks = getattr(obj, accessor).values_list("pk", flat=True)
             state[f"reverse:{accessor}"] = sorted(str(pk) for pk in pks)
+    if isinstance(obj, CustomProperty):
+        values = obj.values.values_list("resource_id", "value")
+        state[CUSTOM_VALUES] = {str(resource_id): value for resource_id, value in values}
     return state
+
+
+#: Where a custom property's delete keeps the values it removed, by resource id.
+CUSTOM_VALUES = "values"
 
 
 def _related_model(object_type: str, name: str) -> tuple[type[models.Model] | None, bool]:

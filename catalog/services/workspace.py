@@ -16,10 +16,15 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import ProtectedError, Q
 
-from catalog.models import Role, User
+from catalog.models import CustomProperty, CustomPropertyValue, Resource, Role, User
 from catalog.policy import Action, ensure_for
 from catalog.selectors import uuids_in
-from catalog.services.changes import object_snapshot, record_object_change, whole_state
+from catalog.services.changes import (
+    CUSTOM_VALUES,
+    object_snapshot,
+    record_object_change,
+    whole_state,
+)
 from catalog.services.context import ChangeContext
 from catalog.services.errors import InUse, atomic_write
 from catalog.services.resources import ensure_may_set_followers
@@ -102,7 +107,10 @@ def workspace_object_restore(*, ctx: ChangeContext, model: type[T], pk, state: M
         raise ValidationError(f"The {model._meta.verbose_name} exists already: nothing to restore.")
     obj = model(pk=pk)
     many, reverse = {}, {}
+    values = state.get(CUSTOM_VALUES) if isinstance(obj, CustomProperty) else None
     for name, value in state.items():
+        if name == CUSTOM_VALUES and values is not None:
+            continue
         if name.startswith("reverse:"):
             reverse[name.removeprefix("reverse:")] = value
             continue
@@ -121,8 +129,18 @@ def workspace_object_restore(*, ctx: ChangeContext, model: type[T], pk, state: M
         for name, ids in [*many.items(), *reverse.items()]:
             manager = getattr(obj, name)
             manager.set(manager.model.objects.filter(pk__in=uuids_in(ids)))
+        if values:
+            _restore_values(obj, values)
         record_object_change(ctx, obj, "create", {}, object_snapshot(obj))
     return obj
+
+
+def _restore_values(prop: CustomProperty, values: Mapping[str, Any]) -> None:
+    """A restored custom property's values, on the resources that still exist."""
+    present = Resource.objects.filter(pk__in=uuids_in(values)).values_list("pk", flat=True)
+    CustomPropertyValue.objects.bulk_create(
+        CustomPropertyValue(resource_id=pk, property=prop, value=values[str(pk)]) for pk in present
+    )
 
 
 def _update(
