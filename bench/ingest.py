@@ -492,7 +492,7 @@ class InProcess:
         return Bodies(self.templates, self.run, who).take(n)
 
     def parsed(self, who: str, n: int) -> list[list]:
-        from catalog.ingest.formats import segment
+        from catalog.tracking_api.formats import segment
 
         out = []
         for body in self.bodies(who, n):
@@ -974,8 +974,8 @@ def flood_body(
     many new properties as fit in its share of the body and under MAX_EVENT_BYTES: the names
     `short_name(first_name)`, `short_name(first_name + 1)`, ..., every value 0. The
     messageIds start with `tag`. Returns the body and the number of properties an event has."""
-    from catalog.ingest.formats import MAX_BATCH, MAX_EVENT_BYTES
-    from catalog.ingest.limits import MAX_BODY_BYTES
+    from catalog.tracking_api.formats import MAX_BATCH, MAX_EVENT_BYTES
+    from catalog.tracking_api.limits import MAX_BODY_BYTES
 
     events = min(events, MAX_BATCH)
     max_bytes = min(max_bytes or MAX_BODY_BYTES, MAX_BODY_BYTES)
@@ -1251,8 +1251,8 @@ def measure_names(args, plan) -> str:
     in-process, twice per N (fresh names each time): ingest()'s time and its slowest
     statements. Each new name is a violation row that carries the event as its example, so
     the cost grows with N times the event's size."""
-    from catalog.ingest.formats import segment
     from catalog.models import EntityType, Resource
+    from catalog.tracking_api.formats import segment
 
     integration, secret = reset_database("flag", plan)
     category = Resource.objects.filter(

@@ -21,7 +21,7 @@ urlpatterns = [
     path("unsubscribe/<str:token>", unsubscribe, name="unsubscribe"),
     path("admin/", admin.site.urls),
     # Before the API: /api/v1/workspaces/<id>/events is an ingestion endpoint.
-    path("", include("catalog.ingest.urls")),
+    path("", include("catalog.tracking_api.urls")),
     path("api/v1/", include("catalog.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

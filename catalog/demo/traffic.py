@@ -70,7 +70,7 @@ UNKNOWN_EVENTS: dict[str, list[tuple[str, dict]]] = {
     ],
     "Backend": [("order_archived", {"order_id": "ord_5521", "archived_by": "retention-job"})],
 }
-#: The wire format each kind of integration sends in (as `catalog.ingest.formats` names them).
+#: The wire format each kind of integration sends in (as `catalog.tracking_api.formats` names them).
 FORMATS = {IntegrationType.SEGMENT: "segment", IntegrationType.AMPLITUDE: "prime"}
 #: What weekends weigh, mobile apps aside (people shop on their phones on Sundays).
 WEEKEND = {IntegrationType.AMPLITUDE: 1.15}

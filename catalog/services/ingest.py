@@ -1,6 +1,6 @@
 """The ingestion pipeline: received events checked against the catalog, counted and logged.
 
-Every wire format (catalog.ingest.formats) turns a request into `TrackedEvent`s; `ingest` does
+Every wire format (catalog.tracking_api.formats) turns a request into `TrackedEvent`s; `ingest` does
 the rest for a whole batch in a constant number of queries:
 
 1. match each track call to its integration's event by name, and its properties;

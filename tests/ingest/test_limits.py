@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from catalog.ingest.limits import MAX_BODY_BYTES, take_token
 from catalog.models import LoggedEvent, WriteKey
 from catalog.services.context import ChangeContext
 from catalog.services.writekeys import write_key_revoke
+from catalog.tracking_api.limits import MAX_BODY_BYTES, take_token
 from tests.ingest.conftest import track
 
 

@@ -13,12 +13,12 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from catalog.api.parsers import JSONTextError, load_json
-from catalog.ingest import formats
-from catalog.ingest.limits import BadBody, BodyTooLarge, read_body, take_token
 from catalog.models import WriteKey
 from catalog.services.context import ChangeContext, new_request_id
 from catalog.services.ingest import IngestResult, ingest
 from catalog.services.writekeys import write_key_authenticate
+from catalog.tracking_api import formats
+from catalog.tracking_api.limits import BadBody, BodyTooLarge, read_body, take_token
 
 
 class Refused(Exception):

@@ -2,8 +2,8 @@
 
 from django.urls import re_path
 
-from catalog.ingest import views
-from catalog.ingest.formats import SEGMENT_TYPES
+from catalog.tracking_api import views
+from catalog.tracking_api.formats import SEGMENT_TYPES
 
 app_name = "ingest"
 
