@@ -5,6 +5,7 @@ Each view costs a constant number of queries whatever the catalog's size (tests 
 lists fetch a page plus its related names in one query per relation.
 """
 
+from datetime import datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -318,10 +319,15 @@ def change_set_revert_view(request, pk, change_set):
             ctx=_context(request), change_set=found.change_set, force="force" in request.POST
         )
     except Conflict as conflict:
+        later = [
+            {**item, "at": datetime.fromisoformat(item["created_at"])}
+            for item in conflict.conflicts
+        ]
         context = {
             "resource": resource,
             "change": found,
             "conflict": conflict,
+            "later": later,
             "breadcrumbs": _breadcrumbs(resource),
         }
         return render(request, "catalog/revert_conflict.html", context, status=409)

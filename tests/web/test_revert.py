@@ -32,7 +32,7 @@ def test_an_editor_reverts_an_edit_from_the_history(editor_web, order_completed)
     assert order_completed.description == "The order was placed and paid."
     text = text_of(response)
     assert "Undone: 1 change, recorded in the history." in text
-    assert "Undo" in text and "Wrong" in text
+    assert "undid an earlier change to this" in text and "Undo" in text and "Wrong" in text
 
 
 def test_a_later_edit_is_shown_before_reverting_anyway(editor_web, admin_user, order_completed):
@@ -47,6 +47,9 @@ def test_a_later_edit_is_shown_before_reverting_anyway(editor_web, admin_user, o
     text = text_of(response)
     assert "Later changes would be overwritten" in text
     assert "description" in text and str(admin_user) in text
+    assert "overwrites these later changes" in text and "force" not in text
+    later = ChangeSet.objects.order_by("-created_at").first()
+    assert f"{later.created_at:%Y-%m-%d %H:%M}" in text
     order_completed.refresh_from_db()
     assert order_completed.description == "Three"
     editor_web.post(revert_url(order_completed, first), {"force": "1"})
