@@ -102,6 +102,12 @@ class EventPropertyFactory(factory.django.DjangoModelFactory):
 #: The change context of an operator's command: for set-up steps that aren't under test.
 SYSTEM = ChangeContext.for_system()
 
+
+def acting(user, source: str = "api", **kwargs) -> ChangeContext:
+    """The change context of `user` acting through `source` (the API unless said)."""
+    return ChangeContext(source=source, user=user, **kwargs)
+
+
 # History and the email outbox, as the change pipeline writes them.
 
 

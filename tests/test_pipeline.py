@@ -21,6 +21,7 @@ from catalog.services.resources import (
     resources_bulk_update,
 )
 from catalog.services.subscriptions import subscriptions_remove
+from tests import factories
 from tests.factories import (
     EventCategoryFactory,
     EventFactory,
@@ -33,7 +34,7 @@ pytestmark = pytest.mark.django_db
 
 
 def acting(user, **kwargs) -> ChangeContext:
-    return ChangeContext(source="api", user=user, request_id="req-1", **kwargs)
+    return factories.acting(user, request_id="req-1", **kwargs)
 
 
 def test_an_update_records_who_changed_what(editor):

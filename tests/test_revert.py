@@ -17,7 +17,6 @@ from catalog.models import (
     Tag,
     User,
 )
-from catalog.services.context import ChangeContext
 from catalog.services.errors import Conflict
 from catalog.services.resources import (
     resource_custom_value_set,
@@ -43,13 +42,10 @@ from tests.factories import (
     TagFactory,
     TeamFactory,
     UserFactory,
+    acting,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def acting(user) -> ChangeContext:
-    return ChangeContext(source="api", user=user)
 
 
 def last_change_set() -> ChangeSet:

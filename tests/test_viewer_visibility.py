@@ -10,15 +10,16 @@ import pytest
 from catalog.models import Notification
 from catalog.notifications.emails import change_email
 from catalog.selectors import HIDDEN_LABEL
-from catalog.services.context import ChangeContext
 from catalog.services.resources import resource_update, resources_bulk_update
-from tests.factories import CollectionFactory, EventCategoryFactory, EventFactory, UserFactory
+from tests.factories import (
+    CollectionFactory,
+    EventCategoryFactory,
+    EventFactory,
+    UserFactory,
+    acting,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-def acting(user) -> ChangeContext:
-    return ChangeContext(source="api", user=user)
 
 
 def _email_to(user):

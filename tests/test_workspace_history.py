@@ -29,6 +29,7 @@ from catalog.services.workspace import (
     workspace_object_update,
 )
 from catalog.services.writekeys import write_key_create, write_key_revoke
+from tests import factories
 from tests.factories import EventFactory, IntegrationFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +55,7 @@ CASES = [
 
 
 def acting(user) -> ChangeContext:
-    return ChangeContext(source="api", user=user, request_id="req-9")
+    return factories.acting(user, request_id="req-9")
 
 
 def changes_of(pk) -> list[ObjectChange]:
