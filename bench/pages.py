@@ -341,7 +341,7 @@ def floor_home(role: str):
         f"(SELECT count(*) FROM catalog_resource e{event_joins} WHERE e.parent_id = c.id "
         f"AND e.entity_type = 'event' AND {event_visible}) "
         "FROM catalog_resource c JOIN catalog_integration i ON i.id = c.integration_id"
-        f"{category_joins} WHERE c.object_type = 'event_category' AND {category_visible} "
+        f"{category_joins} WHERE c.entity_type = 'event_category' AND {category_visible} "
         "ORDER BY i.name, c.title"
     )
     db.all("SELECT id, name, type FROM catalog_integration ORDER BY name")
