@@ -28,6 +28,7 @@ from catalog.models import (
     User,
     WriteKey,
 )
+from catalog.policy import Action, ensure_for
 from catalog.selectors import uuids_in
 from catalog.services.changes import MODELS, Collector, record_changes
 from catalog.services.context import ChangeContext
@@ -109,6 +110,7 @@ def change_set_revert(
     changes = list(change_set.changes.order_by("id"))
     if not changes:
         raise ValidationError("This change set recorded no change to undo.")
+    _ensure_may_undo(ctx, changes)
     if not force and (conflicts := later_conflicts(change_set, changes)):
         fields = sorted({name for conflict in conflicts for name in conflict["fields"]})
         raise Conflict(
@@ -128,6 +130,22 @@ def change_set_revert(
     if undo is None:
         raise Conflict("Nothing to undo: every field already has the value it had before.")
     return undo
+
+
+#: What undoing each action takes: the inverse action.
+_INVERSE = {"create": Action.DELETE, "update": Action.CHANGE, "delete": Action.ADD}
+
+
+def _ensure_may_undo(ctx: ChangeContext, changes: list[ObjectChange]) -> None:
+    """Refuse (403) before anything else is said of the change set (its later changes, the
+    titles of objects gone since) to whoever may not make the inverse changes. The services
+    ask again; a key is asked about itself (its owner may revoke it)."""
+    for kind, action in {(c.object_type, c.action) for c in changes}:
+        ensure_for(ctx, _INVERSE[action], MODELS[kind])
+    for change in changes:
+        model = MODELS[change.object_type]
+        if model in _KEYS and (key := model._default_manager.filter(pk=change.object_id).first()):
+            ensure_for(ctx, _INVERSE[change.action], key)
 
 
 def _old_value(name: str, pair):
@@ -223,6 +241,7 @@ def _undo_object(ctx: ChangeContext, change: ObjectChange) -> None:
         raise ValidationError(f"The {model._meta.verbose_name} {change.title} no longer exists.")
     if model in _KEYS:
         if change.action == "create":
+            ensure_for(ctx, Action.DELETE, obj)  # as `api_key_revoke` and `write_key_revoke`
             revoke_key(ctx, obj)
             return
         raise ValidationError(

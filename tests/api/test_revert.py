@@ -135,3 +135,44 @@ def test_viewers_and_anonymous_callers_cannot_undo(as_viewer, as_editor, client)
     assert client.post(url(newest()), {}, content_type="application/json").status_code in (401, 403)
     event.refresh_from_db()
     assert event.description == "Two"
+
+
+def test_an_undo_revokes_no_key_its_caller_may_not_revoke(as_editor, as_viewer, admin_user):
+    """Undoing a key's creation revokes it: only whoever may revoke that key may do so."""
+    from catalog.models import ApiKey, WriteKey
+    from catalog.services.context import ChangeContext
+    from catalog.services.keys import api_key_create
+    from catalog.services.writekeys import write_key_create
+
+    by_admin = ChangeContext(source="web", user=admin_user)
+    api_key_create(ctx=by_admin, user=admin_user, name="Admin's CI")
+    api_key_created = newest()
+    write_key_create(ctx=by_admin, integration=IntegrationFactory(), name="Web")
+    write_key_created = newest()
+
+    for client, change_set in [
+        (as_editor, api_key_created),
+        (as_viewer, api_key_created),
+        (as_editor, write_key_created),
+        (as_viewer, write_key_created),
+    ]:
+        refused = client.post(url(change_set), {}, format="json")
+        assert refused.status_code == 403, refused.json()
+    assert ApiKey.objects.get(name="Admin's CI").revoked_at is None
+    assert WriteKey.objects.get(name="Web").revoked_at is None
+
+
+def test_a_refused_undo_says_nothing_of_later_changes_it_may_not_see(as_editor, as_admin):
+    """The permission comes first: an editor's undo of a role change is a 403, not a 409
+    that names the user, the fields and who changed them since."""
+    from tests.factories import UserFactory
+
+    person = UserFactory(username="grace", role="viewer")
+    as_admin.patch(f"/api/v1/user/{person.pk}", {"role": "Editor"}, format="json")
+    promoted = newest()
+    as_admin.patch(f"/api/v1/user/{person.pk}", {"role": "Admin"}, format="json")
+
+    refused = as_editor.post(url(promoted), {}, format="json")
+
+    assert refused.status_code == 403
+    assert refused.json() == {"detail": "Only admins can manage the workspace."}
