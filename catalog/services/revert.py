@@ -158,6 +158,13 @@ def _old_value(name: str, pair):
     return old
 
 
+def _still_there(model, name: str, ids) -> list:
+    """The ids of a many-to-many set's old value whose objects still exist: what was deleted
+    since is left out, as a restore leaves it out (one query)."""
+    related = model._meta.get_field(name).related_model._default_manager
+    return list(related.filter(pk__in=uuids_in(ids or ())).values_list("pk", flat=True))
+
+
 def _ids(value) -> set[str]:
     return {item.get("id") if isinstance(item, dict) else item for item in value or ()}
 
@@ -220,6 +227,8 @@ def _undo_resource_updates(ctx: ChangeContext, changes: list[ObjectChange]) -> N
                 )
             elif name == "parent":
                 data[name] = parents.get(str(_old_value(name, pair)))
+            elif name in M2M_FIELDS:
+                data[name] = _still_there(Resource, name, _old_value(name, pair))
             else:
                 data[name] = _old_value(name, pair)
         if data:
@@ -256,6 +265,8 @@ def _undo_object(ctx: ChangeContext, change: ObjectChange) -> None:
         model_field = model._meta.get_field(name)
         if model_field.many_to_one and value is not None:
             value = model_field.related_model._default_manager.filter(pk=value).first()
+        elif model_field.many_to_many:
+            value = _still_there(model, name, value)
         data[name] = value
     if isinstance(obj, User):
         user_update(ctx=ctx, user=obj, data=data)

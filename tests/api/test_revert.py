@@ -176,3 +176,38 @@ def test_a_refused_undo_says_nothing_of_later_changes_it_may_not_see(as_editor, 
 
     assert refused.status_code == 403
     assert refused.json() == {"detail": "Only admins can manage the workspace."}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_undo_leaves_out_relations_to_what_was_deleted_since(as_editor):
+    """As a restore does: the tag (or collection) deleted since stays gone, the rest comes
+    back, instead of a 400 that names no field."""
+    from catalog.models import Collection
+    from tests.factories import CollectionFactory, TagFactory
+
+    beta, kept = TagFactory(title="beta"), TagFactory(title="kept")
+    event = EventFactory(description="One")
+    event.tags.set([beta, kept])
+    as_editor.patch(
+        f"/api/v1/event/events/{event.pk}", {"tags": [], "description": "Two"}, format="json"
+    )
+    untagged = newest()
+    funnel, parent = CollectionFactory(description="One"), CollectionFactory()
+    funnel.collections.set([parent])
+    as_editor.patch(
+        f"/api/v1/collection/collections/{funnel.pk}",
+        {"collections": [], "description": "Two"},
+        format="json",
+    )
+    unlinked = newest()
+    as_editor.delete(f"/api/v1/tag/{beta.pk}")
+    as_editor.delete(f"/api/v1/collection/collections/{parent.pk}")
+
+    for change_set in (untagged, unlinked):
+        response = as_editor.post(url(change_set), {}, format="json")
+        assert response.status_code == 201, response.json()
+
+    event.refresh_from_db()
+    assert (event.description, list(event.tags.all())) == ("One", [kept])
+    funnel = Collection.objects.get(pk=funnel.pk)
+    assert (funnel.description, list(funnel.collections.all())) == ("One", [])
