@@ -148,9 +148,12 @@ def _ensure_may_undo(ctx: ChangeContext, changes: list[ObjectChange]) -> None:
             ensure_for(ctx, _INVERSE[change.action], key)
 
 
-def _old_value(name: str, pair):
-    """The value to write back from a diff's `[old, new]`: ids for relations."""
+def _old_value(name: str, pair, *, relation: bool = False):
+    """The value to write back from a diff's `[old, new]`: ids for relations (`{id, label}`
+    pairs); any other value as it was (an example may be an object with an "id")."""
     old = pair[0] if isinstance(pair, list | tuple) and len(pair) == 2 else None
+    if not relation:
+        return old
     if isinstance(old, dict):
         return old.get("id")
     if isinstance(old, list):
@@ -210,7 +213,9 @@ def _undo_resource_updates(ctx: ChangeContext, changes: list[ObjectChange]) -> N
         return
     rows = Resource.objects.in_bulk([c.object_id for c in single])
     properties = {p.name: p for p in CustomProperty.objects.all()}
-    wanted = [_old_value("parent", c.diff["parent"]) for c in single if "parent" in c.diff]
+    wanted = [
+        _old_value("parent", c.diff["parent"], relation=True) for c in single if "parent" in c.diff
+    ]
     parents = {str(pk): row for pk, row in Resource.objects.in_bulk(uuids_in(wanted)).items()}
     for change in single:
         resource = rows.get(change.object_id)
@@ -226,9 +231,10 @@ def _undo_resource_updates(ctx: ChangeContext, changes: list[ObjectChange]) -> N
                     ctx=ctx, resource=resource, custom_property=prop, value=_old_value(name, pair)
                 )
             elif name == "parent":
-                data[name] = parents.get(str(_old_value(name, pair)))
+                data[name] = parents.get(str(_old_value(name, pair, relation=True)))
             elif name in M2M_FIELDS:
-                data[name] = _still_there(Resource, name, _old_value(name, pair))
+                old = _old_value(name, pair, relation=True)
+                data[name] = _still_there(Resource, name, old)
             else:
                 data[name] = _old_value(name, pair)
         if data:
@@ -261,8 +267,8 @@ def _undo_object(ctx: ChangeContext, change: ObjectChange) -> None:
         return
     data = {}
     for name, pair in change.diff.items():
-        value = _old_value(name, pair)
         model_field = model._meta.get_field(name)
+        value = _old_value(name, pair, relation=model_field.is_relation)
         if model_field.many_to_one and value is not None:
             value = model_field.related_model._default_manager.filter(pk=value).first()
         elif model_field.many_to_many:

@@ -211,3 +211,24 @@ def test_an_undo_leaves_out_relations_to_what_was_deleted_since(as_editor):
     assert (event.description, list(event.tags.all())) == ("One", [kept])
     funnel = Collection.objects.get(pk=funnel.pk)
     assert (funnel.description, list(funnel.collections.all())) == ("One", [])
+
+
+def test_an_undo_puts_back_examples_and_allowed_values_that_are_objects(as_editor):
+    """Only relations hold `{id, label}` pairs: an example that is an object stays one."""
+    prop = EventPropertyFactory(
+        data_type="object",
+        examples=[{"id": 7, "plan": "pro"}, {"plan": "team"}],
+        allowed_values=[{"id": 1}],
+    )
+    as_editor.patch(
+        f"/api/v1/event/event_properties/{prop.pk}",
+        {"examples": [{"plan": "free"}], "allowed_values": [{"id": 2}]},
+        format="json",
+    )
+
+    response = as_editor.post(url(newest()), {}, format="json")
+
+    assert response.status_code == 201, response.json()
+    body = as_editor.get(f"/api/v1/event/event_properties/{prop.pk}").json()
+    assert body["examples"] == [{"id": 7, "plan": "pro"}, {"plan": "team"}]
+    assert body["allowed_values"] == [{"id": 1}]
