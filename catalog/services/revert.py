@@ -231,7 +231,15 @@ def _undo_resource_updates(ctx: ChangeContext, changes: list[ObjectChange]) -> N
                     ctx=ctx, resource=resource, custom_property=prop, value=_old_value(name, pair)
                 )
             elif name == "parent":
-                data[name] = parents.get(str(_old_value(name, pair, relation=True)))
+                old = _old_value(name, pair, relation=True)
+                if old is not None and str(old) not in parents:
+                    raise ValidationError(
+                        {
+                            "parent": f"{change.title!r} can't go back: its former parent no "
+                            "longer exists."
+                        }
+                    )
+                data[name] = parents.get(str(old))
             elif name in M2M_FIELDS:
                 old = _old_value(name, pair, relation=True)
                 data[name] = _still_there(Resource, name, old)

@@ -232,3 +232,20 @@ def test_an_undo_puts_back_examples_and_allowed_values_that_are_objects(as_edito
     body = as_editor.get(f"/api/v1/event/event_properties/{prop.pk}").json()
     assert body["examples"] == [{"id": 7, "plan": "pro"}, {"plan": "team"}]
     assert body["allowed_values"] == [{"id": 1}]
+
+
+def test_undoing_a_move_whose_old_category_is_gone_says_so(as_editor):
+    old = EventCategoryFactory(title="Checkout")
+    new = EventCategoryFactory(title="Orders", integration=old.integration)
+    event = EventFactory(parent=old, integration=old.integration, title="Order Completed")
+    as_editor.patch(f"/api/v1/event/events/{event.pk}", {"parent": str(new.pk)}, format="json")
+    moved = newest()
+    as_editor.delete(f"/api/v1/event/category/{old.pk}")
+
+    response = as_editor.post(url(moved), {}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "parent": ["'Order Completed' can't go back: its former parent no longer exists."]
+    }
+    assert Resource.objects.get(pk=event.pk).parent_id == new.pk
