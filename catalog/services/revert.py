@@ -28,6 +28,7 @@ from catalog.models import (
     User,
     WriteKey,
 )
+from catalog.policy import Action, ensure_for
 from catalog.selectors import uuids_in
 from catalog.services.changes import MODELS, Collector, record_changes
 from catalog.services.context import ChangeContext
@@ -109,6 +110,7 @@ def change_set_revert(
     changes = list(change_set.changes.order_by("id"))
     if not changes:
         raise ValidationError("This change set recorded no change to undo.")
+    _ensure_may_undo(ctx, changes)
     if not force and (conflicts := later_conflicts(change_set, changes)):
         fields = sorted({name for conflict in conflicts for name in conflict["fields"]})
         raise Conflict(
@@ -130,14 +132,40 @@ def change_set_revert(
     return undo
 
 
-def _old_value(name: str, pair):
-    """The value to write back from a diff's `[old, new]`: ids for relations."""
+#: What undoing each action takes: the inverse action.
+_INVERSE = {"create": Action.DELETE, "update": Action.CHANGE, "delete": Action.ADD}
+
+
+def _ensure_may_undo(ctx: ChangeContext, changes: list[ObjectChange]) -> None:
+    """Refuse (403) before anything else is said of the change set (its later changes, the
+    titles of objects gone since) to whoever may not make the inverse changes. The services
+    ask again; a key is asked about itself (its owner may revoke it)."""
+    for kind, action in {(c.object_type, c.action) for c in changes}:
+        ensure_for(ctx, _INVERSE[action], MODELS[kind])
+    for change in changes:
+        model = MODELS[change.object_type]
+        if model in _KEYS and (key := model._default_manager.filter(pk=change.object_id).first()):
+            ensure_for(ctx, _INVERSE[change.action], key)
+
+
+def _old_value(name: str, pair, *, relation: bool = False):
+    """The value to write back from a diff's `[old, new]`: ids for relations (`{id, label}`
+    pairs); any other value as it was (an example may be an object with an "id")."""
     old = pair[0] if isinstance(pair, list | tuple) and len(pair) == 2 else None
+    if not relation:
+        return old
     if isinstance(old, dict):
         return old.get("id")
     if isinstance(old, list):
         return [item.get("id") if isinstance(item, dict) else item for item in old]
     return old
+
+
+def _still_there(model, name: str, ids) -> list:
+    """The ids of a many-to-many set's old value whose objects still exist: what was deleted
+    since is left out, as a restore leaves it out (one query)."""
+    related = model._meta.get_field(name).related_model._default_manager
+    return list(related.filter(pk__in=uuids_in(ids or ())).values_list("pk", flat=True))
 
 
 def _ids(value) -> set[str]:
@@ -185,7 +213,9 @@ def _undo_resource_updates(ctx: ChangeContext, changes: list[ObjectChange]) -> N
         return
     rows = Resource.objects.in_bulk([c.object_id for c in single])
     properties = {p.name: p for p in CustomProperty.objects.all()}
-    wanted = [_old_value("parent", c.diff["parent"]) for c in single if "parent" in c.diff]
+    wanted = [
+        _old_value("parent", c.diff["parent"], relation=True) for c in single if "parent" in c.diff
+    ]
     parents = {str(pk): row for pk, row in Resource.objects.in_bulk(uuids_in(wanted)).items()}
     for change in single:
         resource = rows.get(change.object_id)
@@ -201,7 +231,18 @@ def _undo_resource_updates(ctx: ChangeContext, changes: list[ObjectChange]) -> N
                     ctx=ctx, resource=resource, custom_property=prop, value=_old_value(name, pair)
                 )
             elif name == "parent":
-                data[name] = parents.get(str(_old_value(name, pair)))
+                old = _old_value(name, pair, relation=True)
+                if old is not None and str(old) not in parents:
+                    raise ValidationError(
+                        {
+                            "parent": f"{change.title!r} can't go back: its former parent no "
+                            "longer exists."
+                        }
+                    )
+                data[name] = parents.get(str(old))
+            elif name in M2M_FIELDS:
+                old = _old_value(name, pair, relation=True)
+                data[name] = _still_there(Resource, name, old)
             else:
                 data[name] = _old_value(name, pair)
         if data:
@@ -223,6 +264,7 @@ def _undo_object(ctx: ChangeContext, change: ObjectChange) -> None:
         raise ValidationError(f"The {model._meta.verbose_name} {change.title} no longer exists.")
     if model in _KEYS:
         if change.action == "create":
+            ensure_for(ctx, Action.DELETE, obj)  # as `api_key_revoke` and `write_key_revoke`
             revoke_key(ctx, obj)
             return
         raise ValidationError(
@@ -233,10 +275,12 @@ def _undo_object(ctx: ChangeContext, change: ObjectChange) -> None:
         return
     data = {}
     for name, pair in change.diff.items():
-        value = _old_value(name, pair)
         model_field = model._meta.get_field(name)
+        value = _old_value(name, pair, relation=model_field.is_relation)
         if model_field.many_to_one and value is not None:
             value = model_field.related_model._default_manager.filter(pk=value).first()
+        elif model_field.many_to_many:
+            value = _still_there(model, name, value)
         data[name] = value
     if isinstance(obj, User):
         user_update(ctx=ctx, user=obj, data=data)

@@ -135,3 +135,117 @@ def test_viewers_and_anonymous_callers_cannot_undo(as_viewer, as_editor, client)
     assert client.post(url(newest()), {}, content_type="application/json").status_code in (401, 403)
     event.refresh_from_db()
     assert event.description == "Two"
+
+
+def test_an_undo_revokes_no_key_its_caller_may_not_revoke(as_editor, as_viewer, admin_user):
+    """Undoing a key's creation revokes it: only whoever may revoke that key may do so."""
+    from catalog.models import ApiKey, WriteKey
+    from catalog.services.context import ChangeContext
+    from catalog.services.keys import api_key_create
+    from catalog.services.writekeys import write_key_create
+
+    by_admin = ChangeContext(source="web", user=admin_user)
+    api_key_create(ctx=by_admin, user=admin_user, name="Admin's CI")
+    api_key_created = newest()
+    write_key_create(ctx=by_admin, integration=IntegrationFactory(), name="Web")
+    write_key_created = newest()
+
+    for client, change_set in [
+        (as_editor, api_key_created),
+        (as_viewer, api_key_created),
+        (as_editor, write_key_created),
+        (as_viewer, write_key_created),
+    ]:
+        refused = client.post(url(change_set), {}, format="json")
+        assert refused.status_code == 403, refused.json()
+    assert ApiKey.objects.get(name="Admin's CI").revoked_at is None
+    assert WriteKey.objects.get(name="Web").revoked_at is None
+
+
+def test_a_refused_undo_says_nothing_of_later_changes_it_may_not_see(as_editor, as_admin):
+    """The permission comes first: an editor's undo of a role change is a 403, not a 409
+    that names the user, the fields and who changed them since."""
+    from tests.factories import UserFactory
+
+    person = UserFactory(username="grace", role="viewer")
+    as_admin.patch(f"/api/v1/user/{person.pk}", {"role": "Editor"}, format="json")
+    promoted = newest()
+    as_admin.patch(f"/api/v1/user/{person.pk}", {"role": "Admin"}, format="json")
+
+    refused = as_editor.post(url(promoted), {}, format="json")
+
+    assert refused.status_code == 403
+    assert refused.json() == {"detail": "Only admins can manage the workspace."}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_undo_leaves_out_relations_to_what_was_deleted_since(as_editor):
+    """As a restore does: the tag (or collection) deleted since stays gone, the rest comes
+    back, instead of a 400 that names no field."""
+    from catalog.models import Collection
+    from tests.factories import CollectionFactory, TagFactory
+
+    beta, kept = TagFactory(title="beta"), TagFactory(title="kept")
+    event = EventFactory(description="One")
+    event.tags.set([beta, kept])
+    as_editor.patch(
+        f"/api/v1/event/events/{event.pk}", {"tags": [], "description": "Two"}, format="json"
+    )
+    untagged = newest()
+    funnel, parent = CollectionFactory(description="One"), CollectionFactory()
+    funnel.collections.set([parent])
+    as_editor.patch(
+        f"/api/v1/collection/collections/{funnel.pk}",
+        {"collections": [], "description": "Two"},
+        format="json",
+    )
+    unlinked = newest()
+    as_editor.delete(f"/api/v1/tag/{beta.pk}")
+    as_editor.delete(f"/api/v1/collection/collections/{parent.pk}")
+
+    for change_set in (untagged, unlinked):
+        response = as_editor.post(url(change_set), {}, format="json")
+        assert response.status_code == 201, response.json()
+
+    event.refresh_from_db()
+    assert (event.description, list(event.tags.all())) == ("One", [kept])
+    funnel = Collection.objects.get(pk=funnel.pk)
+    assert (funnel.description, list(funnel.collections.all())) == ("One", [])
+
+
+def test_an_undo_puts_back_examples_and_allowed_values_that_are_objects(as_editor):
+    """Only relations hold `{id, label}` pairs: an example that is an object stays one."""
+    prop = EventPropertyFactory(
+        data_type="object",
+        examples=[{"id": 7, "plan": "pro"}, {"plan": "team"}],
+        allowed_values=[{"id": 1}],
+    )
+    as_editor.patch(
+        f"/api/v1/event/event_properties/{prop.pk}",
+        {"examples": [{"plan": "free"}], "allowed_values": [{"id": 2}]},
+        format="json",
+    )
+
+    response = as_editor.post(url(newest()), {}, format="json")
+
+    assert response.status_code == 201, response.json()
+    body = as_editor.get(f"/api/v1/event/event_properties/{prop.pk}").json()
+    assert body["examples"] == [{"id": 7, "plan": "pro"}, {"plan": "team"}]
+    assert body["allowed_values"] == [{"id": 1}]
+
+
+def test_undoing_a_move_whose_old_category_is_gone_says_so(as_editor):
+    old = EventCategoryFactory(title="Checkout")
+    new = EventCategoryFactory(title="Orders", integration=old.integration)
+    event = EventFactory(parent=old, integration=old.integration, title="Order Completed")
+    as_editor.patch(f"/api/v1/event/events/{event.pk}", {"parent": str(new.pk)}, format="json")
+    moved = newest()
+    as_editor.delete(f"/api/v1/event/category/{old.pk}")
+
+    response = as_editor.post(url(moved), {}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "parent": ["'Order Completed' can't go back: its former parent no longer exists."]
+    }
+    assert Resource.objects.get(pk=event.pk).parent_id == new.pk
