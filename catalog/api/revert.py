@@ -10,6 +10,7 @@ from catalog.api.audit import ChangeSetSerializer
 from catalog.api.serializers import ErrorSerializer
 from catalog.api.views import change_context
 from catalog.models import ChangeSet
+from catalog.policy import changes_visible_to
 from catalog.selectors import uuids_in
 from catalog.services.revert import change_set_revert
 
@@ -71,7 +72,11 @@ class ChangeSetRevertView(GenericAPIView):
     def post(self, request, pk):
         body = self.get_serializer(data=request.data)
         body.is_valid(raise_exception=True)
-        change_set = ChangeSet.objects.filter(pk__in=uuids_in([pk])).first()
+        ids = uuids_in([pk])
+        # What the reader may not see in the audit log is not there for them: a 404, not a
+        # 403 that would say the change set exists.
+        visible = changes_visible_to(request.user).filter(change_set_id__in=ids)
+        change_set = ChangeSet.objects.filter(pk__in=ids).first() if visible.exists() else None
         if change_set is None:
             return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
         undo = change_set_revert(
