@@ -66,3 +66,21 @@ def test_the_history_page_costs_the_same_for_3_or_30_changes(
         workspace_object_update(ctx=ctx, obj=tag, data={"description": str(i)})
     with django_assert_max_num_queries(len(few.captured_queries)):
         admin_client.get(url)
+
+
+def test_a_bulk_delete_is_one_change_set_that_one_undo_brings_back(admin_client, admin_user):
+    from catalog.models import ChangeSet, Tag
+    from catalog.services.revert import change_set_revert
+
+    tags = [TagFactory(title="alpha"), TagFactory(title="beta")]
+    response = admin_client.post(
+        reverse("admin:catalog_tag_changelist"),
+        {"action": "delete_selected", "_selected_action": [t.pk for t in tags], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not Tag.objects.exists()
+    [deleted] = ChangeSet.objects.all()
+    assert sorted(c.title for c in deleted.changes.all()) == ["alpha", "beta"]
+
+    change_set_revert(ctx=ChangeContext(source="admin", user=admin_user), change_set=deleted)
+    assert sorted(Tag.objects.values_list("title", flat=True)) == ["alpha", "beta"]

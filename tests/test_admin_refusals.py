@@ -100,12 +100,14 @@ def test_a_tag_refused_on_delete_keeps_every_selected_tag(client, editor, monkey
 
     first, second = TagFactory(title="aaa"), TagFactory(title="zzz")
 
+    delete = workspace.workspace_object_delete
+
     def refuse_the_second(*, ctx, obj):
         if obj.pk == second.pk:
             raise InUse("The tag zzz is still used.")
-        workspace.workspace_object_delete(ctx=ctx, obj=obj)
+        delete(ctx=ctx, obj=obj)
 
-    monkeypatch.setattr("catalog.admin.workspace.workspace_object_delete", refuse_the_second)
+    monkeypatch.setattr(workspace, "workspace_object_delete", refuse_the_second)
     client.force_login(editor)
 
     response = client.post(

@@ -3,7 +3,6 @@ and integrations, saved through the workspace service."""
 
 from django.contrib import admin
 from django.contrib.admin.utils import display_for_value
-from django.db import transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -24,6 +23,7 @@ from catalog.services.workspace import (
     workspace_object_create,
     workspace_object_delete,
     workspace_object_update,
+    workspace_objects_delete,
 )
 
 from .base import HistoryMixin, PolicyAdminMixin
@@ -37,9 +37,7 @@ class WorkspaceDeleteMixin:
         self.run_service(request, workspace_object_delete, obj=obj)
 
     def delete_queryset(self, request, queryset):
-        with transaction.atomic():
-            for obj in queryset:
-                self.delete_model(request, obj)
+        self.run_service(request, workspace_objects_delete, objs=list(queryset))
 
 
 class WorkspaceAdmin(HistoryMixin, WorkspaceDeleteMixin, PolicyAdminMixin, admin.ModelAdmin):

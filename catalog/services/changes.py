@@ -11,8 +11,9 @@ never in a diff (but a delete's `state` keeps it, so an undo puts the followers 
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -323,6 +324,18 @@ class Collector:
 
     changes: list = field(default_factory=list)
     subscribers: dict = field(default_factory=dict)
+    #: What `one_change_set` recorded once its block ended (None: nothing changed).
+    change_set: ChangeSet | None = None
+
+
+@contextmanager
+def one_change_set(ctx: ChangeContext) -> Iterator[ChangeContext]:
+    """A context for several service calls that records what they all change as one change
+    set, written when the block ends (with `ctx`, its `reverts` included); the change set is
+    then the yielded context's `collector.change_set`. The caller holds the transaction."""
+    collector = Collector()
+    yield replace(ctx, collector=collector)
+    collector.change_set = record_changes(ctx, collector.changes, subscribers=collector.subscribers)
 
 
 #: Sent once a change set has committed, with its id: the hook for whatever keeps a copy of

@@ -30,7 +30,7 @@ from catalog.models import (
 )
 from catalog.policy import Action, ensure_for
 from catalog.selectors import uuids_in
-from catalog.services.changes import MODELS, Collector, record_changes
+from catalog.services.changes import MODELS, one_change_set
 from catalog.services.context import ChangeContext
 from catalog.services.errors import Conflict, atomic_write
 from catalog.services.key_secrets import revoke_key
@@ -118,15 +118,12 @@ def change_set_revert(
             '{"force": true} to undo anyway and overwrite them.',
             conflicts,
         )
-    collector = Collector()
-    inner = replace(ctx, collector=collector)
-    _undo_resources(inner, [c for c in changes if c.object_type in EntityType.values])
-    for change in changes:
-        if change.object_type not in EntityType.values:
-            _undo_object(inner, change)
-    undo = record_changes(
-        replace(ctx, reverts=change_set), collector.changes, subscribers=collector.subscribers
-    )
+    with one_change_set(replace(ctx, reverts=change_set)) as inner:
+        _undo_resources(inner, [c for c in changes if c.object_type in EntityType.values])
+        for change in changes:
+            if change.object_type not in EntityType.values:
+                _undo_object(inner, change)
+    undo = inner.collector.change_set
     if undo is None:
         raise Conflict("Nothing to undo: every field already has the value it had before.")
     return undo

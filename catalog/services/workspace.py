@@ -22,6 +22,7 @@ from catalog.selectors import uuids_in
 from catalog.services.changes import (
     CUSTOM_VALUES,
     object_snapshot,
+    one_change_set,
     record_object_change,
     whole_state,
 )
@@ -194,6 +195,17 @@ def workspace_object_delete(*, ctx: ChangeContext, obj: models.Model) -> None:
             f"The {obj._meta.verbose_name} {obj} is still used by catalog resources; delete "
             "or move those first."
         ) from error
+
+
+@atomic_write
+def workspace_objects_delete(*, ctx: ChangeContext, objs: Iterable[models.Model]) -> int:
+    """Delete several workspace objects (an admin's bulk delete) in one change set, so that
+    one undo brings them all back; all or nothing. Returns how many were deleted."""
+    objs = list(objs)
+    with one_change_set(ctx) as inner:
+        for obj in objs:
+            workspace_object_delete(ctx=inner, obj=obj)
+    return len(objs)
 
 
 def user_create(
