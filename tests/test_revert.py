@@ -323,3 +323,22 @@ def test_a_deleted_custom_property_comes_back_with_its_values(admin_user):
         event.pk,
         "T-7",
     )
+
+
+def test_a_users_keys_are_recorded_as_deleted_with_them_and_the_user_comes_back_alone(
+    admin_user,
+):
+    from catalog.models import ApiKey
+    from catalog.services.keys import api_key_create
+
+    person = UserFactory(username="dana", role="editor")
+    key, _secret = api_key_create(ctx=acting(admin_user), user=person, name="Laptop")
+    workspace_object_delete(ctx=acting(admin_user), obj=person)
+    deleted = last_change_set()
+    assert sorted((c.object_type, c.action) for c in deleted.changes.all()) == [
+        ("api_key", "delete"),
+        ("user", "delete"),
+    ]
+    change_set_revert(ctx=acting(admin_user), change_set=deleted)
+    assert User.objects.get(pk=person.pk).role == "editor"
+    assert not ApiKey.objects.filter(pk=key.pk).exists()

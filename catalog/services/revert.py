@@ -249,6 +249,8 @@ def _undo_resource_updates(ctx: ChangeContext, changes: list[ObjectChange]) -> N
 def _undo_object(ctx: ChangeContext, change: ObjectChange) -> None:
     """Undo one workspace object's change (a tag, a user, a key...)."""
     model = MODELS[change.object_type]
+    if change.action == "delete" and model in _KEYS:
+        return  # a key deleted with its user or integration never comes back: its secret is gone
     if change.action == "delete":
         if change.state is None:
             raise ValidationError(

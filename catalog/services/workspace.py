@@ -16,7 +16,14 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import ProtectedError, Q
 
-from catalog.models import CustomProperty, CustomPropertyValue, Resource, Role, User
+from catalog.models import (
+    CustomProperty,
+    CustomPropertyValue,
+    Integration,
+    Resource,
+    Role,
+    User,
+)
 from catalog.policy import Action, ensure_for
 from catalog.selectors import uuids_in
 from catalog.services.changes import (
@@ -188,13 +195,26 @@ def workspace_object_delete(*, ctx: ChangeContext, obj: models.Model) -> None:
             if current is None:
                 return
             state = whole_state(current)
+            # A user's API keys and an integration's write keys go with it: recorded too.
+            keys = [(key, object_snapshot(key)) for key in _keys_of(current)]
             type(obj)._default_manager.filter(pk=obj.pk).delete()
-            record_object_change(ctx, current, "delete", state, {}, state=state)
+            with one_change_set(ctx) as inner:
+                record_object_change(inner, current, "delete", state, {}, state=state)
+                for key, snapshot in keys:
+                    record_object_change(inner, key, "delete", snapshot, {}, state=snapshot)
     except ProtectedError as error:
         raise InUse(
             f"The {obj._meta.verbose_name} {obj} is still used by catalog resources; delete "
             "or move those first."
         ) from error
+
+
+def _keys_of(obj: models.Model) -> list:
+    if isinstance(obj, User):
+        return list(obj.api_keys.all())
+    if isinstance(obj, Integration):
+        return list(obj.write_keys.all())
+    return []
 
 
 @atomic_write
