@@ -329,6 +329,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"validatorUrl": None, "deepLinking": True},
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Bodies are documented as JSON only: generated clients choke on the same schema offered
+    # as form and multipart too. The API still parses those (the browsable API's HTML forms).
+    "PARSER_WHITELIST": ["catalog.api.parsers.CatalogJSONParser"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "catalog.api.schema.strip_trailing_slashes",
