@@ -41,13 +41,18 @@ class ObjectTypeField(serializers.ChoiceField):
     """An object's kind in the API's words (`API_OBJECT_TYPES`)."""
 
     def __init__(self, **kwargs):
-        super().__init__(choices=list(STORED_OBJECT_TYPES), **kwargs)
+        super().__init__(
+            choices=[(name, ObjectType(kind).label) for name, kind in STORED_OBJECT_TYPES.items()],
+            **kwargs,
+        )
 
     def to_representation(self, value):
         return API_OBJECT_TYPES.get(value, value)
 
 
 class AuditChangeSerializer(serializers.ModelSerializer):
+    """One object a change set created, changed or deleted, with its changed fields."""
+
     object_type = ObjectTypeField()
     diff = serializers.DictField(
         child=serializers.ListField(),

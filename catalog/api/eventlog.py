@@ -204,6 +204,8 @@ def read_log(query: LogQuery) -> tuple[list[dict], int, bool]:
 
 
 class LoggedEventSerializer(serializers.Serializer):
+    """An event as the catalog received it from a tracker, with its properties."""
+
     id = serializers.UUIDField()
     event = serializers.CharField(source="name", help_text="The event's name.")
     type = serializers.CharField(help_text="track, identify, page, screen, group, alias...")
@@ -230,6 +232,10 @@ EventLogPageSerializer = inline_serializer(
         "size": serializers.IntegerField(),
         "results": LoggedEventSerializer(many=True),
     },
+)
+type(EventLogPageSerializer).__doc__ = (
+    "A page of the received events: how many match, the window asked for (`from`, `size`), "
+    "and the events in it."
 )
 
 

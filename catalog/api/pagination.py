@@ -182,8 +182,13 @@ class CatalogPagination(PageNumberPagination):
     def get_paginated_response_schema(self, schema):
         link = {"type": "string", "nullable": True, "format": "uri"}
         number = {"type": "integer", "nullable": True}
+        item = schema.get("items", {}).get("$ref", "").rsplit("/", 1)[-1]
         return {
             "type": "object",
+            "description": (
+                f"A page of results{f' (`{item}`)' if item else ''}: how many there are, "
+                "and links to the next and previous pages."
+            ),
             "required": ["links", "meta", "count", "total_pages", "results"],
             "properties": {
                 "links": {"type": "object", "properties": {"next": link, "previous": link}},

@@ -1,6 +1,6 @@
 """`POST /api/v1/changes/{id}/revert`: undo a change set (see `catalog.services.revert`)."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
@@ -16,32 +16,33 @@ from catalog.services.revert import change_set_revert
 
 
 class RevertRequestSerializer(serializers.Serializer):
+    """How to undo a change set."""
+
     force = serializers.BooleanField(
         default=False,
         help_text="Undo even when later changes touched the same fields (they are overwritten).",
     )
 
 
-ConflictSerializer = inline_serializer(
-    "RevertConflict",
-    {
-        "detail": serializers.CharField(),
-        "conflicts": serializers.ListField(
-            child=inline_serializer(
-                "RevertConflictItem",
-                {
-                    "object_type": serializers.CharField(),
-                    "object_id": serializers.UUIDField(),
-                    "title": serializers.CharField(),
-                    "fields": serializers.ListField(child=serializers.CharField()),
-                    "change_set": serializers.UUIDField(),
-                    "actor": serializers.CharField(),
-                    "created_at": serializers.DateTimeField(),
-                },
-            )
-        ),
-    },
-)
+class RevertConflictItemSerializer(serializers.Serializer):
+    """A later change that touched fields the undo would put back: which object, which
+    fields, and the change set that changed them (who, when)."""
+
+    object_type = serializers.CharField()
+    object_id = serializers.UUIDField()
+    title = serializers.CharField()
+    fields = serializers.ListField(child=serializers.CharField())
+    change_set = serializers.UUIDField()
+    actor = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class RevertConflictSerializer(serializers.Serializer):
+    """Why a change set wasn't undone: later changes touched the same fields. Send
+    `force: true` to undo it anyway, overwriting them."""
+
+    detail = serializers.CharField()
+    conflicts = serializers.ListField(child=RevertConflictItemSerializer())
 
 
 class ChangeSetRevertView(GenericAPIView):
@@ -65,7 +66,7 @@ class ChangeSetRevertView(GenericAPIView):
             403: ErrorSerializer,
             404: ErrorSerializer,
             409: OpenApiResponse(
-                ConflictSerializer, description="Later changes, or nothing to undo."
+                RevertConflictSerializer, description="Later changes, or nothing to undo."
             ),
         },
     )

@@ -310,6 +310,8 @@ class CollectionSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
 
 class TeamSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """A team: a named set of users that can own resources and integrations."""
+
     members = _ids(User.objects.all(), many=True, required=False)
 
     class Meta:
@@ -345,10 +347,14 @@ def _accepted_value_types() -> str:
     return "; ".join(", ".join(group) for group in names.values())
 
 
-@extend_schema_field({"type": "string", "enum": list(VALUE_TYPE_NAMES)})
-class ValueTypeField(serializers.Field):
+class ValueTypeField(serializers.ChoiceField):
     """A value type under any of its names; answered as `text`, `number`, `boolean`, `date`
-    or `url` (the response to a create or update says the name the client sent)."""
+    or `url` (the response to a create or update says the name the client sent). A choice
+    field so that the schema's enum says what each name means."""
+
+    def __init__(self, **kwargs):
+        choices = [(name, value_type.label) for name, value_type in VALUE_TYPE_NAMES.items()]
+        super().__init__(choices=choices, **kwargs)
 
     def to_internal_value(self, data):
         name = data.strip().lower() if isinstance(data, str) else None
@@ -397,12 +403,16 @@ class CustomPropertySerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
 
 class CustomValueSerializer(serializers.Serializer):
+    """A custom property's value on one resource."""
+
     value = serializers.JSONField(
         allow_null=True, help_text="Of the property's type; null clears it."
     )
 
 
 class UserGroupSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """A group of users: its name, description, icon and members; groups can own resources."""
+
     users = _ids(User.objects.all(), many=True, required=False, help_text="Member user ids.")
 
     class Meta:
@@ -411,6 +421,9 @@ class UserGroupSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
 
 class IntegrationSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """An integration: a source of tracked events (Segment, Amplitude, a custom tracker...),
+    how ingestion treats events the catalog doesn't know, and its daily discovery limits."""
+
     teams = _ids(Team.objects.all(), many=True, required=False)
     credentials = serializers.DictField(
         write_only=True,
@@ -506,6 +519,9 @@ class ProfileSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
 
 class ApiKeySerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """One of your API keys: its name, the prefix that identifies it, when it was last used
+    and whether it was revoked. Never its secret."""
+
     class Meta:
         model = ApiKey
         fields = ["id", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
@@ -513,6 +529,9 @@ class ApiKeySerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
 
 class NewApiKeySerializer(ApiKeySerializer):
+    """A newly created API key with its secret (`key`), which is shown only this once: send
+    it as `Authorization: Bearer <key>`."""
+
     key = serializers.CharField(
         read_only=True, help_text="The secret. It is shown only in this response."
     )
@@ -523,6 +542,8 @@ class NewApiKeySerializer(ApiKeySerializer):
 
 
 class ChangeActorSerializer(serializers.Serializer):
+    """Who made a change: the user (or the system), and the API key or integration used."""
+
     id = serializers.UUIDField(allow_null=True, help_text="Null for the system or a deleted user.")
     name = serializers.CharField(help_text="The actor's name at the time of the change.")
     api_key = serializers.CharField(allow_null=True, help_text="The name of the API key used.")
@@ -578,16 +599,20 @@ def actor_of(change_set) -> dict:
 
 
 class DeletedSerializer(serializers.Serializer):
+    """The answer to a delete: the id of what was deleted."""
+
     id = serializers.UUIDField()
     deleted = serializers.BooleanField()
 
 
 class ErrorSerializer(serializers.Serializer):
+    """An error: `detail` says what went wrong, in words for the client's user."""
+
     detail = serializers.CharField()
 
 
 class ResourceQuerySerializer(serializers.Serializer):
-    """The body of `POST /api/v1/resource/catalog/query` (documents it; the view reads it)."""
+    """A resource query: a `filter` and a `sort`, as JSON objects."""
 
     filter = serializers.JSONField(
         required=False,
@@ -615,6 +640,9 @@ WRITE_KEY_SHOWN_ONCE = "Copy the key now: it is not recoverable; you can create 
 
 
 class NewWriteKeySerializer(WriteKeySerializer):
+    """A newly created write key with its secret (`key`), which is shown only this once:
+    trackers send it with the events of the integration."""
+
     key = serializers.CharField(
         read_only=True,
         help_text="The secret trackers send. It is shown only in this response.",

@@ -439,7 +439,9 @@ class ResourceQueryPostView(generics.GenericAPIView):
 
 @extend_schema_view(
     get=extend_schema(
-        summary="Get any resource by id", responses={200: s.AnyResourceSerializer, **ONE_ERRORS}
+        summary="Get any resource by id",
+        description="A category, an event or an event property, whichever the id is.",
+        responses={200: s.AnyResourceSerializer, **ONE_ERRORS},
     ),
     patch=extend_schema(
         summary="Update any resource",
@@ -815,7 +817,9 @@ class UserViewSet(CatalogViewSet):
 
 @extend_schema_view(
     get=extend_schema(
-        summary="The current user", responses={200: s.ProfileSerializer, **READ_ERRORS}
+        summary="The current user",
+        description="You, as the API key's owner: name, email, role and email preferences.",
+        responses={200: s.ProfileSerializer, **READ_ERRORS},
     ),
     patch=extend_schema(
         summary="Update your profile",

@@ -22,16 +22,18 @@ PACKAGE = "event_catalog_client"
 
 
 @pytest.fixture(scope="module")
-def generated(live_server, tmp_path_factory):
+def generated(live_server, tmp_path_factory, django_db_setup, django_db_blocker):
     """The client package generated from the schema the live server serves, imported.
 
     Yields a function that imports one of its modules by its dotted name within the package.
+    Generated once for the module; serving the schema may read the database (the request's
+    middleware), so it is let through for that request only.
     """
     root = tmp_path_factory.mktemp("generated_client")
     request = urllib.request.Request(
         f"{live_server.url}/api/schema/", headers={"Accept": "application/vnd.oai.openapi+json"}
     )
-    with urllib.request.urlopen(request, timeout=30) as response:
+    with django_db_blocker.unblock(), urllib.request.urlopen(request, timeout=30) as response:
         schema = json.load(response)
     (root / "schema.json").write_text(json.dumps(schema))
     # No post hooks: formatting the output isn't needed to import it.

@@ -235,11 +235,21 @@ def test_openapi_schema(client):
     for path, operations in paths.items():
         for method, operation in operations.items():
             assert operation.get("summary"), f"{method} {path} has no summary"
+            assert operation.get("description"), f"{method} {path} has no description"
             assert "401" in operation["responses"], f"{method} {path} documents no 401"
             # JSON only: generated clients break on the same body offered as form/multipart.
             body = operation.get("requestBody", {}).get("content", {"application/json": {}})
             assert list(body) == ["application/json"], f"{method} {path}: {list(body)}"
     assert "ApiKey" in schema["components"]["securitySchemes"]
+    # Every component says what it is for a reader of the API docs; enums list their values'
+    # meanings. Implementation notes (a mixin's docstring, say) don't belong there.
+    for name, component in schema["components"]["schemas"].items():
+        description = component.get("description", "")
+        assert description.strip(), f"{name} has no description"
+        for internal in ("Refuse", "internal", "silent no-op", "the view reads"):
+            assert internal not in description, f"{name}: {description}"
+        for value in component.get("enum", []):
+            assert f"* `{value}` - " in description, f"{name} doesn't describe {value!r}"
 
 
 @pytest.mark.parametrize("page", ["/api/docs/", "/api/redoc/"])
