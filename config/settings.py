@@ -335,6 +335,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "catalog.api.schema.strip_trailing_slashes",
+        "catalog.tracking_api.schema.add_ingestion",
     ],
     "ENUM_NAME_OVERRIDES": {
         "EntityTypeEnum": "catalog.models.resources.EntityType",
