@@ -129,6 +129,7 @@ SCHEMAS = {
         for kind, fields in _SEGMENT_CALLS.items()
     },
     "SegmentCall": {
+        "description": "One call of a Segment batch, told apart by its `type`.",
         "oneOf": [_ref(_segment_name(kind)) for kind in SEGMENT_TYPES],
         "discriminator": {
             "propertyName": "type",
@@ -138,6 +139,7 @@ SCHEMAS = {
         },
     },
     "SegmentBatch": {
+        "description": "A batch of Segment calls, as Segment's libraries send it to /v1/batch.",
         "type": "object",
         "properties": {
             "batch": {"type": "array", "items": _ref("SegmentCall"), "maxItems": MAX_BATCH},
@@ -152,6 +154,7 @@ SCHEMAS = {
         "additionalProperties": True,
     },
     "SegmentAccepted": {
+        "description": "The answer to a Segment call or batch: accepted, and the calls refused.",
         "type": "object",
         "properties": {
             "success": {"type": "boolean"},
@@ -160,6 +163,7 @@ SCHEMAS = {
         "required": ["success"],
     },
     "CanvasEvent": {
+        "description": "One event in the format of /v1/event.",
         "type": "object",
         "properties": {
             "version": {"type": "integer"},
@@ -175,6 +179,7 @@ SCHEMAS = {
         "additionalProperties": True,
     },
     "PrimeEvent": {
+        "description": "One event of a /v1/events request.",
         "type": "object",
         "properties": {
             "eventType": _NAME,
@@ -188,6 +193,7 @@ SCHEMAS = {
         "additionalProperties": True,
     },
     "PrimeEvents": {
+        "description": "The body of /v1/events: a list of events.",
         "type": "object",
         "properties": {
             "events": {"type": "array", "items": _ref("PrimeEvent"), "maxItems": MAX_BATCH}
@@ -196,6 +202,7 @@ SCHEMAS = {
         "additionalProperties": True,
     },
     "PrimeAnswer": {
+        "description": "The answer to /v1/events: how many were accepted, and those refused.",
         "type": "object",
         "properties": {
             "updated": {"type": "integer", "description": "How many events were accepted."},
@@ -204,6 +211,7 @@ SCHEMAS = {
         "required": ["updated", "rejected"],
     },
     "FlameupEvent": {
+        "description": "One event sent to a workspace's events endpoint.",
         "type": "object",
         "properties": {
             "userId": {**_ID, "minLength": 1},
@@ -215,6 +223,7 @@ SCHEMAS = {
         "additionalProperties": True,
     },
     "EventAccepted": {
+        "description": "The answer to a single event: accepted, with its id in the event log.",
         "type": "object",
         "properties": {
             "success": {"type": "boolean"},
