@@ -306,20 +306,24 @@ def login(page: Page, username: str, password: str, url: str = "/login/") -> Non
         )
 
 
+NODE_BIN = E2E_DIR / "node_modules" / ".bin"
+
+
 @functools.cache
-def _axe_installed() -> Path:
-    """Path of axe.min.js, running ``npm ci`` once (under a file lock) when it is missing."""
-    if AXE_SCRIPT.exists():
-        return AXE_SCRIPT
+def _npm_installed(wanted: Path) -> Path:
+    """``wanted`` (a file under tests/e2e/node_modules), running ``npm ci`` once (under a file
+    lock) when it is missing: also when node_modules predates a package added since."""
+    if wanted.exists():
+        return wanted
     npm = shutil.which("npm")
     if npm is None:
         raise _ToolMissing(
-            "axe-core is not installed and npm is missing: install Node.js and npm "
-            "(e.g. apt-get install npm), or run `npm ci --prefix tests/e2e`"
+            f"{wanted.relative_to(E2E_DIR)} is not installed and npm is missing: install "
+            "Node.js and npm (e.g. apt-get install npm), or run `npm ci --prefix tests/e2e`"
         )
     with open(E2E_DIR / ".npm-ci.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not AXE_SCRIPT.exists():
+        if not wanted.exists():
             result = subprocess.run(
                 [npm, "ci", "--prefix", str(E2E_DIR), "--no-audit", "--no-fund"],
                 capture_output=True,
@@ -327,26 +331,36 @@ def _axe_installed() -> Path:
                 timeout=300,
                 check=False,
             )
-            if result.returncode != 0 or not AXE_SCRIPT.exists():
+            if result.returncode != 0 or not wanted.exists():
                 raise RuntimeError(
                     f"`npm ci --prefix tests/e2e` failed ({result.returncode}):\n"
                     f"{result.stdout}\n{result.stderr}"
                 )
-    return AXE_SCRIPT
+    return wanted
 
 
 class _ToolMissing(Exception):
     pass
 
 
-def axe_script() -> Path:
-    """axe.min.js from tests/e2e/node_modules, installed with npm ci if needed; skips the test
+def npm_file(wanted: Path) -> Path:
+    """``wanted`` from tests/e2e/node_modules, installed with npm ci if needed; skips the test
     (or fails it with E2E_REQUIRED=1) when npm is missing."""
     try:
-        return _axe_installed()
+        return _npm_installed(wanted)
     except _ToolMissing as missing:
         skip_or_fail(str(missing))
         raise  # unreachable: skip_or_fail raises
+
+
+def axe_script() -> Path:
+    """axe.min.js from tests/e2e/node_modules (see npm_file)."""
+    return npm_file(AXE_SCRIPT)
+
+
+def node_tool(name: str) -> Path:
+    """The command ``name`` from tests/e2e/node_modules/.bin, such as ``tsc`` (see npm_file)."""
+    return npm_file(NODE_BIN / name)
 
 
 def check_accessibility(
