@@ -183,3 +183,39 @@ def test_a_walk_through_the_generated_client(generated, api):
     gone = generated(events + "v1_event_events_retrieve").sync_detailed(id=event.id, client=api)
     assert gone.status_code == 404
     assert isinstance(gone.parsed, models.Error)
+
+
+def test_a_tracker_sends_a_batch_through_the_generated_client(
+    generated, live_server, transactional_db
+):
+    """The ingestion endpoints are in the schema too: a Segment batch, its key as the Basic
+    user name (the scheme the schema names), parses into the generated answer."""
+    import base64
+
+    from catalog.models import Event
+    from catalog.services.writekeys import write_key_create
+
+    models = generated("models")
+    integration = IntegrationFactory(name="Web")
+    _, write_key = write_key_create(ctx=SYSTEM, integration=integration, name="generated")
+    basic = base64.b64encode(f"{write_key}:".encode()).decode()
+    tracker = generated("client").AuthenticatedClient(
+        base_url=live_server.url, token=basic, prefix="Basic", raise_on_unexpected_status=True
+    )
+    track = models.SegmentTrack.from_dict(
+        {
+            "type": "track",
+            "event": "Order Completed",
+            "userId": "usr_1",
+            "properties": {"revenue": 12.5},
+        }
+    )
+    with tracker as opened:
+        answer = generated("api.ingestion.ingest_segment_batch").sync_detailed(
+            client=opened, body=models.SegmentBatch(batch=[track])
+        )
+    assert answer.status_code == 200
+    assert isinstance(answer.parsed, models.SegmentAccepted)
+    assert answer.parsed.success is True
+    event = Event.objects.get(title="Order Completed", integration=integration)
+    assert list(event.children.values_list("title", flat=True)) == ["revenue"]
