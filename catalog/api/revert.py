@@ -57,7 +57,7 @@ class ChangeSetRevertView(GenericAPIView):
     @extend_schema(
         operation_id="changes_revert",
         summary="Undo a change set",
-        tags=["changes"],
+        tags=["Audit log"],
         request=RevertRequestSerializer,
         responses={
             201: ChangeSetSerializer,
