@@ -342,3 +342,31 @@ def test_a_users_keys_are_recorded_as_deleted_with_them_and_the_user_comes_back_
     change_set_revert(ctx=acting(admin_user), change_set=deleted)
     assert User.objects.get(pk=person.pk).role == "editor"
     assert not ApiKey.objects.filter(pk=key.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_identical_undos_at_once_undo_once(editor):
+    """The second waits for the first's row lock, then finds nothing left to undo."""
+    from django.db import transaction
+
+    from tests.races import in_thread, wait_until_blocked_or_done
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers; the race needs PostgreSQL")
+    event = EventFactory(description="One")
+    resource_update(ctx=acting(editor), resource=event, data={"description": "Two"})
+    original = last_change_set()
+    with transaction.atomic():
+        change_set_revert(ctx=acting(editor), change_set=original)
+        thread, outcome = in_thread(
+            lambda: change_set_revert(ctx=acting(editor), change_set=original),
+            expected=Conflict,
+        )
+        thread.start()
+        wait_until_blocked_or_done(thread)
+    thread.join()
+    [second] = outcome
+    assert isinstance(second, Conflict)
+    event.refresh_from_db()
+    assert event.description == "One"
+    assert ChangeSet.objects.filter(reverts=original).count() == 1
