@@ -52,6 +52,7 @@ __all__ = [
     "attach_tracking",
     "audit_log",
     "custom_values_of",
+    "existing_ids",
     "hide_unseen_labels",
     "history_of",
     "not_seen_for",
@@ -236,6 +237,16 @@ def uuids_in(values: Iterable) -> set[uuid.UUID]:
         except ValueError:
             continue
     return ids
+
+
+def existing_ids(model, ids: Iterable) -> set[str]:
+    """Which of `ids` (any values) name rows of `model` that exist, as strings: what a
+    restore or an undo may link to again (one query; none when no value is a UUID)."""
+    wanted = uuids_in(ids)
+    if not wanted:
+        return set()
+    rows = model._default_manager.filter(pk__in=wanted).values_list("pk", flat=True)
+    return {str(pk) for pk in rows}
 
 
 def custom_values_of(resource_id) -> list[dict]:

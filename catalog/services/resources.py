@@ -29,7 +29,7 @@ from catalog.models import (
 )
 from catalog.models.resources import relation_columns
 from catalog.policy import Action, ensure_for, visible_to_viewers
-from catalog.selectors import relation_ids_of, uuids_in
+from catalog.selectors import existing_ids, relation_ids_of
 from catalog.services.changes import (
     BULK_BATCH_SIZE,
     Change,
@@ -639,12 +639,8 @@ def resources_restore(*, ctx: ChangeContext, states: Mapping) -> int:
         for name in M2M_FIELDS:
             wanted[name].update(state.get(name) or ())
     existing = {
-        name: {
-            str(pk)
-            for pk in _related(name).filter(pk__in=uuids_in(ids)).values_list("pk", flat=True)
-        }
+        name: existing_ids(Resource._meta.get_field(name).related_model, ids)
         for name, ids in wanted.items()
-        if ids
     }
     m2m = {
         pk: {
@@ -664,12 +660,7 @@ def resources_restore(*, ctx: ChangeContext, states: Mapping) -> int:
             batch_size=BULK_BATCH_SIZE,
         )
     values = {str(pk): state.get("custom_values") or {} for pk, state in states.items()}
-    properties = {
-        str(pk)
-        for pk in CustomProperty.objects.filter(
-            pk__in=uuids_in({p for v in values.values() for p in v})
-        ).values_list("pk", flat=True)
-    }
+    properties = existing_ids(CustomProperty, {p for v in values.values() for p in v})
     CustomPropertyValue.objects.bulk_create(
         (
             CustomPropertyValue(resource_id=pk, property_id=prop, value=value)
@@ -700,29 +691,15 @@ def resources_restore(*, ctx: ChangeContext, states: Mapping) -> int:
     return len(restored)
 
 
-def _related(name: str):
-    return Resource._meta.get_field(name).related_model.objects.all()
-
-
 def _ensure_exist(rows: list[Resource], states: Mapping) -> None:
     """Refuse a restore whose parents or integrations are gone (one query each)."""
-    parents = {str(r.parent_id) for r in rows if r.parent_id} - set(states)
-    found = {
-        str(pk)
-        for pk in Resource.objects.filter(pk__in=uuids_in(parents)).values_list("pk", flat=True)
-    }
+    found = existing_ids(Resource, {r.parent_id for r in rows if r.parent_id})
     for r in rows:
         if r.parent_id and str(r.parent_id) not in states and str(r.parent_id) not in found:
             raise ValidationError(
                 {"parent": f"{r.title!r} can't come back: its parent no longer exists."}
             )
-    integrations = {str(r.integration_id) for r in rows}
-    known = {
-        str(pk)
-        for pk in Integration.objects.filter(pk__in=uuids_in(integrations)).values_list(
-            "pk", flat=True
-        )
-    }
+    known = existing_ids(Integration, {r.integration_id for r in rows})
     if missing := [r.title for r in rows if str(r.integration_id) not in known]:
         raise ValidationError(
             {"integration": f"{', '.join(missing)} can't come back: the integration is gone."}

@@ -29,11 +29,11 @@ from catalog.models import (
     WriteKey,
 )
 from catalog.policy import Action, ensure_for
-from catalog.selectors import uuids_in
+from catalog.selectors import existing_ids, uuids_in
 from catalog.services.changes import MODELS, one_change_set
 from catalog.services.context import ChangeContext
 from catalog.services.errors import Conflict, atomic_write
-from catalog.services.key_secrets import revoke_key
+from catalog.services.keys import api_key_revoke
 from catalog.services.resources import (
     BULK_FIELDS,
     CUSTOM_PREFIX,
@@ -51,11 +51,15 @@ from catalog.services.workspace import (
     workspace_object_restore,
     workspace_object_update,
 )
+from catalog.services.writekeys import write_key_revoke
 
 __all__ = ["change_set_revert", "later_conflicts"]
 
-#: What an undo can't put back, and why.
-_KEYS = (ApiKey, WriteKey)
+#: Keys, and the service that revokes each: undoing a key's creation revokes it; nothing
+#: brings a revoked or deleted key back.
+_KEYS = {ApiKey: api_key_revoke, WriteKey: write_key_revoke}
+#: Deletes recorded before deletes kept what they removed.
+_BEFORE_UNDO = "This delete was recorded before undo existed: it can't come back."
 
 
 def later_conflicts(change_set: ChangeSet, changes: Iterable[ObjectChange]) -> list[dict]:
@@ -145,37 +149,34 @@ def _ensure_may_undo(ctx: ChangeContext, changes: list[ObjectChange]) -> None:
             ensure_for(ctx, _INVERSE[change.action], key)
 
 
+def _as_ids(side):
+    """One side of a relation's `[old, new]` as ids: an `{id, label}` pair's id, a list of
+    them as a list of ids."""
+    if isinstance(side, dict):
+        return side.get("id")
+    if isinstance(side, list):
+        return [item.get("id") if isinstance(item, dict) else item for item in side]
+    return side
+
+
 def _old_value(name: str, pair, *, relation: bool = False):
-    """The value to write back from a diff's `[old, new]`: ids for relations (`{id, label}`
-    pairs); any other value as it was (an example may be an object with an "id")."""
+    """The value to write back from a diff's `[old, new]`: ids for relations; any other value
+    as it was (an example may be an object with an "id")."""
     old = pair[0] if isinstance(pair, list | tuple) and len(pair) == 2 else None
-    if not relation:
-        return old
-    if isinstance(old, dict):
-        return old.get("id")
-    if isinstance(old, list):
-        return [item.get("id") if isinstance(item, dict) else item for item in old]
-    return old
+    return _as_ids(old) if relation else old
 
 
 def _still_there(model, name: str, ids) -> list:
     """The ids of a many-to-many set's old value whose objects still exist: what was deleted
-    since is left out, as a restore leaves it out (one query)."""
-    related = model._meta.get_field(name).related_model._default_manager
-    return list(related.filter(pk__in=uuids_in(ids or ())).values_list("pk", flat=True))
-
-
-def _ids(value) -> set[str]:
-    return {item.get("id") if isinstance(item, dict) else item for item in value or ()}
+    since is left out, as a restore leaves it out."""
+    return sorted(existing_ids(model._meta.get_field(name).related_model, ids or ()))
 
 
 def _undo_resources(ctx: ChangeContext, changes: list[ObjectChange]) -> None:
     deleted = {str(c.object_id): c.state for c in changes if c.action == "delete"}
     if deleted:
         if any(state is None for state in deleted.values()):
-            raise ValidationError(
-                "This delete was recorded before undo existed: it can't come back."
-            )
+            raise ValidationError(_BEFORE_UNDO)
         resources_restore(ctx=ctx, states=deleted)
     _undo_resource_updates(ctx, [c for c in changes if c.action == "update"])
     created = [c.object_id for c in changes if c.action == "create"]
@@ -195,7 +196,7 @@ def _undo_resource_updates(ctx: ChangeContext, changes: list[ObjectChange]) -> N
             old = tuple(sorted((name, _old_value(name, change.diff[name])) for name in names))
             flags[old].append(change.object_id)
         elif len(names) == 1 and (name := next(iter(names))) in M2M_FIELDS:
-            old, new = (_ids(side) for side in change.diff[name])
+            old, new = (set(_as_ids(side) or ()) for side in change.diff[name])
             relations[(name, frozenset(new - old), frozenset(old - new))].append(change.object_id)
         else:
             single.append(change)
@@ -253,9 +254,7 @@ def _undo_object(ctx: ChangeContext, change: ObjectChange) -> None:
         return  # a key deleted with its user or integration never comes back: its secret is gone
     if change.action == "delete":
         if change.state is None:
-            raise ValidationError(
-                "This delete was recorded before undo existed: it can't come back."
-            )
+            raise ValidationError(_BEFORE_UNDO)
         workspace_object_restore(ctx=ctx, model=model, pk=change.object_id, state=change.state)
         return
     obj = model._default_manager.filter(pk=change.object_id).first()
@@ -263,8 +262,7 @@ def _undo_object(ctx: ChangeContext, change: ObjectChange) -> None:
         raise ValidationError(f"The {model._meta.verbose_name} {change.title} no longer exists.")
     if model in _KEYS:
         if change.action == "create":
-            ensure_for(ctx, Action.DELETE, obj)  # as `api_key_revoke` and `write_key_revoke`
-            revoke_key(ctx, obj)
+            _KEYS[model](ctx=ctx, key=obj)  # its own service: whoever may revoke it
             return
         raise ValidationError(
             f"A revoked key stays revoked: create a new key instead of {change.title}."

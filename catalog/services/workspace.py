@@ -25,7 +25,7 @@ from catalog.models import (
     User,
 )
 from catalog.policy import Action, ensure_for
-from catalog.selectors import uuids_in
+from catalog.selectors import existing_ids
 from catalog.services.changes import (
     CUSTOM_VALUES,
     object_snapshot,
@@ -136,7 +136,7 @@ def workspace_object_restore(*, ctx: ChangeContext, model: type[T], pk, state: M
         obj.save(force_insert=True)
         for name, ids in [*many.items(), *reverse.items()]:
             manager = getattr(obj, name)
-            manager.set(manager.model.objects.filter(pk__in=uuids_in(ids)))
+            manager.set(existing_ids(manager.model, ids))
         if values:
             _restore_values(obj, values)
         record_object_change(ctx, obj, "create", {}, object_snapshot(obj))
@@ -145,9 +145,9 @@ def workspace_object_restore(*, ctx: ChangeContext, model: type[T], pk, state: M
 
 def _restore_values(prop: CustomProperty, values: Mapping[str, Any]) -> None:
     """A restored custom property's values, on the resources that still exist."""
-    present = Resource.objects.filter(pk__in=uuids_in(values)).values_list("pk", flat=True)
+    present = existing_ids(Resource, values)
     CustomPropertyValue.objects.bulk_create(
-        CustomPropertyValue(resource_id=pk, property=prop, value=values[str(pk)]) for pk in present
+        CustomPropertyValue(resource_id=pk, property=prop, value=values[pk]) for pk in present
     )
 
 
