@@ -54,6 +54,7 @@ __all__ = [
     "resources_bulk_delete",
     "resources_bulk_remove_relations",
     "resources_bulk_update",
+    "resources_bulk_write",
     "resources_restore",
 ]
 
@@ -436,6 +437,141 @@ def resources_bulk_update(
         subscribers=_subscribers(relations),
     )
     return len(changed)
+
+
+def _bulk_m2m(pairs: Mapping[str, list], replaced: Mapping[str, list]) -> None:
+    """Write many resources' relation sets: for each field, the resources in `replaced[field]`
+    lose every row of it, then the (resource, target) `pairs[field]` are inserted."""
+    for name in M2M_FIELDS:
+        through, source, target = relation_columns(name)
+        if replaced.get(name):
+            through.objects.filter(**{f"{source}__in": replaced[name]}).delete()
+        if pairs.get(name):
+            through.objects.bulk_create(
+                (through(**{f"{source}_id": r, f"{target}_id": t}) for r, t in pairs[name]),
+                batch_size=BULK_BATCH_SIZE,
+            )
+
+
+@atomic_write
+def resources_bulk_write(
+    *,
+    ctx: ChangeContext,
+    creates: Iterable[tuple[str, Mapping[str, Any]]] = (),
+    updates: Iterable[tuple[Any, Mapping[str, Any]]] = (),
+) -> tuple[list[Resource], int]:
+    """Create and change many resources, each with its own fields, in one change set.
+
+    For plan imports: `creates` are (kind, fields) pairs, each with its own relations (lists
+    of ids) and `parent` as an object or as the index of an earlier item; `updates` are
+    (resource id, fields) pairs, whose relation lists replace the current sets (and whose
+    `parent` may also be the index of a create). Unlike
+    `resources_bulk_create` a title that is taken is an error. New owners follow, as in
+    `resource_update`. A constant number of queries however many items (a few per kind of
+    change). Returns the created resources, in order, and how many existing ones changed.
+    """
+    creates, updates = list(creates), list(updates)
+    if creates:
+        ensure_for(ctx, Action.ADD, Resource)
+    if updates:
+        ensure_for(ctx, Action.CHANGE, Resource)
+    fields = [f.name for f in Resource._meta.concrete_fields]
+    now = timezone.now()
+    created: list[Resource] = []
+    m2m_of: dict = {}
+    for entity_type, data in creates:
+        if entity_type not in _LEVELS:
+            raise ValidationError({"entity_type": f"Unknown entity type {entity_type!r}."})
+        _check_fields(entity_type, data, creating=True)
+        scalars = {k: v for k, v in data.items() if k not in M2M_FIELDS}
+        if isinstance(scalars.get("parent"), int):
+            index = scalars["parent"]
+            if not 0 <= index < len(created):
+                raise ValidationError({"parent": "A parent must come before its children."})
+            scalars["parent"] = created[index]
+        if scalars.get("integration") is None and scalars.get("parent") is not None:
+            scalars["integration"] = scalars["parent"].integration
+        resource = Resource(entity_type=entity_type, **scalars)
+        _validate(resource, fields, relations_checked=False)
+        created.append(resource)
+        empty = {name: [] for name in M2M_FIELDS}
+        m2m_of[resource.pk] = _m2m_after(data, empty)
+    if "subscribers" in {k for _, data in [*creates, *updates] for k in data}:
+        ensure_for(ctx, Action.SUBSCRIBE_OTHERS, Resource)
+
+    rows = lock_resources(pk for pk, _ in updates)
+    wanted = {str(pk): data for pk, data in updates}
+    new_parents = {
+        getattr(data["parent"], "pk", data["parent"])
+        for data in wanted.values()
+        if data.get("parent") is not None and not isinstance(data["parent"], int)
+    }
+    parents = {
+        p.pk: p for p in Resource.objects.select_related("parent").filter(pk__in=new_parents)
+    }
+    ancestors = {r.pk: r.ancestor_ids() for r in rows}
+    for r in created:
+        ancestors[r.pk] = r.ancestor_ids()
+    relations = relation_ids_of(
+        [*(r.pk for r in rows), *(pk for ids in ancestors.values() for pk in ids), *parents]
+    )
+    changes: list[Change] = []
+    for resource in created:
+        m2m = m2m_of[resource.pk]
+        public = visible_to_viewers(resource)
+        after = snapshot(resource, m2m)
+        changes.append(
+            _change(resource, "create", diff({}, after), ancestors[resource.pk], public=public)
+        )
+        relations[resource.pk] = m2m
+
+    changed_columns: dict[tuple, list[Resource]] = defaultdict(list)
+    pairs: dict[str, list] = defaultdict(list)
+    replaced: dict[str, list] = defaultdict(list)
+    for resource in rows:
+        data = wanted[str(resource.pk)]
+        _check_fields(resource.entity_type, data, creating=False)
+        before = snapshot(resource, relations[resource.pk])
+        was_visible = visible_to_viewers(resource)
+        scalars = {k: v for k, v in data.items() if k not in M2M_FIELDS}
+        parent = scalars.get("parent")
+        if isinstance(parent, int):  # a resource this call creates
+            scalars["parent"] = created[parent]
+        elif parent is not None:
+            scalars["parent"] = parents[getattr(parent, "pk", parent)]
+        for name, value in scalars.items():
+            setattr(resource, name, value)
+        m2m_before = {name: before[name] for name in M2M_FIELDS}
+        m2m = _m2m_after(data, m2m_before)
+        fields_changed = diff(before, snapshot(resource, m2m))
+        if not fields_changed:
+            continue
+        columns = tuple(sorted(name for name in scalars if name in fields_changed))
+        _validate(resource, columns, relations_checked="parent" not in fields_changed)
+        resource.updated_at = now
+        changed_columns[columns].append(resource)
+        for name in M2M_FIELDS:
+            if name in fields_changed:
+                replaced[name].append(resource.pk)
+                pairs[name] += [(resource.pk, pk) for pk in m2m[name]]
+        concerns = ancestors[resource.pk]
+        if "parent" in fields_changed:
+            concerns = [*concerns, *resource.ancestor_ids()]
+        viewers = viewers_of(was_visible, visible_to_viewers(resource), fields_changed)
+        changes.append(_change(resource, "update", fields_changed, concerns, **viewers))
+        relations[resource.pk]["subscribers"] = m2m["subscribers"]
+
+    for level in _LEVELS:
+        batch = [r for r in created if r.entity_type == level]
+        Resource.objects.bulk_create(batch, batch_size=BULK_BATCH_SIZE)
+    for r in created:
+        for name, ids in m2m_of[r.pk].items():
+            pairs[name] += [(r.pk, pk) for pk in ids]
+    for columns, changed in changed_columns.items():
+        Resource.objects.bulk_update(changed, [*columns, "updated_at"], batch_size=BULK_BATCH_SIZE)
+    _bulk_m2m(pairs, replaced)
+    record_changes(ctx, changes, subscribers=_subscribers(relations))
+    return created, sum(len(c) for c in changed_columns.values())
 
 
 def _bulk_relations(
