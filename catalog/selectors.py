@@ -609,13 +609,14 @@ def _labels_of(field: str, label: str, kinds: Sequence[str], integration) -> dic
     return {pk: sorted(names) for pk, names in found.items()}
 
 
-def tracking_plan_of(user: User | None, integration=None) -> Plan:
-    """The tracking plan `user` may read (of `integration`, if given), every field filled:
+def tracking_plan_of(visibility: Visibility, integration=None) -> Plan:
+    """The tracking plan a reader with `visibility` may read (of `integration`, if given),
+    every field filled:
     events by integration, category and name, their properties by name. Six queries
     however large the plan, and no list of ids sent to the database."""
     kinds = (EntityType.EVENT, EntityType.EVENT_PROPERTY)
-    events_seen = resources_visible_to(user, EntityType.EVENT)
-    properties_seen = resources_visible_to(user, EntityType.EVENT_PROPERTY)
+    events_seen = resources_visible_as(visibility, EntityType.EVENT)
+    properties_seen = resources_visible_as(visibility, EntityType.EVENT_PROPERTY)
     if integration is not None:
         events_seen = events_seen.filter(integration=integration)
         properties_seen = properties_seen.filter(integration=integration)

@@ -210,6 +210,13 @@ INGEST_MAX_VIOLATIONS = env.int("INGEST_MAX_VIOLATIONS", default=10_000)
 if INGEST_MAX_VIOLATIONS < 1:
     raise ImproperlyConfigured("INGEST_MAX_VIOLATIONS must be at least 1.")
 
+# Plan imports (POST /api/v1/plan/import and /plan/check): the largest file taken, as a request
+# body or a multipart upload. 64 MiB holds a plan of 10,000 events and 100,000 properties in
+# every format; Django's DATA_UPLOAD_MAX_MEMORY_SIZE still bounds every other request.
+PLAN_IMPORT_MAX_BYTES = env.int("PLAN_IMPORT_MAX_BYTES", default=64 * 1024 * 1024)
+if PLAN_IMPORT_MAX_BYTES < 1:
+    raise ImproperlyConfigured("PLAN_IMPORT_MAX_BYTES must be at least 1.")
+
 # Background tasks (sending notification emails): by default on a thread of the process that
 # enqueues them, so no request waits for the mail server; "database" stores them for
 # `manage.py db_worker` (production). Any dotted path to a django-tasks backend works too.

@@ -153,7 +153,7 @@ def _allowed(allowed_values, value) -> bool:
 
 
 @dataclass(slots=True)
-class _Known:
+class Known:
     """A catalog event or property as ingestion needs it (lighter than a model instance)."""
 
     pk: Any
@@ -197,8 +197,8 @@ class _Plan:
     def __init__(self, version):
         self.version = version
         self.loaded_at = time.monotonic()
-        self.events: dict[str, _Known | None] = {}
-        self.properties: dict[object, dict[str, _Known]] = {}
+        self.events: dict[str, Known | None] = {}
+        self.properties: dict[object, dict[str, Known]] = {}
         self.last_seen: dict[object, dt.datetime | None] = {}
 
     def fresh(self, version) -> bool:
@@ -223,12 +223,12 @@ class _Plan:
             .order_by("created_at", "id")
             .values_list("id", "title", "parent_id", "seen__last_seen_at")
         )
-        events: dict[str, _Known | None] = dict.fromkeys(names)
-        properties: dict[object, dict[str, _Known]] = {}
+        events: dict[str, Known | None] = dict.fromkeys(names)
+        properties: dict[object, dict[str, Known]] = {}
         last_seen: dict[object, dt.datetime | None] = {}
         for pk, title, parent_id, seen in rows:
             if events[title] is None:
-                events[title] = _Known(pk, title, parent_id)
+                events[title] = Known(pk, title, parent_id)
                 properties[pk] = {}
                 last_seen[pk] = seen
         if properties:
@@ -244,7 +244,7 @@ class _Plan:
                 "seen__last_seen_at",
             )
             for *row, seen in rows:
-                properties[row[2]][row[1]] = _Known(*row)
+                properties[row[2]][row[1]] = Known(*row)
                 last_seen[row[0]] = seen
         self.properties.update(properties)
         self.last_seen.update(last_seen)
@@ -393,6 +393,12 @@ def _check(
             tally.violation(event, kind, message, prop=name, resource=resource)
             errors.append(message)
     return errors, unknown
+
+
+def breaches_of(event: TrackedEvent, known: Mapping[str, Known]) -> tuple[list[str], list[str]]:
+    """What `event` breaks of its event's `known` properties (errors, unknown property names),
+    as a call in `block` mode would be told: for checking samples against the plan."""
+    return _check(event, None, known, _Tally())
 
 
 def ingest(*, ctx: ChangeContext, events: Sequence[TrackedEvent]) -> IngestResult:

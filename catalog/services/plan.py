@@ -35,10 +35,10 @@ from catalog.models import (
 )
 from catalog.models.resources import description_length, relation_columns
 from catalog.models.titles import clean_title
-from catalog.policy import Action, ensure_for
+from catalog.policy import Action, Visibility, ensure_for, resources_visible_as
 from catalog.services.changes import one_change_set
 from catalog.services.context import ChangeContext
-from catalog.services.ingest import UNCATEGORIZED
+from catalog.services.ingest import UNCATEGORIZED, Known, TrackedEvent, breaches_of
 from catalog.services.locks import own_integrations
 from catalog.services.resources import resources_bulk_delete, resources_bulk_write
 from catalog.services.workspace import workspace_object_create
@@ -50,8 +50,18 @@ from catalog.tracking_plan.model import (
     PlanProblem,
     PlanProperty,
 )
+from catalog.tracking_plan.samples import Sample
 
-__all__ = ["MAX_EVENTS", "MAX_PROPERTIES", "MODES", "PlanDiff", "plan_diff", "plan_import"]
+__all__ = [
+    "MAX_EVENTS",
+    "MAX_PROPERTIES",
+    "MODES",
+    "PlanDiff",
+    "Sample",
+    "plan_check",
+    "plan_diff",
+    "plan_import",
+]
 
 MODES = ("add", "update", "sync")
 #: The largest plan one import takes (the issue's 10,000 events and 100,000 properties).
@@ -540,3 +550,59 @@ def _to_ids(work: _Work, ids: Mapping[str, Mapping[str, Any]]) -> None:
         for plan_field, (model_field, _label) in _RELATIONS.items():
             if model_field in data:
                 data[model_field] = [ids[plan_field][name].pk for name in data[model_field]]
+
+
+def plan_check(
+    *, visibility: Visibility, samples: Iterable[Sample], integration: Integration | None = None
+) -> list[dict]:
+    """Every sample that breaks the plan a reader with `visibility` sees, with why: what a CI
+    job runs before a release. Checked as ingestion checks a call in `block` mode (types,
+    allowed values, required properties); an event or property the plan lacks is a breach.
+    Three queries however many samples."""
+    samples = list(samples)
+    names = {clean_title_or_none(s.event) for s in samples} - {None}
+    events = resources_visible_as(visibility, EntityType.EVENT).filter(title__in=names)
+    properties = resources_visible_as(visibility, EntityType.EVENT_PROPERTY).filter(
+        parent__title__in=names, parent__entity_type=EntityType.EVENT
+    )
+    if integration is not None:
+        events = events.filter(integration=integration)
+        properties = properties.filter(integration=integration)
+    known_events: dict[str, Any] = {}
+    for pk, title in events.order_by("created_at", "id").values_list("id", "title"):
+        known_events.setdefault(title, pk)
+    known: dict[Any, dict[str, Known]] = defaultdict(dict)
+    for row in properties.values_list(
+        "id", "title", "parent_id", "data_type", "required", "allowed_values"
+    ):
+        known[row[2]][row[1]] = Known(*row)
+    breaches = []
+    for index, sample in enumerate(samples):
+        name = clean_title_or_none(sample.event)
+        pk = known_events.get(name)
+        if pk is None:
+            errors = [f"Unknown event {sample.event!r}: the plan doesn't have it."]
+        else:
+            call = TrackedEvent(format="check", name=name, properties=sample.properties)
+            errors, unknown = breaches_of(call, known[pk])
+            errors += [f"Property {prop!r} is not in the plan." for prop in unknown]
+        if errors:
+            breaches.append(
+                {
+                    "index": index,
+                    "position": sample.position,
+                    "event": sample.event,
+                    "errors": errors,
+                }
+            )
+    return breaches
+
+
+def clean_title_or_none(value) -> str | None:
+    """The catalog's form of a name, or None for one it could never hold."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return clean_title(value)
+    except ValidationError:
+        return None

@@ -6,10 +6,12 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied
 
 from catalog.models import ChangeSet, EntityType, ObjectChange, Resource, Tag
+from catalog.policy import Visibility, resource_visibility
 from catalog.selectors import tracking_plan_of
-from catalog.services.plan import plan_diff, plan_import
+from catalog.services.plan import plan_check, plan_diff, plan_import
 from catalog.services.revert import change_set_revert
 from catalog.tracking_plan.model import Plan, PlanEvent, PlanFileError, PlanProperty
+from catalog.tracking_plan.samples import Sample
 from tests.factories import (
     EventCategoryFactory,
     EventFactory,
@@ -151,7 +153,7 @@ def test_an_import_is_one_change_set_that_one_undo_takes_back(editor, web):
 
 def test_importing_what_was_exported_changes_nothing(editor, web):
     plan_import(ctx=acting(editor), plan=checkout_plan(definition="# Paid"), mode="add")
-    exported = tracking_plan_of(editor, web)
+    exported = tracking_plan_of(resource_visibility(editor), web)
 
     for mode in ("add", "update", "sync"):
         diff = plan_diff(ctx=acting(editor), plan=exported, mode=mode)
@@ -267,3 +269,45 @@ def test_viewers_may_not_import_even_as_a_dry_run(web):
     viewer = UserFactory(role="viewer")
     with pytest.raises(PermissionDenied):
         plan_diff(ctx=acting(viewer), plan=checkout_plan(), mode="add")
+
+
+def test_a_check_lists_every_sample_that_breaks_the_plan(editor, web):
+    plan_import(ctx=acting(editor), plan=checkout_plan(), mode="add")
+    samples = [
+        Sample("Order Completed", {"currency": "EUR", "revenue": 12.5}, "/0"),
+        Sample("Order Completed", {"currency": "GBP", "revenue": "12"}, "/1"),
+        Sample("Order Completed", {"coupon": "X"}, "/2"),
+        Sample("Order Refunded", {}, "/3"),
+    ]
+
+    breaches = plan_check(visibility=Visibility.EVERYTHING, samples=samples, integration=web)
+
+    assert breaches == [
+        {
+            "index": 1,
+            "position": "/1",
+            "event": "Order Completed",
+            "errors": [
+                "Property 'currency' has a value that is not allowed: 'GBP'",
+                "Property 'revenue' must be number, not string.",
+            ],
+        },
+        {
+            "index": 2,
+            "position": "/2",
+            "event": "Order Completed",
+            "errors": [
+                "Required property 'currency' is missing.",
+                "Required property 'revenue' is missing.",
+                "Property 'coupon' is not in the plan.",
+            ],
+        },
+        {
+            "index": 3,
+            "position": "/3",
+            "event": "Order Refunded",
+            "errors": ["Unknown event 'Order Refunded': the plan doesn't have it."],
+        },
+    ]
+    # Viewers check against what they may read: the unpublished event is unknown to them.
+    assert len(plan_check(visibility=Visibility.PUBLISHED, samples=samples[:1])) == 1
