@@ -60,8 +60,14 @@ class Names:
         return name
 
 
+#: Escapes both languages read the same way.
+SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
 def escape_char(char: str, astral: Callable[[int], str]) -> str:
     """The escape sequence for a character a string literal or comment shouldn't hold raw."""
+    if char in SHORT_ESCAPES:
+        return SHORT_ESCAPES[char]
     code = ord(char)
     if code < 0x100:
         return f"\\x{code:02x}"

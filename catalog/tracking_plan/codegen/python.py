@@ -118,10 +118,12 @@ def generate(plan: Plan) -> str:
 
 
 def function_base(event_name: str) -> str:
-    """A snake_case identifier for the event, never empty nor starting with a digit."""
+    """A snake_case identifier for the event: never empty, reserved or starting with a digit."""
     name = snake_case(event_name)
     if not name:
         return "event"
+    if name in RESERVED:
+        return f"{name}_"
     if name[0].isdigit():
         return f"event_{name}"
     return name
@@ -247,16 +249,18 @@ def docstring_text(text: str) -> str:
 
 
 def string_literal(text: str) -> str:
-    """A double-quoted Python string holding exactly `text`."""
-    out = ['"']
+    """A Python string holding exactly `text`: in double quotes, or in single quotes when that
+    needs fewer escapes (as ruff and black write it)."""
+    quote = "'" if '"' in text and "'" not in text else '"'
+    out = [quote]
     for char in text:
-        if char in '"\\':
+        if char in (quote, "\\"):
             out.append("\\" + char)
         elif is_raw_safe(char):
             out.append(char)
         else:
             out.append(escape_char(char, _astral))
-    out.append('"')
+    out.append(quote)
     return "".join(out)
 
 
@@ -286,9 +290,9 @@ def literal_value(value: object) -> str | None:
         return repr(value)
     if isinstance(value, str):
         return string_literal(value)
-    if isinstance(value, int):
+    if isinstance(value, int) and -(2**63) <= value < 2**63:
         return str(value)
-    return None  # Literal[] takes no floats
+    return None  # mypy takes no floats in Literal[], nor integers beyond 64 bits
 
 
 def json_text(value: object) -> str:

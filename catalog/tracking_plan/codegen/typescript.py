@@ -177,10 +177,12 @@ def generate(plan: Plan) -> str:
 
 
 def function_base(event_name: str) -> str:
-    """A camelCase identifier for the event, never empty nor starting with a digit."""
+    """A camelCase identifier for the event: never empty, reserved or starting with a digit."""
     name = camel_case(event_name)
     if not name:
         return "event"
+    if name in RESERVED:
+        return f"{name}_"
     if name[0].isdigit():
         return "event" + pascal_case(name)
     return name
