@@ -14,7 +14,8 @@ import pytest
 from segment.analytics import Client
 
 from catalog.tracking_plan.codegen import LANGUAGES, codegen_language, generate, python, typescript
-from catalog.tracking_plan.codegen.naming import camel_case, snake_case
+from catalog.tracking_plan.codegen.naming import Names, camel_case, snake_case
+from catalog.tracking_plan.model import Plan, PlanEvent
 from tests.plan.codegen_plans import RICH_PLAN, SMALL_PLAN
 
 SMALL_TYPESCRIPT = """\
@@ -499,3 +500,16 @@ def test_generated_python_passes_mypy_strict_and_refuses_bad_calls(tmp_path):
     ]
     assert sorted(set(errors), key=lambda e: (e[0], int(e[1]))) == expected, result.stdout
     assert result.returncode == 1
+
+
+def test_names_numbered_in_order_of_asking():
+    names = Names({"class"}, lambda base, number: f"{base}_{number}")
+    taken = [names.take(base) for base in ["a", "a", "a_2", "a", "class", "class"]]
+    assert taken == ["a", "a_2", "a_2_2", "a_3", "class_2", "class_3"]
+
+
+def test_many_events_of_one_name_stay_fast():
+    plan = Plan(events=[PlanEvent("Same", integration=str(number)) for number in range(20_000)])
+    code = generate("python", plan)
+    assert "\ndef same(" in code
+    assert "\ndef same_20000(" in code

@@ -49,13 +49,16 @@ class Names:
     def __init__(self, taken: Iterable[str], join_number: Callable[[str, int], str]):
         self._taken = set(taken)
         self._join_number = join_number
+        # The next number to try per base, so that a thousand events of one name stay linear.
+        self._next_number: dict[str, int] = {}
 
     def take(self, base: str) -> str:
         name = base
-        number = 2
+        number = self._next_number.get(base, 2)
         while name in self._taken:
             name = self._join_number(base, number)
             number += 1
+        self._next_number[base] = number
         self._taken.add(name)
         return name
 

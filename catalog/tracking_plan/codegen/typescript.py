@@ -171,7 +171,7 @@ def generate(plan: Plan) -> str:
     parts = [HEADER.replace("{plan_name}", comment_text(plan_name))]
     for event in plan.events:
         function_name = functions.take(function_base(event.name))
-        type_name = types.take(f"{function_name[0].upper()}{function_name[1:]}Properties")
+        type_name = types.take(f"{pascal_case(function_name)}Properties")
         parts.append(event_code(event, function_name, type_name))
     return "\n".join(parts)
 
