@@ -23,7 +23,7 @@ def words(name: str) -> list[str]:
 
 
 def camel_case(name: str) -> str:
-    """ "Order Completed" -> "orderCompleted"; "" when the name has no ASCII letter or digit."""
+    """camelCase, "Order Completed" -> "orderCompleted"; "" when there is no ASCII word."""
     parts = words(name)
     if not parts:
         return ""
@@ -31,12 +31,12 @@ def camel_case(name: str) -> str:
 
 
 def snake_case(name: str) -> str:
-    """ "Order Completed" -> "order_completed"; "" when the name has no ASCII letter or digit."""
+    """snake_case, "Order Completed" -> "order_completed"; "" when there is no ASCII word."""
     return "_".join(part.lower() for part in words(name))
 
 
 def pascal_case(name: str) -> str:
-    """ "order_completed" -> "OrderCompleted"."""
+    """PascalCase, "order_completed" -> "OrderCompleted"."""
     return "".join(part.capitalize() for part in words(name))
 
 
@@ -88,8 +88,7 @@ def is_raw_safe(char: str) -> bool:
 def text_lines(text: str) -> list[str]:
     """The lines of a description or definition, every kind of line break counted, trailing
     spaces and the blank lines around the text dropped."""
-    lines = [line.rstrip() for line in text.strip().splitlines()]
-    return lines
+    return [line.rstrip() for line in text.strip().splitlines()]
 
 
 def doc_paragraphs(*texts: str | None) -> list[list[str]]:
