@@ -270,8 +270,11 @@ def _read_event(schema: Any, path: tuple[str | int, ...], problems: Problems) ->
             event.properties.append(prop)
     if len(problems.items) > count_before:
         return None
-    # Last, so that what this module explains comes first and the meta-schema says the rest.
-    return event if _check_meta_schema(schema, dialect, path, problems) else None
+    # Last, so that what this module explains comes first and the meta-schema says the rest;
+    # and only for keywords this module didn't check itself (the check is slow: ms an event).
+    if _has_other_keywords(schema) and not _check_meta_schema(schema, dialect, path, problems):
+        return None
+    return event
 
 
 def _required(
@@ -286,14 +289,19 @@ def _required(
             pointer(*path, "required"), f"Expected an array of names, not {_kind(required)}."
         )
         return set()
+    seen: set[str] = set()
     for index, name in enumerate(required):
-        if not isinstance(name, str):
+        if name in seen:
+            problems.add(pointer(*path, "required", index), f"{name!r} is listed twice.")
+        elif not isinstance(name, str):
             problems.add(pointer(*path, "required", index), f"Expected a name, not {_kind(name)}.")
         elif name not in properties:
             problems.add(
                 pointer(*path, "required", index),
                 f"{name!r} is required but is not among the event's properties.",
             )
+        if isinstance(name, str):
+            seen.add(name)
     return {name for name in required if isinstance(name, str)}
 
 
@@ -370,6 +378,8 @@ def _type(schema: dict[str, Any], path: tuple[str | int, ...], problems: Problem
             f"{', '.join(sorted(_JSON_TYPES))} (or string with format date-time).",
         )
         return None
+    if not isinstance(schema.get("format", ""), str):
+        problems.add(pointer(*path, "format"), f"Expected text, not {_kind(schema['format'])}.")
     if data_type == "string" and schema.get("format") == "date-time":
         return "datetime"
     return data_type
@@ -457,6 +467,25 @@ class _Fields:
 def _check_object(value: Any, path: tuple[str | int, ...], problems: Problems) -> None:
     for key in getattr(value, "duplicates", ()):
         problems.add(pointer(*path, key), f"The key {key!r} appears more than once here.")
+
+
+#: Keywords whose every value this module checks; `x-` keywords are annotations, any is valid.
+_EVENT_KEYWORDS = frozenset({"$schema", "title", "description", "type", "properties", "required"})
+_PROPERTY_KEYWORDS = frozenset({"type", "format", "enum", "description", "examples"})
+
+
+def _has_other_keywords(schema: dict[str, Any]) -> bool:
+    """Whether the meta-schema has anything left to check once this module read `schema`."""
+    if _other_keywords(schema, _EVENT_KEYWORDS):
+        return True
+    return any(
+        isinstance(prop, dict) and _other_keywords(prop, _PROPERTY_KEYWORDS)
+        for prop in schema.get("properties", {}).values()
+    )
+
+
+def _other_keywords(schema: dict[str, Any], known: frozenset[str]) -> bool:
+    return any(key not in known and not key.startswith("x-") for key in schema)
 
 
 def _dialect(schema: dict[str, Any], path: tuple[str | int, ...], problems: Problems) -> Any:
