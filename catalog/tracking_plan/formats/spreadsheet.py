@@ -405,6 +405,8 @@ _JSON_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "boolean": ((bool,), "true or false"),
 }
 
+_ANY_PLAIN_VALUE = ((str, int, float, bool, type(None)), "a plain value")
+
 
 def _parse_json_list(text: str, data_type: str | None) -> list[Any] | str:
     try:
@@ -413,7 +415,7 @@ def _parse_json_list(text: str, data_type: str | None) -> list[Any] | str:
         return "a cell starting with '[' is read as a JSON array, and this one is not valid JSON."
     if not isinstance(values, list):
         return "a cell starting with '[' must be a JSON array."
-    expected, label = _JSON_TYPES.get(data_type or "", ((str, int, float, bool), "a plain value"))
+    expected, label = _JSON_TYPES.get(data_type or "", _ANY_PLAIN_VALUE)
     for value in values:
         is_bool = isinstance(value, bool)
         if not isinstance(value, expected) or (is_bool and bool not in expected):
