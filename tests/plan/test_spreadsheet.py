@@ -538,3 +538,14 @@ def test_other_text_is_written_and_read_as_it_is(text):
 
     assert f"'{text}" not in data.decode("utf-8-sig")
     assert spreadsheet.read(data).events[0].properties[0].description == text
+
+
+def test_a_quote_left_open_is_reported_where_the_cell_starts():
+    data = _csv(',,a,"never closed,,,,,,,,,', *[",,b,,,,,,,,," for _ in range(20_000)])
+
+    assert _problems(data) == [
+        (
+            "row 2",
+            "A cell is longer than 131,072 characters, or a quote opened above it is never closed.",
+        )
+    ]

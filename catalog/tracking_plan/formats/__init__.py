@@ -10,6 +10,8 @@ from __future__ import annotations
 from importlib import import_module
 from types import ModuleType
 
+from catalog.tracking_plan.model import Plan
+
 #: Format name -> module in this package.
 FORMATS = {
     "csv": "spreadsheet",
@@ -22,3 +24,14 @@ FORMATS = {
 def plan_format(name: str) -> ModuleType:
     """The module of format `name`; KeyError if there is none."""
     return import_module(f"{__name__}.{FORMATS[name]}")
+
+
+def read_plan(name: str, data: bytes) -> Plan:
+    """The plan in `data`, a file of format `name`; PlanFileError with every problem's position
+    if it can't be read, KeyError if there is no such format."""
+    return plan_format(name).read(data)
+
+
+def write_plan(name: str, plan: Plan) -> bytes:
+    """`plan` as a file of format `name` (`plan_format(name).MEDIA_TYPE` says what it is)."""
+    return plan_format(name).write(plan)

@@ -40,6 +40,9 @@ Required: JSON Schema has only the `required` list, so a property in it is requi
 outside it is not. A property whose required is None ("not said") is outside the list and has
 `"x-required": null`, so that it doesn't come back as False.
 
+Keywords the catalog has no field for (`minimum`, `pattern`, `items`, `additionalProperties`...)
+are allowed and checked, then left out of the plan: an import keeps what the catalog can hold.
+
 Each event's schema is checked against the draft's meta-schema (or the draft its `$schema` names,
 for schemas written by other tools); problems are reported with their JSON pointer.
 """

@@ -172,10 +172,14 @@ def read(data: bytes) -> Plan:
             row_number += 1
             _read_row(cells, columns, f"row {row_number}", events, problems)
     except csv.Error as error:
-        problems.add(
-            f"row {row_number + 1}",
-            f"This row is not well-formed CSV ({error}); check its quotes.",
-        )
+        if "field limit" in str(error):
+            message = (
+                f"A cell is longer than {csv.field_size_limit():,} characters, or a quote "
+                "opened above it is never closed."
+            )
+        else:
+            message = f"This row is not well-formed CSV ({error}); check its quotes."
+        problems.add(f"row {row_number + 1}", message)
     plan = Plan(events=list(events.values()))
     check_duplicates(plan.events, problems)
     problems.raise_if_any()
