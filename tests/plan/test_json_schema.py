@@ -487,3 +487,12 @@ def test_a_large_plan_is_read_and_written_quickly():
 
     assert len(again.events) == 2000
     assert again.events[-1].properties[-1].position == "/1999/properties/p9"
+
+
+def test_an_out_of_range_number_in_another_keyword_is_quoted_as_written():
+    data = b'{"title": "e", "minProperties": 1e999, "properties": {"a": {"type": []}}}'
+
+    assert _problems(data) == [("/properties/a/type", "Expected a type name, or an array of them.")]
+    assert _problems(b'{"title": "e", "minProperties": 1e999}') == [
+        ("/minProperties", "Not a valid JSON Schema: 1e999 is not of type 'integer'")
+    ]

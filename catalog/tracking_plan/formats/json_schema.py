@@ -158,6 +158,9 @@ class _OutOfRange:
     def __init__(self, text: str):
         self.text = text
 
+    def __repr__(self) -> str:  # as the meta-schema's messages quote it
+        return self.text[:40]
+
 
 def _parse_float(text: str) -> float | _OutOfRange:
     value = float(text)
@@ -360,7 +363,7 @@ def _type(schema: dict[str, Any], path: tuple[str | int, ...], problems: Problem
         return None
     declared = schema["type"]
     types = declared if isinstance(declared, list) else [declared]
-    if not all(isinstance(t, str) for t in types):
+    if not types or not all(isinstance(t, str) for t in types):
         problems.add(pointer(*path, "type"), "Expected a type name, or an array of them.")
         return None
     not_null = [t for t in types if t != "null"]
