@@ -290,7 +290,7 @@ def test_every_problem_of_a_file_is_reported_with_its_pointer():
                     "": {},
                     "f": False,
                 },
-                required=["e", "zz", "e"],
+                required=["e", "zz", "e", {}],
             ),
             _event(title=None),
             _event(title=5, type="array"),
@@ -310,6 +310,7 @@ def test_every_problem_of_a_file_is_reported_with_its_pointer():
             "'zz' is required but is not among the event's properties.",
         ),
         ("/0/required/2", "'e' is listed twice."),
+        ("/0/required/3", "Expected a name, not an object."),
         (
             "/0/properties/a/type",
             "'datetime' is not a JSON Schema type; use one of array, boolean, integer, null, "

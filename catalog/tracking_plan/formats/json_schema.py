@@ -53,8 +53,13 @@ import json
 import math
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.validators import validator_for
+from jsonschema import (
+    Draft4Validator,
+    Draft6Validator,
+    Draft7Validator,
+    Draft201909Validator,
+    Draft202012Validator,
+)
 
 from catalog.tracking_plan.formats._plan_checks import (
     Problems,
@@ -268,9 +273,13 @@ def _read_event(schema: Any, path: tuple[str | int, ...], problems: Problems) ->
         return None
     _check_object(properties, (*path, "properties"), problems)
     required = _required(schema, path, properties, problems)
-    for name, prop_schema in properties.items():
+    for prop_name, prop_schema in properties.items():
         prop = _read_property(
-            name, prop_schema, (*path, "properties", name), name in required, problems
+            prop_name,
+            prop_schema,
+            (*path, "properties", prop_name),
+            prop_name in required,
+            problems,
         )
         if prop is not None:
             event.properties.append(prop)
@@ -297,10 +306,10 @@ def _required(
         return set()
     seen: set[str] = set()
     for index, name in enumerate(required):
-        if name in seen:
-            problems.add(pointer(*path, "required", index), f"{name!r} is listed twice.")
-        elif not isinstance(name, str):
+        if not isinstance(name, str):
             problems.add(pointer(*path, "required", index), f"Expected a name, not {_kind(name)}.")
+        elif name in seen:
+            problems.add(pointer(*path, "required", index), f"{name!r} is listed twice.")
         elif name not in properties:
             problems.add(
                 pointer(*path, "required", index),
@@ -494,6 +503,19 @@ def _other_keywords(schema: dict[str, Any], known: frozenset[str]) -> bool:
     return any(key not in known and not key.startswith("x-") for key in schema)
 
 
+#: The drafts other tools write, by their `$schema` without the trailing "#".
+_DRAFTS = {
+    cls.META_SCHEMA.get("$id", cls.META_SCHEMA.get("id", "")).rstrip("#"): cls
+    for cls in (
+        Draft4Validator,
+        Draft6Validator,
+        Draft7Validator,
+        Draft201909Validator,
+        Draft202012Validator,
+    )
+}
+
+
 def _dialect(schema: dict[str, Any], path: tuple[str | int, ...], problems: Problems) -> Any:
     """The validator class of the draft `$schema` names (2020-12 when it names none), or None
     with a problem when this library doesn't know it."""
@@ -503,7 +525,7 @@ def _dialect(schema: dict[str, Any], path: tuple[str | int, ...], problems: Prob
     if not isinstance(dialect, str):
         problems.add(pointer(*path, "$schema"), f"Expected text, not {_kind(dialect)}.")
         return None
-    cls = validator_for(schema, default=None)
+    cls = _DRAFTS.get(dialect.rstrip("#"))
     if cls is None:
         problems.add(
             pointer(*path, "$schema"),
