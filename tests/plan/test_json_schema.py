@@ -497,3 +497,13 @@ def test_an_out_of_range_number_in_another_keyword_is_quoted_as_written():
     assert _problems(b'{"title": "e", "minProperties": 1e999}') == [
         ("/minProperties", "Not a valid JSON Schema: 1e999 is not of type 'integer'")
     ]
+
+
+def test_a_wrapper_object_gets_a_hint():
+    assert _problems(_json({"events": [_event()]})) == [
+        (
+            "/",
+            "The schema has no 'title': the title is the event's name. A file of several "
+            "events is a JSON array of schemas, not an object.",
+        )
+    ]

@@ -243,7 +243,10 @@ def _read_event(schema: Any, path: tuple[str | int, ...], problems: Problems) ->
     dialect = _dialect(schema, path, problems)
     name = schema.get("title")
     if name is None:
-        problems.add(position, "The schema has no 'title': the title is the event's name.")
+        hint = ""
+        if not path and isinstance(schema.get("events"), list):
+            hint = " A file of several events is a JSON array of schemas, not an object."
+        problems.add(position, f"The schema has no 'title': the title is the event's name.{hint}")
         return None
     if problem := name_problem(name, "event"):
         problems.add(pointer(*path, "title"), problem)
