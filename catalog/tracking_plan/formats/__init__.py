@@ -27,10 +27,17 @@ def plan_format(name: str) -> ModuleType:
 
 
 def read_plan(name: str, data: bytes) -> tuple[Plan, list[PlanProblem]]:
-    """The plan in `data`, in format `name`, and notices of what the file held that the
-    catalog skipped (a format with nothing to skip has no `read_with_notices`)."""
+    """The plan in `data`, a file of format `name`, and notices of what the file held that
+    the catalog skips (formats with nothing to skip have no `read_with_notices`).
+    PlanFileError with every problem's position if it can't be read, KeyError if there is
+    no such format."""
     module = plan_format(name)
     reader = getattr(module, "read_with_notices", None)
     if reader is not None:
         return reader(data)
     return module.read(data), []
+
+
+def write_plan(name: str, plan: Plan) -> bytes:
+    """`plan` as a file of format `name` (`plan_format(name).MEDIA_TYPE` says what it is)."""
+    return plan_format(name).write(plan)
