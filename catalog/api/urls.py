@@ -3,7 +3,7 @@
 from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
-from catalog.api import audit, views
+from catalog.api import audit, plan, views
 from catalog.api.eventlog import EventLogView
 from catalog.api.exceptions import not_found
 from catalog.api.revert import ChangeSetRevertView
@@ -65,6 +65,10 @@ urlpatterns = [
     re_path(
         r"^changes/(?P<id>[^/.]+)/?$", audit.ChangeSetDetailView.as_view(), name="change-set-detail"
     ),
+    re_path(r"^plan/export/?$", plan.PlanExportView.as_view(), name="plan-export"),
+    re_path(r"^plan/import/?$", plan.PlanImportView.as_view(), name="plan-import"),
+    re_path(r"^plan/codegen/?$", plan.PlanCodegenView.as_view(), name="plan-codegen"),
+    re_path(r"^plan/check/?$", plan.PlanCheckView.as_view(), name="plan-check"),
     path("", include(router.urls)),
     # Last: anything else under /api/v1/ (an id with a dot, a typo) is a JSON 404.
     re_path(r"^.*$", not_found),

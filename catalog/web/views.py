@@ -203,8 +203,37 @@ def events(request):
     return render(
         request,
         "catalog/events.html",
-        {"form": form, "page": page, "query": query.urlencode(), "category": category},
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "category": category,
+            "exports": _plan_exports(form.initial.get("integration")),
+        },
     )
+
+
+#: The plan's files and code, as the events page's "Export" menu offers them.
+_PLAN_FILES = (
+    ("CSV (a row per property)", "format", "csv"),
+    ("JSON Schema (a schema per event)", "format", "json-schema"),
+    ("Segment Protocols tracking plan", "format", "segment"),
+    ("RudderStack YAML (rudder-cli)", "format", "rudderstack"),
+    ("TypeScript: a typed function per event", "language", "typescript"),
+    ("Python: a typed function per event", "language", "python"),
+)
+
+
+def _plan_exports(integration_id) -> list[tuple[str, str]]:
+    """(label, URL) of each export of the plan, of the integration the list is filtered by."""
+    exports = []
+    for label, parameter, value in _PLAN_FILES:
+        route = "plan-export" if parameter == "format" else "plan-codegen"
+        query = {parameter: value}
+        if integration_id:
+            query["integration"] = integration_id
+        exports.append((label, f"{reverse(route)}?{urlencode(query)}"))
+    return exports
 
 
 def _search_text(request) -> str:
