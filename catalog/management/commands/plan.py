@@ -99,10 +99,8 @@ class Command(BaseCommand):
     def _write(self, data: bytes, output: str | None) -> None:
         if output:
             Path(output).write_bytes(data)
-        else:
-            self.stdout.flush()
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
+        else:  # every format is UTF-8 text
+            self.stdout.write(data.decode("utf-8"), ending="")
 
     def _read(self, name: str) -> bytes:
         if name == "-":
@@ -160,4 +158,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{len(breaches)} of {len(samples)} samples break the plan.", returncode=1
             )
-        self.stdout.write(f"All {len(samples)} samples follow the plan.")
+        count = len(samples)
+        self.stdout.write(
+            f"{count} sample{'' if count == 1 else 's'} checked: all follow the plan."
+        )
