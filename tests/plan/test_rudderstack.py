@@ -625,8 +625,8 @@ g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
             b"a: !!python/object:os.system {}",
             (
                 "line 1, column 4",
-                "Not valid YAML: could not determine a constructor for the tag "
-                "'tag:yaml.org,2002:python/object:os.system'.",
+                "Not valid YAML: the tag 'tag:yaml.org,2002:python/object:os.system' is not "
+                "accepted.",
             ),
         ),
         (
@@ -647,6 +647,15 @@ g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
 )
 def test_ugly_files_are_refused_with_a_reason(data, problem):
     assert _problems(data) == [problem]
+
+
+def test_collections_as_keys_and_odd_tags_are_refused():
+    assert _problems(b"? [a]\n: b\n") == [
+        ("line 1, column 3", "A mapping key must be a plain value.")
+    ]
+    assert _problems(b"a: !!set {b}\n") == [
+        ("line 1, column 4", "Not valid YAML: the tag 'tag:yaml.org,2002:set' is not accepted.")
+    ]
 
 
 def test_a_byte_order_mark_dates_and_big_scalars_are_fine():

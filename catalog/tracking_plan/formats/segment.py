@@ -104,7 +104,11 @@ def _object_with_duplicates_noted(pairs: list[tuple[str, Any]]) -> dict[str, Any
     if len(result) != len(pairs):
         noted = _JsonObject(result)
         seen: set[str] = set()
-        noted.duplicates = [key for key, _ in pairs if key in seen or seen.add(key)]
+        noted.duplicates = []
+        for key, _ in pairs:
+            if key in seen:
+                noted.duplicates.append(key)
+            seen.add(key)
         return noted
     return result
 
@@ -361,7 +365,7 @@ def _plainly_valid(schema: Any) -> bool:
         elif keyword == "type":
             plain = value in JSON_SCHEMA_TYPES or (
                 isinstance(value, list)
-                and value
+                and bool(value)
                 and all(name in JSON_SCHEMA_TYPES for name in value)
                 and len(set(value)) == len(value)
             )
