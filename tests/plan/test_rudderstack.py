@@ -234,16 +234,26 @@ def test_ids_made_from_names_never_collide():
             PlanEvent(name="Sign up", category="A b"),
             PlanEvent(name="sign_up", category="a-b"),
             PlanEvent(name="!!!"),
+            PlanEvent(name="Ümlaut événement"),
+            PlanEvent(name="注文"),
         ],
     )
     text = rudderstack.write(plan).decode()
     assert "- id: sign_up\n" in text
     assert "- id: sign_up_2\n" in text
     assert "- id: event\n" in text
+    assert "- id: umlaut_evenement\n" in text
+    assert "- id: event_2\n" in text
     assert "- id: a_b\n" in text
     assert "- id: a_b_2\n" in text
     assert "  id: tracking_plan\n" in text
-    assert [e.name for e in rudderstack.read(text.encode()).events] == ["Sign up", "sign_up", "!!!"]
+    assert [e.name for e in rudderstack.read(text.encode()).events] == [
+        "Sign up",
+        "sign_up",
+        "!!!",
+        "Ümlaut événement",
+        "注文",
+    ]
 
 
 def test_a_rudder_cli_project_imports_its_tracking_plans_track_events():

@@ -417,3 +417,15 @@ def test_the_same_event_name_in_two_integrations_cannot_be_one_segment_plan():
     )
     with pytest.raises(ValueError, match="export one integration at a time"):
         segment.write(plan)
+
+
+def test_schemas_are_checked_as_check_schema_does_with_valid_keywords_accepted():
+    valid = _track("A", {"sku": {"type": "string", "pattern": "^[A-Z]{3}$", "minLength": 3}})
+    assert [p.name for p in segment.read(_rules(valid)).events[0].properties] == ["sku"]
+    invalid = _track("A", {"sku": {"type": "string", "pattern": "(unclosed"}})
+    assert _problems(_rules(invalid)) == [
+        (
+            "/rules/0/jsonSchema/properties/properties/properties/sku/pattern",
+            "Not a valid JSON Schema (draft 7): '(unclosed' is not a 'regex'",
+        )
+    ]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from typing import Any
 
 import yaml
@@ -592,7 +593,8 @@ class _Ids:
         self.next_suffix: dict[str, int] = {}
 
     def new(self, name: str, fallback: str) -> str:
-        base = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or fallback
+        ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+        base = re.sub(r"[^a-z0-9]+", "_", ascii_name.lower()).strip("_") or fallback
         candidate = base
         while candidate in self.used:
             suffix = self.next_suffix.get(base, 2)
