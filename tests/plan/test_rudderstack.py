@@ -659,6 +659,39 @@ def test_ugly_files_are_refused_with_a_reason(data, problem):
     assert _problems(data) == [problem]
 
 
+def test_a_huge_number_is_refused():
+    assert _problems(b"a: " + b"9" * 5000) == [
+        ("line 1, column 4", "Not a usable value: " + "9" * 40 + " is too large.")
+    ]
+
+
+def test_wrong_extra_fields_are_told_where_they_are():
+    catalog = CATALOG.replace(
+        "  name: props\n",
+        "  name: props\n  x-event-catalog:\n    sku:\n      pii: maybe\n      owners: ann\n",
+    ).replace("  name: events\n", "  name: events\n  x-event-catalog:\n    viewed: [1]\n")
+    data = _with_plan('- event: "#event:viewed"\n  properties:\n    - property: "#property:sku"')
+    assert rudderstack.read(data).events[0].properties[0].pii is None
+    assert _problems(
+        _with_plan(
+            '- event: "#event:viewed"\n  properties:\n    - property: "#property:sku"', catalog
+        )
+    ) == [
+        (
+            "document 2, /metadata/x-event-catalog/viewed",
+            "The extra fields of an item must be a mapping.",
+        ),
+        (
+            "document 1, /metadata/x-event-catalog/sku/pii",
+            "pii must be true or false, not a string.",
+        ),
+        (
+            "document 1, /metadata/x-event-catalog/sku/owners",
+            "owners must be a list of non-empty strings.",
+        ),
+    ]
+
+
 def test_collections_as_keys_and_odd_tags_are_refused():
     assert _problems(b"? [a]\n: b\n") == [
         ("line 1, column 3", "A mapping key must be a plain value.")

@@ -143,7 +143,13 @@ def _built_documents(text: str) -> list[tuple[int, Any]]:
                     value: Any = event.value
                 elif tag in constructors and tag is not None:
                     node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark)
-                    value = constructors[tag](loader, node)
+                    try:
+                        value = constructors[tag](loader, node)
+                    except ValueError:
+                        raise PlanFileError.at(
+                            _mark(event.start_mark),
+                            f"Not a usable value: {event.value:.40} is too large.",
+                        ) from None
                 else:
                     raise _refused_tag(tag, event)
             elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
@@ -209,12 +215,15 @@ def _mark(mark: Any) -> str:
 class _Item:
     """A property, category or event of the catalog documents, where it is, and its extras."""
 
-    __slots__ = ("data", "extras", "group", "position")
+    __slots__ = ("data", "extras", "extras_position", "group", "position")
 
-    def __init__(self, data: dict[str, Any], position: str, extras: Any, group: Any):
+    def __init__(
+        self, data: dict[str, Any], position: str, extras: Any, extras_position: str, group: Any
+    ):
         self.data = data
         self.position = position
         self.extras = extras
+        self.extras_position = extras_position
         self.group = group
 
 
@@ -326,7 +335,8 @@ class _Reader:
                     f"ids are unique among the {list_key}.",
                 )
                 continue
-            item = _Item(data, position, extras.get(item_id), group)
+            extras_position = f"{where}, /metadata/{EXTRAS_KEY}/{item_id}"
+            item = _Item(data, position, extras.get(item_id), extras_position, group)
             known[item_id] = item
             self.legacy_items[(kind, group, item_id)] = item
 
@@ -552,14 +562,16 @@ class _Reader:
         extras = item.extras
         if extras is None:
             return
-        where = f"{item.position} (metadata/{EXTRAS_KEY})"
         if not isinstance(extras, dict):
-            self.problems.add(where, "The extra fields of an item must be a mapping.")
+            self.problems.add(
+                item.extras_position, "The extra fields of an item must be a mapping."
+            )
             return
         for field_name in fields:
             if field_name not in extras:
                 continue
             value = extras[field_name]
+            where = f"{item.extras_position}/{field_name}"
             checked: Any
             if field_name in _BOOLEAN_FIELDS:
                 checked = checked_bool(value, where, field_name, self.problems)

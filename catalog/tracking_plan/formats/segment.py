@@ -262,7 +262,7 @@ def _event_of(rule: dict[str, Any], position: str, problems: Problems) -> PlanEv
     call_properties = schema.get("properties", {})
     payload = call_properties.get("properties") if isinstance(call_properties, dict) else None
     payload_position = f"{schema_position}/properties/properties"
-    if payload is None:
+    if payload is None or payload is True:
         return event
     if not isinstance(payload, dict):
         problems.add(payload_position, "The schema of the properties must be an object.")
