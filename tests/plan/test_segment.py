@@ -429,3 +429,11 @@ def test_schemas_are_checked_as_check_schema_does_with_valid_keywords_accepted()
             "Not a valid JSON Schema (draft 7): '(unclosed' is not a 'regex'",
         )
     ]
+
+
+def test_every_exported_rule_is_a_valid_draft_7_schema():
+    from jsonschema import Draft7Validator
+
+    for rule in json.loads(segment.write(rich_plan()))["rules"]:
+        Draft7Validator.check_schema(rule["jsonSchema"])
+        assert (rule["type"], rule["version"]) == ("TRACK", 1)
