@@ -129,12 +129,22 @@ class _Problems:
             raise PlanFileError(self.items)
 
 
+#: The longest name of each kind (the models' max_length).
+_MAX_NAME = {"tag": Tag._meta.get_field("title").max_length}
+
+
 def _name(value: str, position: str, problems: _Problems, what: str) -> str:
     try:
-        return clean_title(value)
+        name = clean_title(value)
     except ValidationError as error:
-        problems.add(position, f"The {what} name {value!r}: {' '.join(error.messages)}")
+        problems.add(position, f"The {what} name {value[:80]!r}: {' '.join(error.messages)}")
         return value
+    longest = _MAX_NAME.get(what, Resource._meta.get_field("title").max_length)
+    if len(name) > longest:
+        problems.add(
+            position, f"The {what} name {name[:40]!r}... is longer than {longest} characters."
+        )
+    return name
 
 
 def _check_texts(item: PlanEvent | PlanProperty, problems: _Problems) -> None:

@@ -28,11 +28,11 @@ def plan_format(name: str) -> ModuleType:
 
 def read_plan(name: str, data: bytes) -> tuple[Plan, list[PlanProblem]]:
     """The plan in `data`, a file of format `name`, and notices of what the file held that
-    the catalog skips (formats with nothing to skip have no `read_with_notices`).
+    the catalog skips (formats with nothing to skip have no `read_with_skipped`).
     PlanFileError with every problem's position if it can't be read, KeyError if there is
     no such format."""
     module = plan_format(name)
-    reader = getattr(module, "read_with_notices", None)
+    reader = getattr(module, "read_with_skipped", None)
     if reader is not None:
         return reader(data)
     return module.read(data), []
