@@ -27,7 +27,7 @@ from catalog.policy import resource_visibility
 from catalog.selectors import tracking_plan_of, uuids_in
 from catalog.services.plan import MODES, plan_check, plan_diff, plan_import
 from catalog.tracking_plan.codegen import LANGUAGES, generate
-from catalog.tracking_plan.formats import FORMATS, plan_format, read_plan
+from catalog.tracking_plan.formats import FORMATS, plan_format, read_plan, several_integrations
 from catalog.tracking_plan.model import PlanFileError
 from catalog.tracking_plan.samples import samples_from
 
@@ -209,6 +209,8 @@ class PlanExportView(APIView):
         name = _choice(request, "format", FORMATS)
         integration = _integration(request)
         plan = tracking_plan_of(resource_visibility(request.user), integration)
+        if problem := several_integrations(name, plan):
+            raise ValidationError({"integration": [problem]})
         module = plan_format(name)
         filename = _filename("tracking-plan", integration, module.EXTENSION)
         return _file_response(module.write(plan), module.MEDIA_TYPE, filename)

@@ -219,16 +219,18 @@ def _integrations(plan: Plan, integration: Integration | None, problems: _Proble
     found = {i.name: i for i in Integration.objects.filter(name__in=names)}
     if integration is not None:
         found[integration.name] = integration
+    unnamed = [e for e in plan.events if e.integration is None]
+    if unnamed and integration is None:
+        count = f"{len(unnamed):,} event{'s' if len(unnamed) > 1 else ''}"
+        problems.add(
+            unnamed[0].position,
+            f"The file doesn't name the integration of its {count} (the first is here): give "
+            "the integration to import into with `integration`.",
+        )
+        return found
     for event in plan.events:
         if event.integration is None:
-            if integration is None:
-                problems.add(
-                    event.position,
-                    "The event names no integration: give one in the file or with the "
-                    "`integration` parameter.",
-                )
-            else:
-                event.integration = integration.name
+            event.integration = integration.name
         elif integration is not None and event.integration != integration.name:
             problems.add(
                 event.position,

@@ -257,6 +257,29 @@ def resource_create(*, ctx: ChangeContext, entity_type: str, data: Mapping[str, 
 _LEVELS = (EntityType.EVENT_CATEGORY, EntityType.EVENT, EntityType.EVENT_PROPERTY)
 
 
+_CONCRETE_FIELDS = [f.name for f in Resource._meta.concrete_fields]
+
+
+def _new_resource(entity_type: str, data: Mapping[str, Any], earlier: list[Resource]) -> Resource:
+    """An unsaved, validated resource for a bulk create: `parent` is an object or the index
+    of one of the `earlier` items; the integration is the parent's unless given; M2M lists
+    in `data` are left to the caller."""
+    if entity_type not in _LEVELS:
+        raise ValidationError({"entity_type": f"Unknown entity type {entity_type!r}."})
+    _check_fields(entity_type, data, creating=True)
+    scalars = {k: v for k, v in data.items() if k not in M2M_FIELDS}
+    if isinstance(scalars.get("parent"), int):
+        index = scalars["parent"]
+        if not 0 <= index < len(earlier):
+            raise ValidationError({"parent": "A parent must come before its children."})
+        scalars["parent"] = earlier[index]
+    if scalars.get("integration") is None and scalars.get("parent") is not None:
+        scalars["integration"] = scalars["parent"].integration
+    resource = Resource(entity_type=entity_type, **scalars)
+    _validate(resource, _CONCRETE_FIELDS, relations_checked=False)
+    return resource
+
+
 @atomic_write
 def resources_bulk_create(
     *, ctx: ChangeContext, items: Iterable[tuple[str, Mapping[str, Any]]]
@@ -272,25 +295,11 @@ def resources_bulk_create(
     in order (new or existing), and how many were new.
     """
     ensure_for(ctx, Action.ADD, Resource)
-    fields = [f.name for f in Resource._meta.concrete_fields]
     rows: list[Resource] = []
     for entity_type, data in items:
-        if entity_type not in _LEVELS:
-            raise ValidationError({"entity_type": f"Unknown entity type {entity_type!r}."})
-        _check_fields(entity_type, data, creating=True)
         if set(data) & set(M2M_FIELDS):
             raise ValidationError("Bulk creation takes no many-to-many fields.")
-        scalars = dict(data)
-        if isinstance(scalars.get("parent"), int):
-            index = scalars["parent"]
-            if not 0 <= index < len(rows):
-                raise ValidationError({"parent": "A parent must come before its children."})
-            scalars["parent"] = rows[index]
-        if scalars.get("integration") is None and scalars.get("parent") is not None:
-            scalars["integration"] = scalars["parent"].integration
-        resource = Resource(entity_type=entity_type, **scalars)
-        _validate(resource, fields, relations_checked=False)
-        rows.append(resource)
+        rows.append(_new_resource(entity_type, data, rows))
     stand_ins: dict = {}  # our id -> the row that was there first
     created: list[Resource] = []
     for level in _LEVELS:
@@ -475,26 +484,13 @@ def resources_bulk_write(
         ensure_for(ctx, Action.ADD, Resource)
     if updates:
         ensure_for(ctx, Action.CHANGE, Resource)
-    fields = [f.name for f in Resource._meta.concrete_fields]
     now = timezone.now()
     created: list[Resource] = []
     m2m_of: dict = {}
+    empty = {name: [] for name in M2M_FIELDS}
     for entity_type, data in creates:
-        if entity_type not in _LEVELS:
-            raise ValidationError({"entity_type": f"Unknown entity type {entity_type!r}."})
-        _check_fields(entity_type, data, creating=True)
-        scalars = {k: v for k, v in data.items() if k not in M2M_FIELDS}
-        if isinstance(scalars.get("parent"), int):
-            index = scalars["parent"]
-            if not 0 <= index < len(created):
-                raise ValidationError({"parent": "A parent must come before its children."})
-            scalars["parent"] = created[index]
-        if scalars.get("integration") is None and scalars.get("parent") is not None:
-            scalars["integration"] = scalars["parent"].integration
-        resource = Resource(entity_type=entity_type, **scalars)
-        _validate(resource, fields, relations_checked=False)
+        resource = _new_resource(entity_type, data, created)
         created.append(resource)
-        empty = {name: [] for name in M2M_FIELDS}
         m2m_of[resource.pk] = _m2m_after(data, empty)
     if "subscribers" in {k for _, data in [*creates, *updates] for k in data}:
         ensure_for(ctx, Action.SUBSCRIBE_OTHERS, Resource)

@@ -258,3 +258,26 @@ def test_an_export_costs_the_same_queries_however_large(
         EventPropertyFactory(parent=event, title="p")
     with django_assert_max_num_queries(12):
         export(as_editor, "json-schema")
+
+
+@pytest.mark.parametrize("fmt", ["segment", "rudderstack"])
+def test_a_vendor_plan_holds_one_integration(as_editor, web, fmt):
+    EventFactory(parent=EventCategoryFactory(integration=IntegrationFactory(name="iOS")))
+
+    response = as_editor.get("/api/v1/plan/export", {"format": fmt})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "integration": [
+            f"A {fmt} file holds the plan of one integration, and these events are of 2 "
+            "('Web', 'iOS'): export one integration at a time."
+        ]
+    }
+    body = export(as_editor, fmt, integration="iOS")
+    answer = import_(as_editor, fmt, body, dry_run="true")
+    assert answer.status_code == 400
+    [problem] = answer.json()["problems"]
+    assert problem["message"] == (
+        "The file doesn't name the integration of its 1 event (the first is here): give "
+        "the integration to import into with `integration`."
+    )

@@ -22,7 +22,7 @@ from catalog.selectors import tracking_plan_of
 from catalog.services.context import ChangeContext
 from catalog.services.plan import MODES, plan_check, plan_diff, plan_import
 from catalog.tracking_plan.codegen import LANGUAGES, generate
-from catalog.tracking_plan.formats import FORMATS, plan_format, read_plan
+from catalog.tracking_plan.formats import FORMATS, plan_format, read_plan, several_integrations
 from catalog.tracking_plan.model import PlanFileError
 from catalog.tracking_plan.samples import samples_from
 
@@ -87,6 +87,8 @@ class Command(BaseCommand):
         action = options["action"]
         if action == "export":
             plan = tracking_plan_of(Visibility.EVERYTHING, integration)
+            if problem := several_integrations(options["format"], plan):
+                raise CommandError(f"{problem} Choose one with --integration.")
             self._write(plan_format(options["format"]).write(plan), options["output"])
         elif action == "codegen":
             plan = tracking_plan_of(Visibility.EVERYTHING, integration)

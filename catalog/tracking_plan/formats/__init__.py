@@ -20,6 +20,11 @@ FORMATS = {
     "rudderstack": "rudderstack",
 }
 
+#: Formats whose file holds one integration's plan and doesn't name it (the vendors' tracking
+#: plans): an export of several integrations can't say which event is whose, and an import
+#: is into the integration the caller names.
+ONE_INTEGRATION = frozenset({"segment", "rudderstack"})
+
 
 def plan_format(name: str) -> ModuleType:
     """The module of format `name`; KeyError if there is none."""
@@ -41,3 +46,18 @@ def read_plan(name: str, data: bytes) -> tuple[Plan, list[PlanProblem]]:
 def write_plan(name: str, plan: Plan) -> bytes:
     """`plan` as a file of format `name` (`plan_format(name).MEDIA_TYPE` says what it is)."""
     return plan_format(name).write(plan)
+
+
+def several_integrations(name: str, plan: Plan) -> str | None:
+    """Why `plan` can't be written in format `name` (a format of ONE_INTEGRATION, and events
+    of several integrations), or None."""
+    if name not in ONE_INTEGRATION:
+        return None
+    names = sorted({e.integration or "" for e in plan.events})
+    if len(names) < 2:
+        return None
+    listed = ", ".join(repr(n) for n in names[:10]) + (", ..." if len(names) > 10 else "")
+    return (
+        f"A {name} file holds the plan of one integration, and these events are of "
+        f"{len(names)} ({listed}): export one integration at a time."
+    )
