@@ -70,7 +70,7 @@ def samples_from(data: bytes) -> list[Sample]:
         if not isinstance(properties, dict):
             problems.append(PlanProblem(f"{position}/properties", "Properties are a JSON object."))
             continue
-        if "\x00" in json.dumps(item):  # escaped: finds the character wherever it is
+        if "\\u0000" in json.dumps(item):  # as JSON writes it: found wherever it is
             problems.append(PlanProblem(position, "Text can't contain NUL characters."))
             continue
         samples.append(Sample(item["event"], properties, position))

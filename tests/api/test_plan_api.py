@@ -281,3 +281,46 @@ def test_a_vendor_plan_holds_one_integration(as_editor, web, fmt):
         "The file doesn't name the integration of its 1 event (the first is here): give "
         "the integration to import into with `integration`."
     )
+
+
+UGLY_FILES = [
+    ("csv", b"\xff\xfe\x00garbage"),
+    ("csv", b"integration,category,event\nWeb,Checkout,Order\x00Completed\n"),
+    ("csv", b"\xef\xbb\xbf"),
+    ("json-schema", b"[" * 10_000 + b"]" * 10_000),
+    ("json-schema", b'[{"title": "A", "properties": {"n": {"type": "number", "enum": [1e999]}}}]'),
+    ("json-schema", b'{"title": "' + b"x" * 300 + b'"}'),
+    ("segment", b'{"rules": [{"type": "TRACK", "key": 1, "version": "x"}]}'),
+    ("segment", b'{"rules": "' + b"9" * 5000 + b'"}'),
+    ("rudderstack", b"a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n"),
+    ("rudderstack", b"- " * 5000 + b"x"),
+    ("rudderstack", b"\t\x00"),
+]
+
+
+@pytest.mark.parametrize(("fmt", "body"), UGLY_FILES)
+def test_an_ugly_file_is_a_400_with_positions_never_a_500(as_editor, web, fmt, body):
+    response = import_(as_editor, fmt, body, integration="Web", dry_run="true")
+
+    assert response.status_code == 400, response.content
+    problems = response.json()["problems"]
+    assert problems
+    assert all(p["position"] and p["message"] for p in problems)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"\xff",
+        b"[" * 5000,
+        b'{"samples": 3}',
+        b'[{"event": 1}]',
+        b"[1e999]",
+        b'[{"event": "\\u0000"}]',
+    ],
+)
+def test_ugly_samples_are_a_400(as_viewer, web, body):
+    response = as_viewer.post("/api/v1/plan/check", data=body, content_type="application/json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["problems"][0]["message"]
