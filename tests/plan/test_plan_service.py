@@ -311,3 +311,28 @@ def test_a_check_lists_every_sample_that_breaks_the_plan(editor, web):
     ]
     # Viewers check against what they may read: the unpublished event is unknown to them.
     assert len(plan_check(visibility=Visibility.PUBLISHED, samples=samples[:1])) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_identical_imports_at_once_create_once(editor, web):
+    """The second waits for the first's lock on the integration, then finds nothing to do
+    (without the lock both would create the event, and one would fail on its title)."""
+    from django.db import connection, transaction
+
+    from tests.races import in_thread, wait_until_blocked_or_done
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers; the race needs PostgreSQL")
+    with transaction.atomic():
+        first = plan_import(ctx=acting(editor), plan=checkout_plan(), mode="sync")
+        thread, outcome = in_thread(
+            lambda: plan_import(ctx=acting(editor), plan=checkout_plan(), mode="sync")
+        )
+        thread.start()
+        wait_until_blocked_or_done(thread)
+    thread.join()
+    [second] = outcome
+    assert len(first.created) == 5
+    assert not second, second
+    assert Resource.objects.filter(entity_type=EntityType.EVENT).count() == 1
+    assert ChangeSet.objects.count() == 1
