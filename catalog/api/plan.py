@@ -137,6 +137,8 @@ def _filename(stem: str, integration: Integration | None, extension: str) -> str
 
 
 class PlanProblemSerializer(serializers.Serializer):
+    """Something wrong in a file (or skipped from it), and where it is."""
+
     position = serializers.CharField(help_text='Where in the file: "row 12", a JSON pointer...')
     message = serializers.CharField()
 
@@ -242,16 +244,9 @@ class PlanImportView(APIView):
             OpenApiParameter("mode", str, enum=list(MODES), default="add"),
             OpenApiParameter("dry_run", bool, default=False),
         ],
-        request={
-            "text/csv": OpenApiTypes.BINARY,
-            "application/json": OpenApiTypes.BINARY,
-            "application/yaml": OpenApiTypes.BINARY,
-            "multipart/form-data": {
-                "type": "object",
-                "properties": {"file": {"type": "string", "format": "binary"}},
-                "required": ["file"],
-            },
-        },
+        # One binary body, whatever the format: generated clients take it as bytes. A
+        # multipart `file` field works too (browsers' forms, curl -F), said in words only.
+        request={"application/octet-stream": OpenApiTypes.BINARY},
         responses={
             200: PlanDiffSerializer,
             400: OpenApiResponse(PlanProblemsSerializer, description="Problems in the file."),
@@ -309,11 +304,15 @@ class PlanCodegenView(APIView):
 
 
 class SampleSerializer(serializers.Serializer):
+    """One call a tracker would make: the event's name and its properties."""
+
     event = serializers.CharField(help_text="The event's name, as a tracker sends it.")
     properties = serializers.DictField(required=False, default=dict)
 
 
 class PlanBreachSerializer(serializers.Serializer):
+    """A sample that breaks the plan, and every way it does."""
+
     index = serializers.IntegerField(help_text="The sample's position in the list, from 0.")
     position = serializers.CharField(help_text="A JSON pointer to the sample.")
     event = serializers.CharField()
@@ -346,14 +345,7 @@ class PlanCheckView(APIView):
         ),
         tags=["Tracking plan"],
         parameters=[_INTEGRATION],
-        request={
-            "application/json": SampleSerializer(many=True),
-            "multipart/form-data": {
-                "type": "object",
-                "properties": {"file": {"type": "string", "format": "binary"}},
-                "required": ["file"],
-            },
-        },
+        request={"application/json": SampleSerializer(many=True)},
         responses={
             200: PlanCheckResultSerializer,
             400: OpenApiResponse(PlanProblemsSerializer, description="Problems in the file."),
