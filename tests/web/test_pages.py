@@ -317,3 +317,31 @@ def test_viewers_do_not_find_unpublished_resources(viewer_web, editor_web, order
         for params in ({"q": "secretly"}, {"q": "secretly", "suggest": "1"}):
             html = client.get("/search/", params, HTTP_HX_REQUEST="true").content.decode()
             assert ("Order Refunded Secretly" in html) is found
+
+
+def test_the_events_list_offers_the_plan_to_download(viewer_web, order_completed):
+    integration = order_completed.integration
+
+    everything = viewer_web.get("/events/").content.decode()
+    filtered = viewer_web.get(f"/events/?integration={integration.pk}").content.decode()
+
+    assert "<summary>Export the plan</summary>" in everything
+    assert 'href="/api/v1/plan/export?format=csv" download' in everything
+    assert "<summary>Export this integration's plan</summary>" in filtered
+    for route, query in [
+        ("export", "format=rudderstack"),
+        ("codegen", "language=typescript"),
+        ("codegen", "language=python"),
+    ]:
+        link = f'href="/api/v1/plan/{route}?{query}&amp;integration={integration.pk}" download'
+        assert link in filtered
+    # The link gives the viewer the file, with the plan they may read.
+    response = viewer_web.get(f"/api/v1/plan/export?format=csv&integration={integration.pk}")
+    assert response.status_code == 200
+    assert "Order Completed" in response.content.decode("utf-8-sig")
+
+
+def test_a_resource_links_to_its_integrations_events(viewer_web, order_completed):
+    html = viewer_web.get(f"/resources/{order_completed.pk}/").content.decode()
+
+    assert f'<a href="/events/?integration={order_completed.integration_id}"' in html
