@@ -335,7 +335,7 @@ def test_every_problem_of_a_file_is_reported_with_its_pointer():
         ("/0/properties/", "The property name is empty."),
         ("/0/properties/f", "A property's schema must be a JSON object (or true)."),
         ("/1", "The schema has no 'title': the title is the event's name."),
-        ("/2/title", "The event name must be text, not int."),
+        ("/2/title", "The event name must be a string, not a number."),
         ("/3", "The schema has no 'title': the title is the event's name."),
         ("/4", "An event's schema must be a JSON object, not an array."),
         ("/5/x-category", "Expected text, not a number."),
@@ -386,6 +386,10 @@ def test_duplicates_are_errors_naming_both_places():
         (
             b'[{"title": "caf\xe9"}]',
             ("byte 15", "The file is not UTF-8 text; save it as UTF-8 and try again."),
+        ),
+        (
+            b"\xef\xbb\xbf[\xff]",
+            ("byte 4", "The file is not UTF-8 text; save it as UTF-8 and try again."),
         ),
         (b'[{"title": "a\x00"}]', ("byte 13", "The file contains a NUL character.")),
         (
@@ -467,7 +471,7 @@ def test_a_file_with_endless_problems_reports_the_first_hundred():
     problems = _problems(data)
 
     assert len(problems) == 100
-    assert problems[-1] == ("/99/title", "The event name must be text, not int.")
+    assert problems[-1] == ("/99/title", "The event name must be a string, not a number.")
 
 
 def test_a_large_plan_is_read_and_written_quickly():

@@ -615,15 +615,12 @@ g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
             ALIAS_BOMB,
             ("line 2, column 8", "YAML aliases (*name) are not accepted: write the value out."),
         ),
-        (b"", ("", "The file is empty.")),
-        (b"kind: \xc3\x28", ("byte 7", "The file is not UTF-8 text; save it as UTF-8.")),
+        (b"", ("byte 0", "The file is empty.")),
         (
-            b"kind: a\x00b",
-            (
-                "line 1, column 8",
-                "Not valid YAML: the control character U+0000 is not allowed.",
-            ),
+            b"kind: \xc3\x28",
+            ("byte 6", "The file is not UTF-8 text; save it as UTF-8 and try again."),
         ),
+        (b"kind: a\x00b", ("byte 7", "The file contains a NUL character.")),
         (
             b"kind: [unclosed",
             (

@@ -332,16 +332,13 @@ def test_the_list_of_problems_stops_at_100():
 @pytest.mark.parametrize(
     ("data", "problem"),
     [
-        (b"", ("", "The file is empty.")),
-        (b"  \n", ("", "The file is empty.")),
-        (b'{"rules": [\xff]}', ("byte 12", "The file is not UTF-8 text; save it as UTF-8.")),
+        (b"", ("byte 0", "The file is empty.")),
+        (b"  \n", ("byte 0", "The file is empty.")),
         (
-            b"{\x00}",
-            (
-                "line 1, column 2",
-                "Not valid JSON: Expecting property name enclosed in double quotes.",
-            ),
+            b'{"rules": [\xff]}',
+            ("byte 11", "The file is not UTF-8 text; save it as UTF-8 and try again."),
         ),
+        (b"{\x00}", ("byte 1", "The file contains a NUL character.")),
         (b'{"rules": [', ("line 1, column 12", "Not valid JSON: Expecting value.")),
         (b"[" * 10_000 + b"]" * 10_000, ("", "The JSON is nested too deeply to be read.")),
         (b'{"rules": [1e999]}', ("", "Not a usable JSON number: The number 1e999 is too large.")),

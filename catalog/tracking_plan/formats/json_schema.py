@@ -61,7 +61,7 @@ from jsonschema import (
     Draft202012Validator,
 )
 
-from catalog.tracking_plan.formats._plan_checks import (
+from catalog.tracking_plan.formats._checks import (
     Problems,
     check_duplicates,
     decode,

@@ -25,14 +25,14 @@ from typing import Any
 
 import yaml
 
-from catalog.tracking_plan.formats._vendor import (
+from catalog.tracking_plan.formats._checks import (
     Problems,
     checked_bool,
     checked_name,
     checked_names,
     checked_text,
     checked_values,
-    decode_text,
+    decode,
     describe,
 )
 from catalog.tracking_plan.model import Plan, PlanEvent, PlanFileError, PlanProblem, PlanProperty
@@ -237,8 +237,6 @@ class _Reader:
     def read(self, text: str) -> tuple[Plan, list[PlanProblem]]:
         for number, document in _documents(text):
             self.collect(number, document)
-            if self.problems.full:
-                break
         self.problems.raise_if_any()
         if not self.plans:
             raise PlanFileError.at(
@@ -397,8 +395,6 @@ class _Reader:
                 continue
             seen_names[event.name] = position
             plan.events.append(event)
-            if self.problems.full:
-                break
         for item in self.items[KIND_EVENTS].values():
             if id(item) not in seen_events and item.data.get("event_type") == "track":
                 self.skipped.append(
@@ -589,7 +585,7 @@ def read(data: bytes) -> Plan:
 
 def read_with_skipped(data: bytes) -> tuple[Plan, list[PlanProblem]]:
     """The plan in `data`, and a notice for every rule or event that is not one of its events."""
-    return _Reader().read(decode_text(data))
+    return _Reader().read(decode(data))
 
 
 # Writing

@@ -20,14 +20,14 @@ from typing import Any
 
 from jsonschema import Draft7Validator
 
-from catalog.tracking_plan.formats._vendor import (
+from catalog.tracking_plan.formats._checks import (
     Problems,
     checked_bool,
     checked_name,
     checked_names,
     checked_text,
     checked_values,
-    decode_text,
+    decode,
     describe,
 )
 from catalog.tracking_plan.model import Plan, PlanEvent, PlanFileError, PlanProblem, PlanProperty
@@ -77,7 +77,7 @@ def read(data: bytes) -> Plan:
 
 def read_with_skipped(data: bytes) -> tuple[Plan, list[PlanProblem]]:
     """The plan in `data`, and a notice for every rule that is not one of its events."""
-    document = _parse_json(decode_text(data))
+    document = _parse_json(decode(data))
     problems = Problems()
     skipped: list[PlanProblem] = []
     try:
@@ -88,8 +88,6 @@ def read_with_skipped(data: bytes) -> tuple[Plan, list[PlanProblem]]:
             event = _event_of(rule, position, problems)
             if event is not None:
                 events.append(event)
-            if problems.full:
-                break
     except RecursionError:
         raise PlanFileError.at("", "The rules are nested too deeply to be read.") from None
     problems.raise_if_any()
