@@ -104,6 +104,38 @@ def check_duplicates(events: Iterable[PlanEvent], problems: Problems) -> None:
 # Checked values of the vendor formats (Segment, RudderStack): each gives the value, or None
 # and a problem.
 
+#: The fields of events and properties that are true or false, and lists of names.
+BOOLEAN_FIELDS = frozenset({"pii", "verified", "published"})
+NAME_LIST_FIELDS = frozenset({"owners", "tags"})
+
+
+def checked_field(
+    field_name: str, value: Any, position: str, label: str, problems: Problems
+) -> Any:
+    """`value` if it suits the event or property field `field_name` (called `label` in the
+    file): true/false, a list of names, examples, else text."""
+    if field_name in BOOLEAN_FIELDS:
+        return checked_bool(value, position, label, problems)
+    if field_name in NAME_LIST_FIELDS:
+        return checked_names(value, position, label, problems)
+    if field_name == "examples":
+        return checked_values(value, position, "The examples", problems)
+    return checked_text(value, position, label, problems)
+
+
+def check_one_event_per_name(events: Iterable[PlanEvent], vendor: str) -> None:
+    """ValueError unless each event name is there once: a vendor's tracking plan has one event
+    of each name, a plan with the same name in two integrations goes one integration at a time."""
+    seen: dict[str, PlanEvent] = {}
+    for event in events:
+        if event.name in seen:
+            raise ValueError(
+                f'Event "{event.name}" is in integrations {seen[event.name].integration!r} and '
+                f"{event.integration!r}; a {vendor} tracking plan holds one event per name: "
+                "export one integration at a time."
+            )
+        seen[event.name] = event
+
 
 def checked_name(value: Any, position: str, what: str, problems: Problems) -> str | None:
     """`value` if it can name an event or a property."""

@@ -68,6 +68,7 @@ from catalog.tracking_plan.formats._checks import (
     name_problem,
     text_problem,
 )
+from catalog.tracking_plan.formats._types import data_type_of, type_keywords
 from catalog.tracking_plan.model import DATA_TYPES, Plan, PlanEvent, PlanFileError, PlanProperty
 
 MEDIA_TYPE = "application/json"
@@ -107,10 +108,7 @@ def _event_schema(event: PlanEvent) -> dict[str, Any]:
 
 def _property_schema(prop: PlanProperty) -> dict[str, Any]:
     schema: dict[str, Any] = {}
-    if prop.type == "datetime":
-        schema |= {"type": "string", "format": "date-time"}
-    elif prop.type is not None:
-        schema["type"] = prop.type
+    schema |= type_keywords(prop.type)
     if prop.allowed_values:
         schema["enum"] = prop.allowed_values
     _put(schema, "description", prop.description)
@@ -398,9 +396,7 @@ def _type(schema: dict[str, Any], path: tuple[str | int, ...], problems: Problem
         return None
     if not isinstance(schema.get("format", ""), str):
         problems.add(pointer(*path, "format"), f"Expected text, not {_kind(schema['format'])}.")
-    if data_type == "string" and schema.get("format") == "date-time":
-        return "datetime"
-    return data_type
+    return data_type_of([data_type], schema.get("format"))
 
 
 class _Fields:

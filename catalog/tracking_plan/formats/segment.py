@@ -22,14 +22,15 @@ from jsonschema import Draft7Validator
 
 from catalog.tracking_plan.formats._checks import (
     Problems,
-    checked_bool,
+    check_one_event_per_name,
+    checked_field,
     checked_name,
-    checked_names,
     checked_text,
     checked_values,
     decode,
     describe,
 )
+from catalog.tracking_plan.formats._types import data_type_of, type_keywords
 from catalog.tracking_plan.model import Plan, PlanEvent, PlanFileError, PlanProblem, PlanProperty
 
 MEDIA_TYPE = "application/json"
@@ -58,8 +59,6 @@ PROPERTY_EXTRAS = {
     "owners": "x-owners",
     "tags": "x-tags",
 }
-_BOOLEAN_FIELDS = {"pii", "verified", "published"}
-_NAME_LIST_FIELDS = {"owners", "tags"}
 
 #: What `Draft7Validator.check_schema` does, but telling every error rather than the first.
 _META_VALIDATOR = Draft7Validator(
@@ -312,14 +311,7 @@ def _type_of(schema: dict[str, Any], position: str) -> str | None:
     if declared is None:
         return None
     names = [declared] if isinstance(declared, str) else list(declared)
-    if len(names) > 1:
-        # A nullable property is of its other type: the catalog has no "nullable".
-        names = [name for name in names if name != "null"] or ["null"]
-    if len(names) != 1:
-        return None
-    if names[0] == "string" and schema.get("format") == "date-time":
-        return "datetime"
-    return str(names[0])
+    return data_type_of(names, schema.get("format"))
 
 
 def _read_extras(
@@ -332,15 +324,9 @@ def _read_extras(
     for field_name, keyword in extras.items():
         if keyword not in schema:
             continue
-        value = schema[keyword]
-        where = f"{position}/{keyword}"
-        checked: Any
-        if field_name in _BOOLEAN_FIELDS:
-            checked = checked_bool(value, where, keyword, problems)
-        elif field_name in _NAME_LIST_FIELDS:
-            checked = checked_names(value, where, keyword, problems)
-        else:
-            checked = checked_text(value, where, keyword, problems)
+        checked = checked_field(
+            field_name, schema[keyword], f"{position}/{keyword}", keyword, problems
+        )
         setattr(target, field_name, checked)
 
 
@@ -417,19 +403,11 @@ def write(plan: Plan) -> bytes:
     A Segment tracking plan has one rule per event name: a plan with the same name in two
     integrations is exported one integration at a time (ValueError otherwise).
     """
-    seen: dict[str, PlanEvent] = {}
-    rules = []
-    for event in plan.events:
-        if event.name in seen:
-            raise ValueError(
-                f'Event "{event.name}" is in integrations {seen[event.name].integration!r} and '
-                f"{event.integration!r}; a Segment tracking plan holds one event per name: "
-                "export one integration at a time."
-            )
-        seen[event.name] = event
-        rules.append(
-            {"type": "TRACK", "key": event.name, "version": 1, "jsonSchema": _schema(event)}
-        )
+    check_one_event_per_name(plan.events, "Segment")
+    rules = [
+        {"type": "TRACK", "key": event.name, "version": 1, "jsonSchema": _schema(event)}
+        for event in plan.events
+    ]
     text = json.dumps({"rules": rules}, ensure_ascii=False, indent=2)
     return (text + "\n").encode("utf-8")
 
@@ -455,11 +433,7 @@ def _property_schema(prop: PlanProperty) -> dict[str, Any]:
     schema: dict[str, Any] = {}
     if prop.description is not None:
         schema["description"] = prop.description
-    if prop.type == "datetime":
-        schema["type"] = "string"
-        schema["format"] = "date-time"
-    elif prop.type is not None:
-        schema["type"] = prop.type
+    schema |= type_keywords(prop.type)
     if prop.allowed_values is not None:
         schema["enum"] = prop.allowed_values
     if prop.examples is not None:
