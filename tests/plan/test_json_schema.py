@@ -9,6 +9,7 @@ from jsonschema import Draft202012Validator
 
 from catalog.tracking_plan.formats import json_schema, plan_format
 from catalog.tracking_plan.model import Plan, PlanEvent, PlanFileError, PlanProperty
+from tests.plan.plans import rich_plan_in_integrations, without_positions
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "plans"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -26,74 +27,6 @@ def _json(value) -> bytes:
 
 def _event(**fields) -> dict:
     return {"title": "e", "type": "object"} | fields
-
-
-def _without_positions(plan: Plan) -> Plan:
-    return replace(
-        plan,
-        events=[
-            replace(
-                event,
-                position="",
-                properties=[replace(prop, position="") for prop in event.properties],
-            )
-            for event in plan.events
-        ],
-    )
-
-
-def _rich_plan() -> Plan:
-    return Plan(
-        events=[
-            PlanEvent(
-                name="Order Completed",
-                integration="web",
-                category="Checkout",
-                description='Paid, "really";\nsecond line — ünïcödé 🛒',
-                definition="# Order\n\nSent by the **server**.",
-                pii=False,
-                verified=True,
-                published=False,
-                owners=["alice", "bob"],
-                tags=["revenue", "core"],
-                properties=[
-                    PlanProperty(
-                        name="currency",
-                        type="string",
-                        required=True,
-                        allowed_values=["EUR", "USD", "a|b"],
-                        pii=False,
-                        description="ISO 4217",
-                        definition="Three letters.",
-                        examples=["EUR"],
-                        verified=True,
-                        published=True,
-                        owners=["carol"],
-                        tags=["money"],
-                    ),
-                    PlanProperty(
-                        name="revenue",
-                        type="number",
-                        required=False,
-                        allowed_values=[1, 2.5, -3],
-                        examples=[{"nested": [1, None]}],
-                    ),
-                    PlanProperty(name="at", type="datetime", required=None, description=""),
-                    PlanProperty(name="nothing", type="null", required=True),
-                    PlanProperty(name="any/thing~", type=None, required=False),
-                    PlanProperty(name="email", type="string", required=False, pii=True),
-                ],
-            ),
-            PlanEvent(name="Signed Out", integration="web", category="", owners=[], tags=[]),
-            PlanEvent(
-                name="Order Completed",
-                integration="ios",
-                description="",
-                properties=[PlanProperty(name="revenue", type="integer", required=True)],
-            ),
-            PlanEvent(name="No integration said"),
-        ]
-    )
 
 
 def _as_json_schema_carries(plan: Plan) -> Plan:
@@ -186,24 +119,24 @@ def test_an_empty_plan_is_an_empty_array():
 
 
 def test_a_rich_plan_survives_the_round_trip_and_every_schema_is_valid():
-    plan = _rich_plan()
+    plan = rich_plan_in_integrations()
 
     data = json_schema.write(plan)
     again = json_schema.read(data)
 
-    assert _without_positions(again) == _as_json_schema_carries(plan)
+    assert without_positions(again) == _as_json_schema_carries(plan)
     assert json_schema.write(again) == data
     for schema in json.loads(data):
         Draft202012Validator.check_schema(schema)
 
 
 def test_written_schemas_validate_events_as_a_tracker_would_send_them():
-    [schema] = json.loads(json_schema.write(Plan(events=[_rich_plan().events[0]])))
+    [schema] = json.loads(json_schema.write(Plan(events=[rich_plan_in_integrations().events[0]])))
     validator = Draft202012Validator(schema)
 
     assert not list(validator.iter_errors({"currency": "EUR", "nothing": None}))
     assert [e.message for e in validator.iter_errors({"currency": "JPY", "nothing": None})] == [
-        "'JPY' is not one of ['EUR', 'USD', 'a|b']"
+        "'JPY' is not one of ['EUR', 'USD', 'a|b', ' spaced ', '[x]', '1']"
     ]
 
 

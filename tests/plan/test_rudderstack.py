@@ -14,17 +14,9 @@ import pytest
 
 from catalog.tracking_plan.formats import plan_format, rudderstack
 from catalog.tracking_plan.model import Plan, PlanEvent, PlanFileError, PlanProblem, PlanProperty
-from tests.plan.test_segment import rich_plan
+from tests.plan.plans import rich_plan, without_positions
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "plans" / "rudderstack.yaml"
-
-
-def _without_positions(plan: Plan) -> Plan:
-    for event in plan.events:
-        event.position = ""
-        for prop in event.properties:
-            prop.position = ""
-    return plan
 
 
 def _yaml(text: str) -> bytes:
@@ -86,7 +78,7 @@ def test_a_rich_plan_goes_out_and_comes_back_as_far_as_rudderstack_carries_it():
     expected.name = "Web — main"
     # A RudderStack event has a category or none: "as it is" (None) is written as none.
     expected.events[2].category = ""
-    assert _without_positions(rudderstack.read(written)) == expected
+    assert without_positions(rudderstack.read(written)) == expected
     assert rudderstack.write(rudderstack.read(written)) == written
 
 
@@ -219,7 +211,7 @@ def test_properties_of_one_name_are_shared_when_equal_and_split_when_not():
               required: true
         """
     )
-    assert _without_positions(rudderstack.read(written)) == Plan(
+    assert without_positions(rudderstack.read(written)) == Plan(
         name="Shop",
         events=[
             PlanEvent(**{**vars(event), "category": event.category or ""}) for event in plan.events
@@ -373,7 +365,7 @@ def test_rudder_0_1_specs_are_read_too():
               name: "User Actions"
         """
     )
-    plan = _without_positions(rudderstack.read(data))
+    plan = without_positions(rudderstack.read(data))
     assert plan == Plan(
         name="API Tracking",
         events=[

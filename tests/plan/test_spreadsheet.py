@@ -7,6 +7,7 @@ import pytest
 
 from catalog.tracking_plan.formats import plan_format, spreadsheet
 from catalog.tracking_plan.model import Plan, PlanEvent, PlanFileError, PlanProperty
+from tests.plan.plans import rich_plan_in_integrations, without_positions
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "plans"
 HEADER = (
@@ -23,87 +24,6 @@ def _problems(data: bytes) -> list[tuple[str, str]]:
     with pytest.raises(PlanFileError) as caught:
         spreadsheet.read(data)
     return [(p.position, p.message) for p in caught.value.problems]
-
-
-def _without_positions(plan: Plan) -> Plan:
-    return replace(
-        plan,
-        events=[
-            replace(
-                event,
-                position="",
-                properties=[replace(prop, position="") for prop in event.properties],
-            )
-            for event in plan.events
-        ],
-    )
-
-
-def _rich_plan() -> Plan:
-    return Plan(
-        events=[
-            PlanEvent(
-                name="Order Completed",
-                integration="web",
-                category="Checkout",
-                description='Paid, "really", at last;\nsecond line — ünïcödé 🛒',
-                definition="# Not in a CSV",
-                pii=True,
-                verified=True,
-                published=False,
-                owners=["alice", "bob"],
-                tags=["revenue", "core"],
-                properties=[
-                    PlanProperty(
-                        name="currency",
-                        type="string",
-                        required=True,
-                        allowed_values=["EUR", "USD", "a|b", " spaced ", "[x]", "1"],
-                        pii=False,
-                        description="=SUM(A1:A9) is not a formula here",
-                        definition="Not in a CSV",
-                        examples=["EUR"],
-                        verified=True,
-                        published=True,
-                        owners=["carol"],
-                        tags=["money"],
-                    ),
-                    PlanProperty(
-                        name="revenue",
-                        type="number",
-                        required=False,
-                        allowed_values=[1, 2.5, -3, 1e20, 10.0],
-                        pii=None,
-                        description="-1 when refunded",
-                    ),
-                    PlanProperty(
-                        name="tier", type="integer", required=None, allowed_values=[1, 2, -3]
-                    ),
-                    PlanProperty(name="gift", type="boolean", allowed_values=[True, False]),
-                    PlanProperty(name="anything", type=None, allowed_values=["x", 5, True]),
-                    PlanProperty(name="email", type="string", required=False, pii=True),
-                    PlanProperty(name="@handle", type="datetime", description="'=quoted"),
-                ],
-            ),
-            PlanEvent(
-                name="Signed Out",
-                integration="web",
-                category="",
-                description="",
-                owners=[],
-                tags=[],
-            ),
-            PlanEvent(
-                name="Order Completed",
-                integration="ios",
-                category="Checkout",
-                description="From the app",
-                owners=["+33 team"],
-                tags=[],
-                properties=[PlanProperty(name="revenue", type="number", required=True)],
-            ),
-        ]
-    )
 
 
 def _as_the_csv_carries(plan: Plan) -> Plan:
@@ -233,16 +153,16 @@ def test_cells_a_spreadsheet_would_run_as_formulas_are_defused_and_read_back():
         "'+web,'@ops,\"'=HYPERLINK(\"\"http://evil\"\")\",'-1,''=p,,,,,"
         "''- already quoted,'=cmd,'-x|y"
     )
-    assert _without_positions(spreadsheet.read(data)) == _as_the_csv_carries(plan)
+    assert without_positions(spreadsheet.read(data)) == _as_the_csv_carries(plan)
 
 
 def test_a_rich_plan_survives_the_round_trip():
-    plan = _rich_plan()
+    plan = rich_plan_in_integrations()
 
     data = spreadsheet.write(plan)
     again = spreadsheet.read(data)
 
-    assert _without_positions(again) == _as_the_csv_carries(plan)
+    assert without_positions(again) == _as_the_csv_carries(plan)
     assert spreadsheet.write(again) == data
     assert [type(v) for v in again.events[0].properties[1].allowed_values] == [
         int,

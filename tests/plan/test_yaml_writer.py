@@ -9,8 +9,9 @@ import yaml
 
 from catalog.tracking_plan.formats import rudderstack
 from catalog.tracking_plan.formats._yaml import dump_all
+from catalog.tracking_plan.model import Plan
 from tests.plan.codegen_plans import RICH_PLAN
-from tests.plan.test_segment import rich_plan
+from tests.plan.plans import rich_plan, rich_plan_in_integrations
 
 AWKWARD = [
     "",
@@ -123,7 +124,11 @@ def test_numbers_and_constants_are_written_as_pyyaml_writes_them():
     assert list(yaml.safe_load_all(dump_all(documents))) == documents
 
 
-@pytest.mark.parametrize("plan", [rich_plan(), RICH_PLAN], ids=["formats", "codegen"])
+@pytest.mark.parametrize(
+    "plan",
+    [rich_plan(), Plan(events=rich_plan_in_integrations().events[:2]), RICH_PLAN],
+    ids=["vendors", "integrations", "codegen"],
+)
 def test_a_rich_plan_is_written_as_pyyaml_wrote_it_and_reads_back(plan):
     written = rudderstack.write(plan).decode()
     documents = list(yaml.safe_load_all(written))
