@@ -6,6 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from catalog.tracking_plan.model import PlanEvent, PlanProperty
+
+#: The fields of events and properties JSON Schema has no keyword for -> the `x-` keyword that
+#: keeps them (validators ignore unknown keywords), in the order they are written.
+EXTRA_KEYWORDS = {
+    "definition": "x-definition",
+    "pii": "x-pii",
+    "verified": "x-verified",
+    "published": "x-published",
+    "owners": "x-owners",
+    "tags": "x-tags",
+}
+
 DATE_TIME = {"type": "string", "format": "date-time"}
 
 
@@ -30,3 +43,13 @@ def data_type_of(names: list[str], format_: Any) -> str | None:
     if names[0] == "string" and format_ == "date-time":
         return "datetime"
     return str(names[0])
+
+
+def write_extras(
+    schema: dict[str, Any], source: PlanEvent | PlanProperty, keywords: dict[str, str]
+) -> None:
+    """The fields of `source` named in `keywords` that say something, under their keyword."""
+    for field_name, keyword in keywords.items():
+        value = getattr(source, field_name)
+        if value is not None:
+            schema[keyword] = value

@@ -68,7 +68,12 @@ from catalog.tracking_plan.formats._checks import (
     name_problem,
     text_problem,
 )
-from catalog.tracking_plan.formats._types import data_type_of, type_keywords
+from catalog.tracking_plan.formats._types import (
+    EXTRA_KEYWORDS,
+    data_type_of,
+    type_keywords,
+    write_extras,
+)
 from catalog.tracking_plan.model import DATA_TYPES, Plan, PlanEvent, PlanFileError, PlanProperty
 
 MEDIA_TYPE = "application/json"
@@ -94,12 +99,7 @@ def _event_schema(event: PlanEvent) -> dict[str, Any]:
     _put(schema, "description", event.description)
     _put(schema, "x-integration", event.integration)
     _put(schema, "x-category", event.category)
-    _put(schema, "x-definition", event.definition)
-    _put(schema, "x-pii", event.pii)
-    _put(schema, "x-verified", event.verified)
-    _put(schema, "x-published", event.published)
-    _put(schema, "x-owners", event.owners)
-    _put(schema, "x-tags", event.tags)
+    write_extras(schema, event, EXTRA_KEYWORDS)
     schema["type"] = "object"
     schema["properties"] = {prop.name: _property_schema(prop) for prop in event.properties}
     schema["required"] = [prop.name for prop in event.properties if prop.required]
@@ -113,12 +113,7 @@ def _property_schema(prop: PlanProperty) -> dict[str, Any]:
         schema["enum"] = prop.allowed_values
     _put(schema, "description", prop.description)
     _put(schema, "examples", prop.examples)
-    _put(schema, "x-definition", prop.definition)
-    _put(schema, "x-pii", prop.pii)
-    _put(schema, "x-verified", prop.verified)
-    _put(schema, "x-published", prop.published)
-    _put(schema, "x-owners", prop.owners)
-    _put(schema, "x-tags", prop.tags)
+    write_extras(schema, prop, EXTRA_KEYWORDS)
     if prop.required is None:
         schema["x-required"] = None
     return schema

@@ -30,7 +30,12 @@ from catalog.tracking_plan.formats._checks import (
     decode,
     describe,
 )
-from catalog.tracking_plan.formats._types import data_type_of, type_keywords
+from catalog.tracking_plan.formats._types import (
+    EXTRA_KEYWORDS,
+    data_type_of,
+    type_keywords,
+    write_extras,
+)
 from catalog.tracking_plan.model import Plan, PlanEvent, PlanFileError, PlanProblem, PlanProperty
 
 MEDIA_TYPE = "application/json"
@@ -40,25 +45,10 @@ SCHEMA_DIALECT = "http://json-schema.org/draft-07/schema#"
 RULE_TYPES = ("TRACK", "COMMON", "IDENTIFY", "GROUP", "PAGE", "SCREEN")
 JSON_SCHEMA_TYPES = ("string", "number", "integer", "boolean", "object", "array", "null")
 
-#: Our fields that Segment has no place for -> their keyword in an event's schema.
-EVENT_EXTRAS = {
-    "category": "x-category",
-    "definition": "x-definition",
-    "pii": "x-pii",
-    "verified": "x-verified",
-    "published": "x-published",
-    "owners": "x-owners",
-    "tags": "x-tags",
-}
-#: The same for a property's schema.
-PROPERTY_EXTRAS = {
-    "definition": "x-definition",
-    "pii": "x-pii",
-    "verified": "x-verified",
-    "published": "x-published",
-    "owners": "x-owners",
-    "tags": "x-tags",
-}
+#: Our fields that Segment has no place for -> their keyword in a property's schema, and in an
+#: event's.
+PROPERTY_EXTRAS = EXTRA_KEYWORDS
+EVENT_EXTRAS = {"category": "x-category"} | EXTRA_KEYWORDS
 
 #: What `Draft7Validator.check_schema` does, but telling every error rather than the first.
 _META_VALIDATOR = Draft7Validator(
@@ -416,7 +406,7 @@ def _schema(event: PlanEvent) -> dict[str, Any]:
     schema: dict[str, Any] = {"$schema": SCHEMA_DIALECT, "type": "object"}
     if event.description is not None:
         schema["description"] = event.description
-    _write_extras(schema, event, EVENT_EXTRAS)
+    write_extras(schema, event, EVENT_EXTRAS)
     payload: dict[str, Any] = {
         "type": "object",
         "properties": {prop.name: _property_schema(prop) for prop in event.properties},
@@ -438,14 +428,5 @@ def _property_schema(prop: PlanProperty) -> dict[str, Any]:
         schema["enum"] = prop.allowed_values
     if prop.examples is not None:
         schema["examples"] = prop.examples
-    _write_extras(schema, prop, PROPERTY_EXTRAS)
+    write_extras(schema, prop, PROPERTY_EXTRAS)
     return schema
-
-
-def _write_extras(
-    schema: dict[str, Any], source: PlanEvent | PlanProperty, extras: dict[str, str]
-) -> None:
-    for field_name, keyword in extras.items():
-        value = getattr(source, field_name)
-        if value is not None:
-            schema[keyword] = value
