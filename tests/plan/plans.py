@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from catalog.tracking_plan.model import Plan, PlanEvent, PlanProperty
 
 
-def without_positions(plan: Plan) -> Plan:
-    """`plan` with every position cleared, to compare what was read with what was written."""
+def changed(
+    plan: Plan,
+    event: Callable[[PlanEvent], dict[str, Any]] = lambda event: {},
+    prop: Callable[[PlanProperty], dict[str, Any]] = lambda prop: {},
+) -> Plan:
+    """A copy of `plan` with each event's fields replaced by `event(event)`, and each
+    property's by `prop(prop)`: what a format carries of a plan."""
     return replace(
         plan,
         events=[
             replace(
-                event,
-                position="",
-                properties=[replace(prop, position="") for prop in event.properties],
+                each_event,
+                **event(each_event),
+                properties=[replace(each, **prop(each)) for each in each_event.properties],
             )
-            for event in plan.events
+            for each_event in plan.events
         ],
     )
+
+
+def without_positions(plan: Plan) -> Plan:
+    """`plan` with every position cleared, to compare what was read with what was written."""
+    return changed(plan, lambda event: {"position": ""}, lambda prop: {"position": ""})
 
 
 def rich_plan_in_integrations() -> Plan:

@@ -1,15 +1,14 @@
 """The tracking plan as JSON Schema: one draft 2020-12 schema per event."""
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
 
-from catalog.tracking_plan.formats import json_schema, plan_format
+from catalog.tracking_plan.formats import json_schema
 from catalog.tracking_plan.model import Plan, PlanEvent, PlanFileError, PlanProperty
-from tests.plan.plans import rich_plan_in_integrations, without_positions
+from tests.plan.plans import changed, rich_plan_in_integrations, without_positions
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "plans"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -31,25 +30,7 @@ def _event(**fields) -> dict:
 
 def _as_json_schema_carries(plan: Plan) -> Plan:
     """`plan` with no enum read as an empty list of allowed values: JSON Schema's "any"."""
-    return replace(
-        plan,
-        events=[
-            replace(
-                event,
-                properties=[
-                    replace(prop, allowed_values=prop.allowed_values or [])
-                    for prop in event.properties
-                ],
-            )
-            for event in plan.events
-        ],
-    )
-
-
-def test_the_format_is_registered_as_json_schema():
-    assert plan_format("json-schema") is json_schema
-    assert json_schema.MEDIA_TYPE == "application/json"
-    assert json_schema.EXTENSION == "json"
+    return changed(plan, prop=lambda prop: {"allowed_values": prop.allowed_values or []})
 
 
 def test_a_small_plan_is_written_as_an_array_of_event_schemas():

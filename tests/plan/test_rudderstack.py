@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from catalog.tracking_plan.formats import plan_format, rudderstack
+from catalog.tracking_plan.formats import rudderstack
 from catalog.tracking_plan.model import Plan, PlanEvent, PlanFileError, PlanProblem, PlanProperty
 from tests.plan.plans import rich_plan, without_positions
 
@@ -63,11 +63,6 @@ def _with_plan(rules: str, catalog: str = CATALOG) -> bytes:
     return (
         textwrap.dedent(catalog) + plan + textwrap.indent(textwrap.dedent(rules), "    ")
     ).encode()
-
-
-def test_the_module_is_the_rudderstack_format():
-    assert plan_format("rudderstack") is rudderstack
-    assert (rudderstack.MEDIA_TYPE, rudderstack.EXTENSION) == ("application/yaml", "yaml")
 
 
 def test_a_rich_plan_goes_out_and_comes_back_as_far_as_rudderstack_carries_it():

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from catalog.tracking_plan.formats import plan_format, segment
+from catalog.tracking_plan.formats import segment
 from catalog.tracking_plan.model import Plan, PlanEvent, PlanFileError, PlanProblem, PlanProperty
 from tests.plan.plans import rich_plan, without_positions
 
@@ -41,11 +41,6 @@ def _track(key, properties=None, required=None, **schema) -> dict:
         "version": 1,
         "jsonSchema": {"type": "object", "properties": {"properties": payload}, **schema},
     }
-
-
-def test_the_module_is_the_segment_format():
-    assert plan_format("segment") is segment
-    assert (segment.MEDIA_TYPE, segment.EXTENSION) == ("application/json", "json")
 
 
 def test_a_rich_plan_goes_out_and_comes_back_unchanged():
