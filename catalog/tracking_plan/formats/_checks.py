@@ -52,6 +52,28 @@ def decode(data: bytes) -> str:
     return text
 
 
+class JsonObject(dict[str, Any]):
+    """A JSON object that had the same key more than once (the last one counts)."""
+
+    duplicates: list[str]
+
+
+def json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """The `object_pairs_hook` of `json.loads` that notes repeated keys: an object that had
+    some is a JsonObject whose `duplicates` lists them."""
+    result = dict(pairs)
+    if len(result) == len(pairs):
+        return result
+    noted = JsonObject(result)
+    seen: set[str] = set()
+    noted.duplicates = []
+    for key, _ in pairs:
+        if key in seen:
+            noted.duplicates.append(key)
+        seen.add(key)
+    return noted
+
+
 def text_problem(value: str) -> str | None:
     """What makes `value` unstorable (a NUL, a lone surrogate from a JSON escape), if anything."""
     if "\x00" in value:

@@ -65,6 +65,7 @@ from catalog.tracking_plan.formats._checks import (
     Problems,
     check_duplicates,
     decode,
+    json_object,
     name_problem,
     text_problem,
 )
@@ -127,28 +128,6 @@ def _put(schema: dict[str, Any], key: str, value: Any) -> None:
 # Reading
 
 
-class _Object(dict[str, Any]):
-    """A JSON object that remembers the keys it had twice (json keeps only the last)."""
-
-    duplicates: list[str]
-
-
-def _object(pairs: list[tuple[str, Any]]) -> _Object:
-    result = _Object(pairs)
-    result.duplicates = [] if len(result) == len(pairs) else _repeated(pairs)
-    return result
-
-
-def _repeated(pairs: list[tuple[str, Any]]) -> list[str]:
-    seen: set[str] = set()
-    repeated = []
-    for key, _ in pairs:
-        if key in seen:
-            repeated.append(key)
-        seen.add(key)
-    return repeated
-
-
 class _OutOfRange:
     """A number JSON can write but the catalog can't keep (1e999, 10**30): reported where it is
     used, with its pointer."""
@@ -190,7 +169,7 @@ def read(data: bytes) -> Plan:
     try:
         document = json.loads(
             text,
-            object_pairs_hook=_object,
+            object_pairs_hook=json_object,
             parse_float=_parse_float,
             parse_int=_parse_int,
             parse_constant=_refuse_constant,

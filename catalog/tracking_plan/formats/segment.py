@@ -29,6 +29,7 @@ from catalog.tracking_plan.formats._checks import (
     checked_values,
     decode,
     describe,
+    json_object,
 )
 from catalog.tracking_plan.formats._types import (
     EXTRA_KEYWORDS,
@@ -83,26 +84,6 @@ def read_with_skipped(data: bytes) -> tuple[Plan, list[PlanProblem]]:
     return Plan(events=events), skipped
 
 
-class _JsonObject(dict[str, Any]):
-    """A JSON object that had the same key more than once (the last one counts)."""
-
-    duplicates: list[str]
-
-
-def _object_with_duplicates_noted(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        noted = _JsonObject(result)
-        seen: set[str] = set()
-        noted.duplicates = []
-        for key, _ in pairs:
-            if key in seen:
-                noted.duplicates.append(key)
-            seen.add(key)
-        return noted
-    return result
-
-
 def _finite_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
@@ -118,7 +99,7 @@ def _parse_json(text: str) -> Any:
     try:
         return json.loads(
             text,
-            object_pairs_hook=_object_with_duplicates_noted,
+            object_pairs_hook=json_object,
             parse_float=_finite_float,
             parse_constant=_refuse_constant,
         )
