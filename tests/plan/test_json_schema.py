@@ -310,11 +310,11 @@ def test_duplicates_are_errors_naming_both_places():
             b"[{]",
             (
                 "line 1, column 3",
-                "This is not valid JSON: Expecting property name enclosed in double quotes.",
+                "Not valid JSON: Expecting property name enclosed in double quotes.",
             ),
         ),
-        (b"[" * 10_000 + b"]" * 10_000, ("/", "The JSON is nested too deeply to read.")),
-        (b"NaN", ("/", "This is not valid JSON: NaN is not a JSON number.")),
+        (b"[" * 10_000 + b"]" * 10_000, ("/", "The JSON is nested too deeply to be read.")),
+        (b"NaN", ("/", "Not a usable JSON number: NaN is not a JSON number.")),
         (
             b'"a plan"',
             ("/", "Expected a JSON array of event schemas (or one event schema object)."),

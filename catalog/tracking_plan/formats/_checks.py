@@ -3,8 +3,9 @@ that stops growing at a readable size, names, text, duplicates and JSON-like val
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from catalog.tracking_plan.model import PlanEvent, PlanFileError, PlanProblem
@@ -50,6 +51,38 @@ def decode(data: bytes) -> str:
     if not text.strip():
         raise PlanFileError.at("byte 0", "The file is empty.")
     return text
+
+
+def load_json(
+    text: str,
+    whole_file: str,
+    parse_float: Callable[[str], Any] = float,
+    parse_int: Callable[[str], Any] = int,
+) -> Any:
+    """The JSON value of `text`, its objects noting repeated keys (see json_object); NaN and
+    Infinity, and any number a parse function refuses (ValueError), are not usable. Problems of
+    the whole file are placed at `whole_file`."""
+    try:
+        return json.loads(
+            text,
+            object_pairs_hook=json_object,
+            parse_float=parse_float,
+            parse_int=parse_int,
+            parse_constant=_refuse_constant,
+        )
+    except json.JSONDecodeError as error:
+        raise PlanFileError.at(
+            f"line {error.lineno}, column {error.colno}", f"Not valid JSON: {error.msg}."
+        ) from None
+    except RecursionError:
+        raise PlanFileError.at(whole_file, "The JSON is nested too deeply to be read.") from None
+    except ValueError as error:
+        # Integers with thousands of digits, 1e999, NaN.
+        raise PlanFileError.at(whole_file, f"Not a usable JSON number: {error}") from None
+
+
+def _refuse_constant(text: str) -> Any:
+    raise ValueError(f"{text} is not a JSON number.")
 
 
 class JsonObject(dict[str, Any]):

@@ -65,7 +65,7 @@ from catalog.tracking_plan.formats._checks import (
     Problems,
     check_duplicates,
     decode,
-    json_object,
+    load_json,
     name_problem,
     text_problem,
 )
@@ -151,10 +151,6 @@ def _parse_int(text: str) -> int | _OutOfRange:
     return value if -_INTEGER_LIMIT <= value < _INTEGER_LIMIT else _OutOfRange(text)
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def pointer(*parts: str | int) -> str:
     """A JSON pointer (RFC 6901) to `parts`; "/" for the whole document, to be readable."""
     if not parts:
@@ -166,22 +162,7 @@ def read(data: bytes) -> Plan:
     """The plan in a JSON file of event schemas; PlanFileError with the JSON pointer of every
     problem."""
     text = decode(data)
-    try:
-        document = json.loads(
-            text,
-            object_pairs_hook=json_object,
-            parse_float=_parse_float,
-            parse_int=_parse_int,
-            parse_constant=_refuse_constant,
-        )
-    except json.JSONDecodeError as error:
-        raise PlanFileError.at(
-            f"line {error.lineno}, column {error.colno}", f"This is not valid JSON: {error.msg}."
-        ) from None
-    except RecursionError:
-        raise PlanFileError.at("/", "The JSON is nested too deeply to read.") from None
-    except ValueError as error:
-        raise PlanFileError.at("/", f"This is not valid JSON: {error}.") from None
+    document = load_json(text, whole_file="/", parse_float=_parse_float, parse_int=_parse_int)
     problems = Problems()
     if isinstance(document, dict):
         schemas: list[tuple[tuple[str | int, ...], Any]] = [((), document)]

@@ -29,7 +29,7 @@ from catalog.tracking_plan.formats._checks import (
     checked_values,
     decode,
     describe,
-    json_object,
+    load_json,
 )
 from catalog.tracking_plan.formats._types import (
     EXTRA_KEYWORDS,
@@ -67,7 +67,7 @@ def read(data: bytes) -> Plan:
 
 def read_with_skipped(data: bytes) -> tuple[Plan, list[PlanProblem]]:
     """The plan in `data`, and a notice for every rule that is not one of its events."""
-    document = _parse_json(decode(data))
+    document = load_json(decode(data), whole_file="", parse_float=_finite_float)
     problems = Problems()
     skipped: list[PlanProblem] = []
     try:
@@ -89,29 +89,6 @@ def _finite_float(text: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"The number {text[:40]} is too large.")
     return value
-
-
-def _refuse_constant(text: str) -> Any:
-    raise ValueError(f"{text} is not a JSON number.")
-
-
-def _parse_json(text: str) -> Any:
-    try:
-        return json.loads(
-            text,
-            object_pairs_hook=json_object,
-            parse_float=_finite_float,
-            parse_constant=_refuse_constant,
-        )
-    except json.JSONDecodeError as error:
-        raise PlanFileError.at(
-            f"line {error.lineno}, column {error.colno}", f"Not valid JSON: {error.msg}."
-        ) from None
-    except RecursionError:
-        raise PlanFileError.at("", "The JSON is nested too deeply to be read.") from None
-    except ValueError as error:
-        # Integers with thousands of digits, 1e999, NaN.
-        raise PlanFileError.at("", f"Not a usable JSON number: {error}") from None
 
 
 def _rules_of(document: Any) -> tuple[list[Any], str]:
