@@ -1,14 +1,14 @@
 """The tracking plan as JSON Schema: one draft 2020-12 schema per event."""
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
 
-from catalog.tracking_plan.formats import json_schema, plan_format
+from catalog.tracking_plan.formats import json_schema
 from catalog.tracking_plan.model import Plan, PlanEvent, PlanFileError, PlanProperty
+from tests.plan.plans import changed, rich_plan_in_integrations, without_positions
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "plans"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -28,95 +28,9 @@ def _event(**fields) -> dict:
     return {"title": "e", "type": "object"} | fields
 
 
-def _without_positions(plan: Plan) -> Plan:
-    return replace(
-        plan,
-        events=[
-            replace(
-                event,
-                position="",
-                properties=[replace(prop, position="") for prop in event.properties],
-            )
-            for event in plan.events
-        ],
-    )
-
-
-def _rich_plan() -> Plan:
-    return Plan(
-        events=[
-            PlanEvent(
-                name="Order Completed",
-                integration="web",
-                category="Checkout",
-                description='Paid, "really";\nsecond line — ünïcödé 🛒',
-                definition="# Order\n\nSent by the **server**.",
-                pii=False,
-                verified=True,
-                published=False,
-                owners=["alice", "bob"],
-                tags=["revenue", "core"],
-                properties=[
-                    PlanProperty(
-                        name="currency",
-                        type="string",
-                        required=True,
-                        allowed_values=["EUR", "USD", "a|b"],
-                        pii=False,
-                        description="ISO 4217",
-                        definition="Three letters.",
-                        examples=["EUR"],
-                        verified=True,
-                        published=True,
-                        owners=["carol"],
-                        tags=["money"],
-                    ),
-                    PlanProperty(
-                        name="revenue",
-                        type="number",
-                        required=False,
-                        allowed_values=[1, 2.5, -3],
-                        examples=[{"nested": [1, None]}],
-                    ),
-                    PlanProperty(name="at", type="datetime", required=None, description=""),
-                    PlanProperty(name="nothing", type="null", required=True),
-                    PlanProperty(name="any/thing~", type=None, required=False),
-                    PlanProperty(name="email", type="string", required=False, pii=True),
-                ],
-            ),
-            PlanEvent(name="Signed Out", integration="web", category="", owners=[], tags=[]),
-            PlanEvent(
-                name="Order Completed",
-                integration="ios",
-                description="",
-                properties=[PlanProperty(name="revenue", type="integer", required=True)],
-            ),
-            PlanEvent(name="No integration said"),
-        ]
-    )
-
-
 def _as_json_schema_carries(plan: Plan) -> Plan:
     """`plan` with no enum read as an empty list of allowed values: JSON Schema's "any"."""
-    return replace(
-        plan,
-        events=[
-            replace(
-                event,
-                properties=[
-                    replace(prop, allowed_values=prop.allowed_values or [])
-                    for prop in event.properties
-                ],
-            )
-            for event in plan.events
-        ],
-    )
-
-
-def test_the_format_is_registered_as_json_schema():
-    assert plan_format("json-schema") is json_schema
-    assert json_schema.MEDIA_TYPE == "application/json"
-    assert json_schema.EXTENSION == "json"
+    return changed(plan, prop=lambda prop: {"allowed_values": prop.allowed_values or []})
 
 
 def test_a_small_plan_is_written_as_an_array_of_event_schemas():
@@ -186,24 +100,24 @@ def test_an_empty_plan_is_an_empty_array():
 
 
 def test_a_rich_plan_survives_the_round_trip_and_every_schema_is_valid():
-    plan = _rich_plan()
+    plan = rich_plan_in_integrations()
 
     data = json_schema.write(plan)
     again = json_schema.read(data)
 
-    assert _without_positions(again) == _as_json_schema_carries(plan)
+    assert without_positions(again) == _as_json_schema_carries(plan)
     assert json_schema.write(again) == data
     for schema in json.loads(data):
         Draft202012Validator.check_schema(schema)
 
 
 def test_written_schemas_validate_events_as_a_tracker_would_send_them():
-    [schema] = json.loads(json_schema.write(Plan(events=[_rich_plan().events[0]])))
+    [schema] = json.loads(json_schema.write(Plan(events=[rich_plan_in_integrations().events[0]])))
     validator = Draft202012Validator(schema)
 
     assert not list(validator.iter_errors({"currency": "EUR", "nothing": None}))
     assert [e.message for e in validator.iter_errors({"currency": "JPY", "nothing": None})] == [
-        "'JPY' is not one of ['EUR', 'USD', 'a|b']"
+        "'JPY' is not one of ['EUR', 'USD', 'a|b', ' spaced ', '[x]', '1']"
     ]
 
 
@@ -335,7 +249,7 @@ def test_every_problem_of_a_file_is_reported_with_its_pointer():
         ("/0/properties/", "The property name is empty."),
         ("/0/properties/f", "A property's schema must be a JSON object (or true)."),
         ("/1", "The schema has no 'title': the title is the event's name."),
-        ("/2/title", "The event name must be text, not int."),
+        ("/2/title", "The event name must be a string, not a number."),
         ("/3", "The schema has no 'title': the title is the event's name."),
         ("/4", "An event's schema must be a JSON object, not an array."),
         ("/5/x-category", "Expected text, not a number."),
@@ -387,16 +301,20 @@ def test_duplicates_are_errors_naming_both_places():
             b'[{"title": "caf\xe9"}]',
             ("byte 15", "The file is not UTF-8 text; save it as UTF-8 and try again."),
         ),
+        (
+            b"\xef\xbb\xbf[\xff]",
+            ("byte 4", "The file is not UTF-8 text; save it as UTF-8 and try again."),
+        ),
         (b'[{"title": "a\x00"}]', ("byte 13", "The file contains a NUL character.")),
         (
             b"[{]",
             (
                 "line 1, column 3",
-                "This is not valid JSON: Expecting property name enclosed in double quotes.",
+                "Not valid JSON: Expecting property name enclosed in double quotes.",
             ),
         ),
-        (b"[" * 10_000 + b"]" * 10_000, ("/", "The JSON is nested too deeply to read.")),
-        (b"NaN", ("/", "This is not valid JSON: NaN is not a JSON number.")),
+        (b"[" * 10_000 + b"]" * 10_000, ("/", "The JSON is nested too deeply to be read.")),
+        (b"NaN", ("/", "Not a usable JSON number: NaN is not a JSON number.")),
         (
             b'"a plan"',
             ("/", "Expected a JSON array of event schemas (or one event schema object)."),
@@ -467,7 +385,7 @@ def test_a_file_with_endless_problems_reports_the_first_hundred():
     problems = _problems(data)
 
     assert len(problems) == 100
-    assert problems[-1] == ("/99/title", "The event name must be text, not int.")
+    assert problems[-1] == ("/99/title", "The event name must be a string, not a number.")
 
 
 def test_a_large_plan_is_read_and_written_quickly():

@@ -2,8 +2,30 @@
 
 import pytest
 
-from catalog.tracking_plan.formats import read_plan, write_plan
+from catalog.tracking_plan.formats import (
+    json_schema,
+    plan_format,
+    read_plan,
+    rudderstack,
+    segment,
+    spreadsheet,
+    write_plan,
+)
 from catalog.tracking_plan.model import Plan, PlanEvent, PlanFileError
+
+
+@pytest.mark.parametrize(
+    ("name", "module", "media_type", "extension"),
+    [
+        ("csv", spreadsheet, "text/csv; charset=utf-8", "csv"),
+        ("json-schema", json_schema, "application/json", "json"),
+        ("segment", segment, "application/json", "json"),
+        ("rudderstack", rudderstack, "application/yaml", "yaml"),
+    ],
+)
+def test_each_format_is_its_module_by_name(name, module, media_type, extension):
+    assert plan_format(name) is module
+    assert (media_type, extension) == (module.MEDIA_TYPE, module.EXTENSION)
 
 
 @pytest.mark.parametrize("name", ["csv", "json-schema"])

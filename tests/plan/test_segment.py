@@ -14,18 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from catalog.tracking_plan.formats import plan_format, segment
+from catalog.tracking_plan.formats import segment
 from catalog.tracking_plan.model import Plan, PlanEvent, PlanFileError, PlanProblem, PlanProperty
+from tests.plan.plans import rich_plan, without_positions
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "plans" / "segment-rules.json"
-
-
-def _without_positions(plan: Plan) -> Plan:
-    for event in plan.events:
-        event.position = ""
-        for prop in event.properties:
-            prop.position = ""
-    return plan
 
 
 def _problems(data: bytes) -> list[tuple[str, str]]:
@@ -50,69 +43,9 @@ def _track(key, properties=None, required=None, **schema) -> dict:
     }
 
 
-def rich_plan() -> Plan:
-    return Plan(
-        events=[
-            PlanEvent(
-                name="Order Completed",
-                category="Checkout",
-                description='Paid, "finally", with\nnewlines, commas; and ünïcødé ✓',
-                definition="# Order\n\nWhen the **payment** succeeds.",
-                pii=False,
-                verified=True,
-                published=True,
-                owners=["ann", "bob"],
-                tags=["revenue", "core"],
-                properties=[
-                    PlanProperty(
-                        name="currency",
-                        type="string",
-                        required=True,
-                        allowed_values=["USD", "EUR", 'a, "quoted" one'],
-                        description="ISO 4217",
-                    ),
-                    PlanProperty(
-                        name="email",
-                        type="string",
-                        required=False,
-                        pii=True,
-                        owners=[],
-                        tags=[],
-                        definition="",
-                        description="",
-                    ),
-                    PlanProperty(
-                        name="paid_at", type="datetime", required=True, examples=["2024-01-01"]
-                    ),
-                    PlanProperty(name="quantity", type="integer", required=False),
-                    PlanProperty(
-                        name="tier", type="number", required=False, allowed_values=[1, 2.5, 3]
-                    ),
-                    PlanProperty(name="whatever", type=None, required=False),
-                ],
-            ),
-            PlanEvent(name="Signed Out", category="", description="", properties=[]),
-            PlanEvent(
-                name="Ümlaut événement",
-                properties=[
-                    PlanProperty(name="flag", type="boolean", required=True, verified=False),
-                    PlanProperty(name="items", type="array", required=False),
-                    PlanProperty(name="meta", type="object", required=False, published=False),
-                    PlanProperty(name="nothing", type="null", required=False),
-                ],
-            ),
-        ]
-    )
-
-
-def test_the_module_is_the_segment_format():
-    assert plan_format("segment") is segment
-    assert (segment.MEDIA_TYPE, segment.EXTENSION) == ("application/json", "json")
-
-
 def test_a_rich_plan_goes_out_and_comes_back_unchanged():
     written = segment.write(rich_plan())
-    assert _without_positions(segment.read(written)) == rich_plan()
+    assert without_positions(segment.read(written)) == rich_plan()
     assert segment.write(segment.read(written)) == written
 
 
@@ -332,16 +265,13 @@ def test_the_list_of_problems_stops_at_100():
 @pytest.mark.parametrize(
     ("data", "problem"),
     [
-        (b"", ("", "The file is empty.")),
-        (b"  \n", ("", "The file is empty.")),
-        (b'{"rules": [\xff]}', ("byte 12", "The file is not UTF-8 text; save it as UTF-8.")),
+        (b"", ("byte 0", "The file is empty.")),
+        (b"  \n", ("byte 0", "The file is empty.")),
         (
-            b"{\x00}",
-            (
-                "line 1, column 2",
-                "Not valid JSON: Expecting property name enclosed in double quotes.",
-            ),
+            b'{"rules": [\xff]}',
+            ("byte 11", "The file is not UTF-8 text; save it as UTF-8 and try again."),
         ),
+        (b"{\x00}", ("byte 1", "The file contains a NUL character.")),
         (b'{"rules": [', ("line 1, column 12", "Not valid JSON: Expecting value.")),
         (b"[" * 10_000 + b"]" * 10_000, ("", "The JSON is nested too deeply to be read.")),
         (b'{"rules": [1e999]}', ("", "Not a usable JSON number: The number 1e999 is too large.")),

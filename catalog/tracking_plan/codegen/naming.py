@@ -7,10 +7,13 @@ name is given out once per file: a later name that comes out the same gets a num
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
+
+from catalog.tracking_plan.model import PlanEvent, PlanProperty
 
 # Runs of capitals before a capitalised word ("URL" in "URLClicked"), words, capitals, digits.
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
@@ -38,6 +41,18 @@ def snake_case(name: str) -> str:
 def pascal_case(name: str) -> str:
     """PascalCase, "order_completed" -> "OrderCompleted"."""
     return "".join(part.capitalize() for part in words(name))
+
+
+def identifier_base(name: str, reserved: Iterable[str], after_digit: Callable[[str], str]) -> str:
+    """`name` (an event's name in the language's case) as an identifier: "event" when empty,
+    with "_" after a reserved word, `after_digit(name)` when it starts with a digit."""
+    if not name:
+        return "event"
+    if name in reserved:
+        return f"{name}_"
+    if name[0].isdigit():
+        return after_digit(name)
+    return name
 
 
 class Names:
@@ -85,6 +100,21 @@ def is_raw_safe(char: str) -> bool:
     return char.isprintable()
 
 
+def escaped(text: str, astral: Callable[[int], str], backslashed: str = "") -> str:
+    """`text` with the characters of `backslashed` after a backslash and unprintable ones
+    escaped (`astral` writes those beyond U+FFFF): the inside of a string literal, or a line
+    of a comment."""
+    out = []
+    for char in text:
+        if char in backslashed:
+            out.append("\\" + char)
+        elif is_raw_safe(char):
+            out.append(char)
+        else:
+            out.append(escape_char(char, astral))
+    return "".join(out)
+
+
 def text_lines(text: str) -> list[str]:
     """The lines of a description or definition, every kind of line break counted, trailing
     spaces and the blank lines around the text dropped."""
@@ -102,6 +132,53 @@ def doc_paragraphs(*texts: str | None) -> list[list[str]]:
         seen.add(text.strip())
         paragraphs.append(text_lines(text))
     return paragraphs
+
+
+def event_paragraphs(event: PlanEvent, quoted_event: str) -> list[list[str]]:
+    """The start of an event function's documentation: what it sends, then the event's texts."""
+    paragraphs = [[f"Sends {quoted_event}."]]
+    paragraphs.extend(doc_paragraphs(event.description, event.definition))
+    return paragraphs
+
+
+def pii_names(event: PlanEvent) -> list[str]:
+    """The names of the event's properties that are personal data."""
+    return [prop.name for prop in event.properties if prop.pii]
+
+
+def property_paragraphs(
+    prop: PlanProperty,
+    type_notes: dict[str, str],
+    has_literal_type: Callable[[list[object]], bool],
+    pii_note: str,
+) -> list[list[str]]:
+    """A property's documentation: its texts, a note on its type, its allowed values when the
+    language has no literal type for them, and `pii_note` when it is personal data."""
+    paragraphs = doc_paragraphs(prop.description, prop.definition)
+    if prop.type in type_notes:
+        paragraphs.append([type_notes[prop.type]])
+    if prop.allowed_values and not has_literal_type(prop.allowed_values):
+        paragraphs.append(["One of: " + ", ".join(json_text(v) for v in prop.allowed_values)])
+    if prop.pii:
+        paragraphs.append([pii_note])
+    return paragraphs
+
+
+def json_text(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def literal_types(
+    values: list[object], literal: Callable[[object], str | None]
+) -> list[str] | None:
+    """The literal type of each distinct value, or None when one has none (an object, a list,
+    a number the language can't hold exactly)."""
+    if not all(is_scalar(value) for value in values):
+        return None
+    literals = [literal(value) for value in unique_values(values)]
+    if any(literal is None for literal in literals):
+        return None
+    return [literal for literal in literals if literal is not None]
 
 
 def is_literal_number(value: object) -> bool:

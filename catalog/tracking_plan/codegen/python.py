@@ -9,18 +9,20 @@ identifiers is a class; any other is written with the functional syntax, whose k
 from __future__ import annotations
 
 import builtins
-import json
 import keyword
 
 from catalog.tracking_plan.codegen.naming import (
     Names,
-    doc_paragraphs,
     escape_char,
+    escaped,
+    event_paragraphs,
+    identifier_base,
     is_raw_safe,
-    is_scalar,
+    literal_types,
     pascal_case,
+    pii_names,
+    property_paragraphs,
     snake_case,
-    unique_values,
 )
 from catalog.tracking_plan.model import Plan, PlanEvent, PlanProperty
 
@@ -119,14 +121,7 @@ def generate(plan: Plan) -> str:
 
 def function_base(event_name: str) -> str:
     """A snake_case identifier for the event: never empty, reserved or starting with a digit."""
-    name = snake_case(event_name)
-    if not name:
-        return "event"
-    if name in RESERVED:
-        return f"{name}_"
-    if name[0].isdigit():
-        return f"event_{name}"
-    return name
+    return identifier_base(snake_case(event_name), RESERVED, lambda name: f"event_{name}")
 
 
 def event_code(event: PlanEvent, function_name: str, class_name: str) -> str:
@@ -182,9 +177,8 @@ def is_class_key(name: str) -> bool:
 
 
 def function_doc(event: PlanEvent, quoted_event: str) -> list[list[str]]:
-    paragraphs = [[f"Sends {quoted_event}."]]
-    paragraphs.extend(doc_paragraphs(event.description, event.definition))
-    pii = [prop.name for prop in event.properties if prop.pii]
+    paragraphs = event_paragraphs(event, quoted_event)
+    pii = pii_names(event)
     if pii:
         paragraphs.append(["PII: " + ", ".join(pii) + "."])
     elif event.pii:
@@ -193,14 +187,11 @@ def function_doc(event: PlanEvent, quoted_event: str) -> list[list[str]]:
 
 
 def property_doc(prop: PlanProperty) -> list[list[str]]:
-    paragraphs = doc_paragraphs(prop.description, prop.definition)
-    if prop.type in TYPE_NOTES:
-        paragraphs.append([TYPE_NOTES[prop.type]])
-    if prop.allowed_values and enum_type(prop.allowed_values) is None:
-        paragraphs.append(["One of: " + ", ".join(json_text(v) for v in prop.allowed_values)])
-    if prop.pii:
-        paragraphs.append(["PII."])
-    return paragraphs
+    return property_paragraphs(prop, TYPE_NOTES, _has_literal_type, "PII.")
+
+
+def _has_literal_type(values: list[object]) -> bool:
+    return enum_type(values) is not None
 
 
 def comment(paragraphs: list[list[str]], indent: str) -> list[str]:
@@ -229,7 +220,7 @@ def docstring(paragraphs: list[list[str]], indent: str) -> list[str]:
 
 
 def comment_text(text: str) -> str:
-    return "".join(char if is_raw_safe(char) else escape_char(char, _astral) for char in text)
+    return escaped(text, _astral)
 
 
 def docstring_text(text: str) -> str:
@@ -252,16 +243,7 @@ def string_literal(text: str) -> str:
     """A Python string holding exactly `text`: in double quotes, or in single quotes when that
     needs fewer escapes (as ruff and black write it)."""
     quote = "'" if '"' in text and "'" not in text else '"'
-    out = [quote]
-    for char in text:
-        if char in (quote, "\\"):
-            out.append("\\" + char)
-        elif is_raw_safe(char):
-            out.append(char)
-        else:
-            out.append(escape_char(char, _astral))
-    out.append(quote)
-    return "".join(out)
+    return quote + escaped(text, _astral, quote + "\\") + quote
 
 
 def _astral(code: int) -> str:
@@ -277,12 +259,8 @@ def property_type(prop: PlanProperty) -> str:
 
 def enum_type(values: list[object]) -> str | None:
     """A `Literal[...]`, or None when a value has no literal type (a float, an object...)."""
-    if not all(is_scalar(value) for value in values):
-        return None
-    literals = [literal_value(value) for value in unique_values(values)]
-    if any(literal is None for literal in literals):
-        return None
-    return "Literal[" + ", ".join(literal for literal in literals if literal is not None) + "]"
+    literals = literal_types(values, literal_value)
+    return None if literals is None else "Literal[" + ", ".join(literals) + "]"
 
 
 def literal_value(value: object) -> str | None:
@@ -293,7 +271,3 @@ def literal_value(value: object) -> str | None:
     if isinstance(value, int) and -(2**63) <= value < 2**63:
         return str(value)
     return None  # mypy takes no floats in Literal[], nor integers beyond 64 bits
-
-
-def json_text(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)

@@ -8,19 +8,19 @@ implicit index signature, so it would not pass as `Record<string, unknown>`.
 
 from __future__ import annotations
 
-import json
 import re
 
 from catalog.tracking_plan.codegen.naming import (
     Names,
     camel_case,
-    doc_paragraphs,
-    escape_char,
+    escaped,
+    event_paragraphs,
+    identifier_base,
     is_literal_number,
-    is_raw_safe,
-    is_scalar,
+    literal_types,
     pascal_case,
-    unique_values,
+    pii_names,
+    property_paragraphs,
 )
 from catalog.tracking_plan.model import Plan, PlanEvent, PlanProperty
 
@@ -178,14 +178,9 @@ def generate(plan: Plan) -> str:
 
 def function_base(event_name: str) -> str:
     """A camelCase identifier for the event: never empty, reserved or starting with a digit."""
-    name = camel_case(event_name)
-    if not name:
-        return "event"
-    if name in RESERVED:
-        return f"{name}_"
-    if name[0].isdigit():
-        return "event" + pascal_case(name)
-    return name
+    return identifier_base(
+        camel_case(event_name), RESERVED, lambda name: "event" + pascal_case(name)
+    )
 
 
 def event_code(event: PlanEvent, function_name: str, type_name: str) -> str:
@@ -220,10 +215,9 @@ def event_code(event: PlanEvent, function_name: str, type_name: str) -> str:
 
 
 def function_doc(event: PlanEvent, quoted_event: str) -> list[list[str]]:
-    paragraphs = [[f"Sends {quoted_event}."]]
-    paragraphs.extend(doc_paragraphs(event.description, event.definition))
+    paragraphs = event_paragraphs(event, quoted_event)
     tags = []
-    pii = [prop.name for prop in event.properties if prop.pii]
+    pii = pii_names(event)
     if pii:
         tags.append("@pii " + ", ".join(pii))
     elif event.pii:
@@ -236,14 +230,11 @@ def function_doc(event: PlanEvent, quoted_event: str) -> list[list[str]]:
 
 
 def property_doc(prop: PlanProperty) -> list[list[str]]:
-    paragraphs = doc_paragraphs(prop.description, prop.definition)
-    if prop.type in TYPE_NOTES:
-        paragraphs.append([TYPE_NOTES[prop.type]])
-    if prop.allowed_values and enum_type(prop.allowed_values) is None:
-        paragraphs.append(["One of: " + ", ".join(json_text(v) for v in prop.allowed_values)])
-    if prop.pii:
-        paragraphs.append(["@pii"])
-    return paragraphs
+    return property_paragraphs(prop, TYPE_NOTES, _has_literal_type, "@pii")
+
+
+def _has_literal_type(values: list[object]) -> bool:
+    return enum_type(values) is not None
 
 
 def doc_comment(paragraphs: list[list[str]], indent: str = "") -> list[str]:
@@ -265,22 +256,12 @@ def doc_comment(paragraphs: list[list[str]], indent: str = "") -> list[str]:
 
 def comment_text(text: str) -> str:
     """One line of text that can't end the comment it is in; unprintable characters escaped."""
-    text = "".join(char if is_raw_safe(char) else escape_char(char, _astral) for char in text)
-    return text.replace("*/", "*\\/")
+    return escaped(text, _astral).replace("*/", "*\\/")
 
 
 def string_literal(text: str) -> str:
     """A double-quoted TypeScript string holding exactly `text`."""
-    out = ['"']
-    for char in text:
-        if char in '"\\':
-            out.append("\\" + char)
-        elif is_raw_safe(char):
-            out.append(char)
-        else:
-            out.append(escape_char(char, _astral))
-    out.append('"')
-    return "".join(out)
+    return '"' + escaped(text, _astral, '"\\') + '"'
 
 
 def _astral(code: int) -> str:
@@ -302,12 +283,8 @@ def property_type(prop: PlanProperty) -> str:
 def enum_type(values: list[object]) -> str | None:
     """A union of literal types, or None when a value has no literal type (an object, an array,
     a number JavaScript can't hold exactly)."""
-    if not all(is_scalar(value) for value in values):
-        return None
-    literals = [literal_type(value) for value in unique_values(values)]
-    if any(literal is None for literal in literals):
-        return None
-    return " | ".join(literal for literal in literals if literal is not None)
+    literals = literal_types(values, literal_type)
+    return None if literals is None else " | ".join(literals)
 
 
 def literal_type(value: object) -> str | None:
@@ -322,7 +299,3 @@ def literal_type(value: object) -> str | None:
     if isinstance(value, float) and is_literal_number(value):
         return repr(value)
     return None
-
-
-def json_text(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)

@@ -61,12 +61,19 @@ from jsonschema import (
     Draft202012Validator,
 )
 
-from catalog.tracking_plan.formats._plan_checks import (
+from catalog.tracking_plan.formats._checks import (
     Problems,
     check_duplicates,
     decode,
+    load_json,
     name_problem,
     text_problem,
+)
+from catalog.tracking_plan.formats._types import (
+    EXTRA_KEYWORDS,
+    data_type_of,
+    type_keywords,
+    write_extras,
 )
 from catalog.tracking_plan.model import DATA_TYPES, Plan, PlanEvent, PlanFileError, PlanProperty
 
@@ -93,12 +100,7 @@ def _event_schema(event: PlanEvent) -> dict[str, Any]:
     _put(schema, "description", event.description)
     _put(schema, "x-integration", event.integration)
     _put(schema, "x-category", event.category)
-    _put(schema, "x-definition", event.definition)
-    _put(schema, "x-pii", event.pii)
-    _put(schema, "x-verified", event.verified)
-    _put(schema, "x-published", event.published)
-    _put(schema, "x-owners", event.owners)
-    _put(schema, "x-tags", event.tags)
+    write_extras(schema, event, EXTRA_KEYWORDS)
     schema["type"] = "object"
     schema["properties"] = {prop.name: _property_schema(prop) for prop in event.properties}
     schema["required"] = [prop.name for prop in event.properties if prop.required]
@@ -107,20 +109,12 @@ def _event_schema(event: PlanEvent) -> dict[str, Any]:
 
 def _property_schema(prop: PlanProperty) -> dict[str, Any]:
     schema: dict[str, Any] = {}
-    if prop.type == "datetime":
-        schema |= {"type": "string", "format": "date-time"}
-    elif prop.type is not None:
-        schema["type"] = prop.type
+    schema |= type_keywords(prop.type)
     if prop.allowed_values:
         schema["enum"] = prop.allowed_values
     _put(schema, "description", prop.description)
     _put(schema, "examples", prop.examples)
-    _put(schema, "x-definition", prop.definition)
-    _put(schema, "x-pii", prop.pii)
-    _put(schema, "x-verified", prop.verified)
-    _put(schema, "x-published", prop.published)
-    _put(schema, "x-owners", prop.owners)
-    _put(schema, "x-tags", prop.tags)
+    write_extras(schema, prop, EXTRA_KEYWORDS)
     if prop.required is None:
         schema["x-required"] = None
     return schema
@@ -132,28 +126,6 @@ def _put(schema: dict[str, Any], key: str, value: Any) -> None:
 
 
 # Reading
-
-
-class _Object(dict[str, Any]):
-    """A JSON object that remembers the keys it had twice (json keeps only the last)."""
-
-    duplicates: list[str]
-
-
-def _object(pairs: list[tuple[str, Any]]) -> _Object:
-    result = _Object(pairs)
-    result.duplicates = [] if len(result) == len(pairs) else _repeated(pairs)
-    return result
-
-
-def _repeated(pairs: list[tuple[str, Any]]) -> list[str]:
-    seen: set[str] = set()
-    repeated = []
-    for key, _ in pairs:
-        if key in seen:
-            repeated.append(key)
-        seen.add(key)
-    return repeated
 
 
 class _OutOfRange:
@@ -179,10 +151,6 @@ def _parse_int(text: str) -> int | _OutOfRange:
     return value if -_INTEGER_LIMIT <= value < _INTEGER_LIMIT else _OutOfRange(text)
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def pointer(*parts: str | int) -> str:
     """A JSON pointer (RFC 6901) to `parts`; "/" for the whole document, to be readable."""
     if not parts:
@@ -194,22 +162,7 @@ def read(data: bytes) -> Plan:
     """The plan in a JSON file of event schemas; PlanFileError with the JSON pointer of every
     problem."""
     text = decode(data)
-    try:
-        document = json.loads(
-            text,
-            object_pairs_hook=_object,
-            parse_float=_parse_float,
-            parse_int=_parse_int,
-            parse_constant=_refuse_constant,
-        )
-    except json.JSONDecodeError as error:
-        raise PlanFileError.at(
-            f"line {error.lineno}, column {error.colno}", f"This is not valid JSON: {error.msg}."
-        ) from None
-    except RecursionError:
-        raise PlanFileError.at("/", "The JSON is nested too deeply to read.") from None
-    except ValueError as error:
-        raise PlanFileError.at("/", f"This is not valid JSON: {error}.") from None
+    document = load_json(text, whole_file="/", parse_float=_parse_float, parse_int=_parse_int)
     problems = Problems()
     if isinstance(document, dict):
         schemas: list[tuple[tuple[str | int, ...], Any]] = [((), document)]
@@ -398,9 +351,7 @@ def _type(schema: dict[str, Any], path: tuple[str | int, ...], problems: Problem
         return None
     if not isinstance(schema.get("format", ""), str):
         problems.add(pointer(*path, "format"), f"Expected text, not {_kind(schema['format'])}.")
-    if data_type == "string" and schema.get("format") == "date-time":
-        return "datetime"
-    return data_type
+    return data_type_of([data_type], schema.get("format"))
 
 
 class _Fields:

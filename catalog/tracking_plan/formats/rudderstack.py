@@ -25,16 +25,19 @@ from typing import Any
 
 import yaml
 
-from catalog.tracking_plan.formats._vendor import (
+from catalog.tracking_plan.formats._checks import (
     Problems,
+    check_one_event_per_name,
     checked_bool,
+    checked_field,
     checked_name,
-    checked_names,
     checked_text,
     checked_values,
-    decode_text,
+    decode,
     describe,
 )
+from catalog.tracking_plan.formats._types import data_type_of, type_keywords
+from catalog.tracking_plan.formats._yaml import dump_all
 from catalog.tracking_plan.model import Plan, PlanEvent, PlanFileError, PlanProblem, PlanProperty
 
 MEDIA_TYPE = "application/yaml"
@@ -71,8 +74,6 @@ REFERENCE_KINDS_LEGACY = {
 
 PROPERTY_EXTRAS = ("definition", "pii", "examples", "verified", "published", "owners", "tags")
 EVENT_EXTRAS = ("definition", "pii", "verified", "published", "owners", "tags")
-_BOOLEAN_FIELDS = {"pii", "verified", "published"}
-_NAME_LIST_FIELDS = {"owners", "tags"}
 
 _REFERENCE = re.compile(r"#(property|event|category|custom-type):(.+)")
 _LEGACY_REFERENCE = re.compile(r"#/(properties|events|categories|custom-types)/([^/]+)/(.+)")
@@ -81,9 +82,8 @@ _LEGACY_REFERENCE = re.compile(r"#/(properties|events|categories|custom-types)/(
 # Reading YAML safely
 
 
-#: libyaml's parser and emitter where PyYAML has them: ten times as fast on large plans.
+#: libyaml's parser where PyYAML has it: ten times as fast on large plans.
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc]
@@ -237,8 +237,6 @@ class _Reader:
     def read(self, text: str) -> tuple[Plan, list[PlanProblem]]:
         for number, document in _documents(text):
             self.collect(number, document)
-            if self.problems.full:
-                break
         self.problems.raise_if_any()
         if not self.plans:
             raise PlanFileError.at(
@@ -397,8 +395,6 @@ class _Reader:
                 continue
             seen_names[event.name] = position
             plan.events.append(event)
-            if self.problems.full:
-                break
         for item in self.items[KIND_EVENTS].values():
             if id(item) not in seen_events and item.data.get("event_type") == "track":
                 self.skipped.append(
@@ -545,14 +541,7 @@ class _Reader:
                 'or a custom type ("#custom-type:<id>").',
             )
             return None
-        if len(names) > 1:
-            # A nullable property is of its other type: the catalog has no "nullable".
-            names = [name for name in names if name != "null"] or ["null"]
-        if len(names) != 1:
-            return None
-        if names[0] == "string" and config.get("format") == "date-time":
-            return "datetime"
-        return names[0]
+        return data_type_of(names, config.get("format"))
 
     def read_extras(
         self, target: PlanEvent | PlanProperty, item: _Item, fields: tuple[str, ...]
@@ -568,17 +557,10 @@ class _Reader:
         for field_name in fields:
             if field_name not in extras:
                 continue
-            value = extras[field_name]
             where = f"{item.extras_position}/{field_name}"
-            checked: Any
-            if field_name in _BOOLEAN_FIELDS:
-                checked = checked_bool(value, where, field_name, self.problems)
-            elif field_name in _NAME_LIST_FIELDS:
-                checked = checked_names(value, where, field_name, self.problems)
-            elif field_name == "examples":
-                checked = checked_values(value, where, "The examples", self.problems)
-            else:
-                checked = checked_text(value, where, field_name, self.problems)
+            checked = checked_field(
+                field_name, extras[field_name], where, field_name, self.problems
+            )
             setattr(target, field_name, checked)
 
 
@@ -589,7 +571,7 @@ def read(data: bytes) -> Plan:
 
 def read_with_skipped(data: bytes) -> tuple[Plan, list[PlanProblem]]:
     """The plan in `data`, and a notice for every rule or event that is not one of its events."""
-    return _Reader().read(decode_text(data))
+    return _Reader().read(decode(data))
 
 
 # Writing
@@ -638,16 +620,9 @@ def write(plan: Plan) -> bytes:
     events: list[dict[str, Any]] = []
     event_extras: dict[str, Any] = {}
     rules: list[dict[str, Any]] = []
-    seen: dict[str, PlanEvent] = {}
 
+    check_one_event_per_name(plan.events, "RudderStack")
     for event in plan.events:
-        if event.name in seen:
-            raise ValueError(
-                f'Event "{event.name}" is in integrations {seen[event.name].integration!r} and '
-                f"{event.integration!r}; a RudderStack tracking plan holds one event per name: "
-                "export one integration at a time."
-            )
-        seen[event.name] = event
         rule_properties = []
         for prop in event.properties:
             key = _definition_key(prop)
@@ -698,8 +673,7 @@ def write(plan: Plan) -> bytes:
             {},
         )
     )
-    text = yaml.dump_all(documents, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
-    return text.encode("utf-8")
+    return dump_all(documents).encode("utf-8")
 
 
 def _document(kind: str, name: str, spec: dict[str, Any], extras: dict[str, Any]) -> dict[str, Any]:
@@ -712,11 +686,11 @@ def _document(kind: str, name: str, spec: dict[str, Any], extras: dict[str, Any]
 def _property_spec(property_id: str, prop: PlanProperty) -> dict[str, Any]:
     spec: dict[str, Any] = {"id": property_id, "name": prop.name}
     config: dict[str, Any] = {}
-    if prop.type == "datetime":
-        spec["type"] = "string"
-        config["format"] = "date-time"
-    elif prop.type is not None:
-        spec["type"] = prop.type
+    keywords = type_keywords(prop.type)
+    if "type" in keywords:
+        spec["type"] = keywords["type"]
+    if "format" in keywords:
+        config["format"] = keywords["format"]
     if prop.description is not None:
         spec["description"] = prop.description
     if prop.allowed_values is not None:

@@ -20,15 +20,22 @@ from typing import Any
 
 from jsonschema import Draft7Validator
 
-from catalog.tracking_plan.formats._vendor import (
+from catalog.tracking_plan.formats._checks import (
     Problems,
-    checked_bool,
+    check_one_event_per_name,
+    checked_field,
     checked_name,
-    checked_names,
     checked_text,
     checked_values,
-    decode_text,
+    decode,
     describe,
+    load_json,
+)
+from catalog.tracking_plan.formats._types import (
+    EXTRA_KEYWORDS,
+    data_type_of,
+    type_keywords,
+    write_extras,
 )
 from catalog.tracking_plan.model import Plan, PlanEvent, PlanFileError, PlanProblem, PlanProperty
 
@@ -39,27 +46,10 @@ SCHEMA_DIALECT = "http://json-schema.org/draft-07/schema#"
 RULE_TYPES = ("TRACK", "COMMON", "IDENTIFY", "GROUP", "PAGE", "SCREEN")
 JSON_SCHEMA_TYPES = ("string", "number", "integer", "boolean", "object", "array", "null")
 
-#: Our fields that Segment has no place for -> their keyword in an event's schema.
-EVENT_EXTRAS = {
-    "category": "x-category",
-    "definition": "x-definition",
-    "pii": "x-pii",
-    "verified": "x-verified",
-    "published": "x-published",
-    "owners": "x-owners",
-    "tags": "x-tags",
-}
-#: The same for a property's schema.
-PROPERTY_EXTRAS = {
-    "definition": "x-definition",
-    "pii": "x-pii",
-    "verified": "x-verified",
-    "published": "x-published",
-    "owners": "x-owners",
-    "tags": "x-tags",
-}
-_BOOLEAN_FIELDS = {"pii", "verified", "published"}
-_NAME_LIST_FIELDS = {"owners", "tags"}
+#: Our fields that Segment has no place for -> their keyword in a property's schema, and in an
+#: event's.
+PROPERTY_EXTRAS = EXTRA_KEYWORDS
+EVENT_EXTRAS = {"category": "x-category"} | EXTRA_KEYWORDS
 
 #: What `Draft7Validator.check_schema` does, but telling every error rather than the first.
 _META_VALIDATOR = Draft7Validator(
@@ -77,7 +67,7 @@ def read(data: bytes) -> Plan:
 
 def read_with_skipped(data: bytes) -> tuple[Plan, list[PlanProblem]]:
     """The plan in `data`, and a notice for every rule that is not one of its events."""
-    document = _parse_json(decode_text(data))
+    document = load_json(decode(data), whole_file="", parse_float=_finite_float)
     problems = Problems()
     skipped: list[PlanProblem] = []
     try:
@@ -88,32 +78,10 @@ def read_with_skipped(data: bytes) -> tuple[Plan, list[PlanProblem]]:
             event = _event_of(rule, position, problems)
             if event is not None:
                 events.append(event)
-            if problems.full:
-                break
     except RecursionError:
         raise PlanFileError.at("", "The rules are nested too deeply to be read.") from None
     problems.raise_if_any()
     return Plan(events=events), skipped
-
-
-class _JsonObject(dict[str, Any]):
-    """A JSON object that had the same key more than once (the last one counts)."""
-
-    duplicates: list[str]
-
-
-def _object_with_duplicates_noted(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        noted = _JsonObject(result)
-        seen: set[str] = set()
-        noted.duplicates = []
-        for key, _ in pairs:
-            if key in seen:
-                noted.duplicates.append(key)
-            seen.add(key)
-        return noted
-    return result
 
 
 def _finite_float(text: str) -> float:
@@ -121,29 +89,6 @@ def _finite_float(text: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"The number {text[:40]} is too large.")
     return value
-
-
-def _refuse_constant(text: str) -> Any:
-    raise ValueError(f"{text} is not a JSON number.")
-
-
-def _parse_json(text: str) -> Any:
-    try:
-        return json.loads(
-            text,
-            object_pairs_hook=_object_with_duplicates_noted,
-            parse_float=_finite_float,
-            parse_constant=_refuse_constant,
-        )
-    except json.JSONDecodeError as error:
-        raise PlanFileError.at(
-            f"line {error.lineno}, column {error.colno}", f"Not valid JSON: {error.msg}."
-        ) from None
-    except RecursionError:
-        raise PlanFileError.at("", "The JSON is nested too deeply to be read.") from None
-    except ValueError as error:
-        # Integers with thousands of digits, 1e999, NaN.
-        raise PlanFileError.at("", f"Not a usable JSON number: {error}") from None
 
 
 def _rules_of(document: Any) -> tuple[list[Any], str]:
@@ -314,14 +259,7 @@ def _type_of(schema: dict[str, Any], position: str) -> str | None:
     if declared is None:
         return None
     names = [declared] if isinstance(declared, str) else list(declared)
-    if len(names) > 1:
-        # A nullable property is of its other type: the catalog has no "nullable".
-        names = [name for name in names if name != "null"] or ["null"]
-    if len(names) != 1:
-        return None
-    if names[0] == "string" and schema.get("format") == "date-time":
-        return "datetime"
-    return str(names[0])
+    return data_type_of(names, schema.get("format"))
 
 
 def _read_extras(
@@ -334,15 +272,9 @@ def _read_extras(
     for field_name, keyword in extras.items():
         if keyword not in schema:
             continue
-        value = schema[keyword]
-        where = f"{position}/{keyword}"
-        checked: Any
-        if field_name in _BOOLEAN_FIELDS:
-            checked = checked_bool(value, where, keyword, problems)
-        elif field_name in _NAME_LIST_FIELDS:
-            checked = checked_names(value, where, keyword, problems)
-        else:
-            checked = checked_text(value, where, keyword, problems)
+        checked = checked_field(
+            field_name, schema[keyword], f"{position}/{keyword}", keyword, problems
+        )
         setattr(target, field_name, checked)
 
 
@@ -419,19 +351,11 @@ def write(plan: Plan) -> bytes:
     A Segment tracking plan has one rule per event name: a plan with the same name in two
     integrations is exported one integration at a time (ValueError otherwise).
     """
-    seen: dict[str, PlanEvent] = {}
-    rules = []
-    for event in plan.events:
-        if event.name in seen:
-            raise ValueError(
-                f'Event "{event.name}" is in integrations {seen[event.name].integration!r} and '
-                f"{event.integration!r}; a Segment tracking plan holds one event per name: "
-                "export one integration at a time."
-            )
-        seen[event.name] = event
-        rules.append(
-            {"type": "TRACK", "key": event.name, "version": 1, "jsonSchema": _schema(event)}
-        )
+    check_one_event_per_name(plan.events, "Segment")
+    rules = [
+        {"type": "TRACK", "key": event.name, "version": 1, "jsonSchema": _schema(event)}
+        for event in plan.events
+    ]
     text = json.dumps({"rules": rules}, ensure_ascii=False, indent=2)
     return (text + "\n").encode("utf-8")
 
@@ -440,7 +364,7 @@ def _schema(event: PlanEvent) -> dict[str, Any]:
     schema: dict[str, Any] = {"$schema": SCHEMA_DIALECT, "type": "object"}
     if event.description is not None:
         schema["description"] = event.description
-    _write_extras(schema, event, EVENT_EXTRAS)
+    write_extras(schema, event, EVENT_EXTRAS)
     payload: dict[str, Any] = {
         "type": "object",
         "properties": {prop.name: _property_schema(prop) for prop in event.properties},
@@ -457,23 +381,10 @@ def _property_schema(prop: PlanProperty) -> dict[str, Any]:
     schema: dict[str, Any] = {}
     if prop.description is not None:
         schema["description"] = prop.description
-    if prop.type == "datetime":
-        schema["type"] = "string"
-        schema["format"] = "date-time"
-    elif prop.type is not None:
-        schema["type"] = prop.type
+    schema |= type_keywords(prop.type)
     if prop.allowed_values is not None:
         schema["enum"] = prop.allowed_values
     if prop.examples is not None:
         schema["examples"] = prop.examples
-    _write_extras(schema, prop, PROPERTY_EXTRAS)
+    write_extras(schema, prop, PROPERTY_EXTRAS)
     return schema
-
-
-def _write_extras(
-    schema: dict[str, Any], source: PlanEvent | PlanProperty, extras: dict[str, str]
-) -> None:
-    for field_name, keyword in extras.items():
-        value = getattr(source, field_name)
-        if value is not None:
-            schema[keyword] = value

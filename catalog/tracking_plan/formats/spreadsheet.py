@@ -43,7 +43,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from catalog.tracking_plan.formats._plan_checks import (
+from catalog.tracking_plan.formats._checks import (
     Problems,
     check_duplicates,
     decode,
