@@ -67,7 +67,8 @@ class PlanProblem:
     message: str
 
     def as_dict(self) -> dict[str, str]:
-        return {"position": self.position, "message": self.message}
+        """For answers and terminals: a problem of the whole file is "file"."""
+        return {"position": self.position or "file", "message": self.message}
 
 
 class PlanFileError(Exception):

@@ -35,6 +35,10 @@ BY_EXTENSION = {
 }
 
 
+def _listed(error: PlanFileError) -> str:
+    return "\n".join("  {position}: {message}".format(**p.as_dict()) for p in error.problems)
+
+
 class Command(BaseCommand):
     help = "Export, import, generate code from and check the tracking plan."
 
@@ -123,7 +127,7 @@ class Command(BaseCommand):
             service = plan_diff if options["dry_run"] else plan_import
             diff = service(ctx=ctx, plan=plan, mode=options["mode"], integration=integration)
         except PlanFileError as error:
-            problems = "\n".join(f"  {p.position}: {p.message}" for p in error.problems)
+            problems = _listed(error)
             message = f"The file can't be imported; nothing was changed.\n{problems}"
             raise CommandError(message) from None
         diff.notices = [n.as_dict() for n in notices]
@@ -147,7 +151,7 @@ class Command(BaseCommand):
         try:
             samples = samples_from(self._read(options["file"]))
         except PlanFileError as error:
-            problems = "\n".join(f"  {p.position}: {p.message}" for p in error.problems)
+            problems = _listed(error)
             raise CommandError(f"The samples can't be read.\n{problems}") from None
         breaches = plan_check(
             visibility=Visibility.EVERYTHING, samples=samples, integration=integration
