@@ -22,6 +22,7 @@ from catalog.models import (
     Notification,
     ObjectChange,
     ObjectType,
+    PlanImport,
     Resource,
     Role,
     Tag,
@@ -296,3 +297,12 @@ def may_see_email(viewer: User | None, user: User | None) -> bool:
     if not _active(viewer):
         return False
     return viewer.can_edit_catalog or (user is not None and viewer.pk == user.pk)
+
+
+def plan_imports_visible_to(user: User | None):
+    """The background plan imports `user` may follow: their own; admins', everyone's."""
+    if user is None or not user.is_active:
+        return PlanImport.objects.none()
+    if user.role == Role.ADMIN:
+        return PlanImport.objects.all()
+    return PlanImport.objects.filter(requested_by=user)

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from catalog.services.eventlog import purge_event_log_report
+from catalog.services.plan import plan_import_run
 
 #: When, after midnight UTC, the purge runs again: the new day has begun everywhere it counts.
 PURGE_AT = dt.time(0, 10, tzinfo=dt.UTC)
@@ -29,3 +30,11 @@ def purge_event_log_task() -> dict:
     if purge_event_log_task.get_backend().supports_defer:
         purge_event_log_task.using(run_after=next_purge(timezone.now())).enqueue()
     return report.as_dict()
+
+
+@task()
+def plan_import_task(plan_import_id: str) -> str:
+    """Run a plan import queued by `POST /api/v1/plan/import` (`plan_import_run`); its
+    answer is kept on the row for `GET /api/v1/plan/imports/{id}`."""
+    job = plan_import_run(plan_import_id)
+    return job.status if job is not None else "missing"

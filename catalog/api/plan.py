@@ -10,11 +10,13 @@
 from importlib import import_module
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpResponse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.exceptions import NotFound, ParseError, ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -22,10 +24,17 @@ from rest_framework.views import APIView
 
 from catalog.api.serializers import ErrorSerializer
 from catalog.api.views import change_context
-from catalog.models import Integration
-from catalog.policy import resource_visibility
+from catalog.models import Integration, PlanImport
+from catalog.policy import plan_imports_visible_to, resource_visibility
 from catalog.selectors import tracking_plan_of, uuids_in
-from catalog.services.plan import MODES, plan_check, plan_diff, plan_import
+from catalog.services.plan import (
+    MODES,
+    plan_check,
+    plan_diff,
+    plan_import,
+    plan_import_enqueue,
+)
+from catalog.tasks import plan_import_task
 from catalog.tracking_plan.codegen import LANGUAGES, generate
 from catalog.tracking_plan.formats import FORMATS, plan_format, read_plan, several_integrations
 from catalog.tracking_plan.model import PlanFileError
@@ -182,6 +191,36 @@ class PlanDiffSerializer(serializers.Serializer):
     )
 
 
+class PlanImportSerializer(serializers.ModelSerializer):
+    """A plan import running in the background: `queued`, `running`, then `done` with the
+    diff it applied (`result`, as the synchronous answer) or `failed` with its problems."""
+
+    url = serializers.SerializerMethodField()
+    result = PlanDiffSerializer(allow_null=True, read_only=True)
+    problems = PlanProblemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = PlanImport
+        fields = (
+            "id",
+            "url",
+            "status",
+            "format",
+            "mode",
+            "integration",
+            "size",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "result",
+            "problems",
+        )
+        read_only_fields = fields
+
+    def get_url(self, job) -> str:
+        return reverse("plan-import-detail", args=[job.pk])
+
+
 _INTEGRATION = OpenApiParameter(
     "integration", str, description="The integration: its id or its name."
 )
@@ -235,7 +274,10 @@ class PlanImportView(APIView):
             "fields the file gives; `sync` also deletes the integration's events and the "
             "properties the file doesn't have. The import is one change set: undo it with "
             "`POST /api/v1/changes/{change_set}/revert`. A file with problems changes nothing "
-            "and the answer lists every problem with its position."
+            "and the answer lists every problem with its position. A file larger than "
+            "PLAN_IMPORT_SYNC_MAX_BYTES (4 MiB by default), or `background=true`, is imported "
+            "in the background: the answer is a 202 whose `url` tells how it went. Dry runs "
+            "always answer at once."
         ),
         tags=["Tracking plan"],
         parameters=[
@@ -243,12 +285,21 @@ class PlanImportView(APIView):
             _INTEGRATION,
             OpenApiParameter("mode", str, enum=list(MODES), default="add"),
             OpenApiParameter("dry_run", bool, default=False),
+            OpenApiParameter(
+                "background",
+                bool,
+                default=False,
+                description="Import in the background (202) whatever the file's size.",
+            ),
         ],
         # One binary body, whatever the format: generated clients take it as bytes. A
         # multipart `file` field works too (browsers' forms, curl -F), said in words only.
         request={"application/octet-stream": OpenApiTypes.BINARY},
         responses={
             200: PlanDiffSerializer,
+            202: OpenApiResponse(
+                PlanImportSerializer, description="Queued: follow it at its `url`."
+            ),
             400: OpenApiResponse(PlanProblemsSerializer, description="Problems in the file."),
             401: ErrorSerializer,
             403: ErrorSerializer,
@@ -263,6 +314,10 @@ class PlanImportView(APIView):
         data = read_upload(request)
         if isinstance(data, Response):
             return data
+        if not dry_run and (
+            _flag(request, "background") or len(data) > settings.PLAN_IMPORT_SYNC_MAX_BYTES
+        ):
+            return self._queue(request, data, name, mode, integration)
         try:
             plan, notices = read_plan(name, data)
             service = plan_diff if dry_run else plan_import
@@ -273,6 +328,32 @@ class PlanImportView(APIView):
             return _problems(error)
         diff.notices = [n.as_dict() for n in notices]
         return Response(diff.as_dict(dry_run=dry_run))
+
+    def _queue(self, request, data: bytes, name: str, mode: str, integration) -> Response:
+        job = plan_import_enqueue(
+            ctx=change_context(request), data=data, format=name, mode=mode, integration=integration
+        )
+        transaction.on_commit(lambda: plan_import_task.enqueue(str(job.pk)))
+        body = PlanImportSerializer(job, context={"request": request}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
+
+
+class PlanImportDetailView(APIView):
+    """A background plan import: poll it until `status` is `done` or `failed`."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="plan_import_status",
+        summary="Follow a background plan import",
+        tags=["Tracking plan"],
+        responses={200: PlanImportSerializer, 401: ErrorSerializer, 404: ErrorSerializer},
+    )
+    def get(self, request, pk):
+        job = plan_imports_visible_to(request.user).filter(pk__in=uuids_in([pk])).first()
+        if job is None:
+            raise NotFound()
+        return Response(PlanImportSerializer(job, context={"request": request}).data)
 
 
 class PlanCodegenView(APIView):

@@ -67,6 +67,11 @@ urlpatterns = [
     ),
     re_path(r"^plan/export/?$", plan.PlanExportView.as_view(), name="plan-export"),
     re_path(r"^plan/import/?$", plan.PlanImportView.as_view(), name="plan-import"),
+    re_path(
+        r"^plan/imports/(?P<pk>[^/.]+)/?$",
+        plan.PlanImportDetailView.as_view(),
+        name="plan-import-detail",
+    ),
     re_path(r"^plan/codegen/?$", plan.PlanCodegenView.as_view(), name="plan-codegen"),
     re_path(r"^plan/check/?$", plan.PlanCheckView.as_view(), name="plan-check"),
     path("", include(router.urls)),

@@ -11,6 +11,7 @@ from .history import (
 )
 from .integrations import DISCOVERY_LIMITS, Integration, IntegrationType
 from .people import ApiKey, EmailFrequency, Role, Team, User, UserGroup
+from .plans import PlanImport, PlanImportStatus
 from .resources import (
     EDITABLE_FIELDS,
     M2M_FIELDS,
@@ -61,6 +62,8 @@ __all__ = [
     "Notification",
     "ObjectChange",
     "ObjectType",
+    "PlanImport",
+    "PlanImportStatus",
     "Resource",
     "ResourceSeen",
     "Role",

@@ -22,13 +22,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from catalog.models import (
     EntityType,
     Integration,
+    PlanImport,
+    PlanImportStatus,
     Resource,
     Tag,
     User,
@@ -42,6 +45,7 @@ from catalog.services.ingest import UNCATEGORIZED, Known, TrackedEvent, breaches
 from catalog.services.locks import own_integrations
 from catalog.services.resources import resources_bulk_delete, resources_bulk_write
 from catalog.services.workspace import workspace_object_create
+from catalog.tracking_plan.formats import FORMATS, read_plan
 from catalog.tracking_plan.model import (
     DATA_TYPES,
     Plan,
@@ -61,6 +65,8 @@ __all__ = [
     "plan_check",
     "plan_diff",
     "plan_import",
+    "plan_import_enqueue",
+    "plan_import_run",
 ]
 
 MODES = ("add", "update", "sync")
@@ -618,3 +624,68 @@ def clean_title_or_none(value) -> str | None:
         return clean_title(value)
     except ValidationError:
         return None
+
+
+def plan_import_enqueue(
+    *,
+    ctx: ChangeContext,
+    data: bytes,
+    format: str,
+    mode: str = "add",
+    integration: Integration | None = None,
+) -> PlanImport:
+    """Keep a plan file to import in the background (`plan_import_run`, from a task), for
+    files that one request can't apply within the web server's timeout. The caller enqueues
+    the task once this commits."""
+    _ensure_mode(mode)
+    ensure_for(ctx, Action.CHANGE, Resource)
+    if format not in FORMATS:
+        raise ValidationError({"format": f"Unknown format {format!r}."})
+    if ctx.user is None:
+        raise PermissionDenied("Only a person (or their API key) can queue an import.")
+    return PlanImport.objects.create(
+        requested_by=ctx.user,
+        api_key=ctx.api_key,
+        source=ctx.source,
+        request_id=ctx.request_id,
+        format=format,
+        mode=mode,
+        integration=integration,
+        size=len(data),
+        file=data,
+    )
+
+
+def plan_import_run(pk) -> PlanImport | None:
+    """Run a queued import as its requester: the diff, or the problems, are kept on the row
+    and the file is dropped. A row another worker took (or that ran already) is left alone;
+    None if there is no such row."""
+    now = timezone.now()
+    taken = PlanImport.objects.filter(pk=pk, status=PlanImportStatus.QUEUED).update(
+        status=PlanImportStatus.RUNNING, started_at=now
+    )
+    job = PlanImport.objects.select_related("requested_by", "api_key", "integration").filter(pk=pk)
+    job = job.first()
+    if not taken or job is None:
+        return job
+    ctx = ChangeContext(
+        source=job.source, user=job.requested_by, api_key=job.api_key, request_id=job.request_id
+    )
+    try:
+        plan, notices = read_plan(job.format, bytes(job.file))
+        diff = plan_import(ctx=ctx, plan=plan, mode=job.mode, integration=job.integration)
+    except PlanFileError as error:
+        job.problems = [p.as_dict() for p in error.problems]
+    except ValidationError as error:
+        job.problems = [{"position": "file", "message": m} for m in error.messages]
+    except PermissionDenied as error:
+        message = str(error) or "The requester may no longer change the catalog."
+        job.problems = [{"position": "file", "message": message}]
+    else:
+        diff.notices = [n.as_dict() for n in notices]
+        job.result = diff.as_dict(dry_run=False)
+    job.status = PlanImportStatus.FAILED if job.problems else PlanImportStatus.DONE
+    job.finished_at = timezone.now()
+    job.file = b""
+    job.save(update_fields=["status", "finished_at", "file", "result", "problems"])
+    return job

@@ -6,7 +6,7 @@ import json
 import pytest
 from django.test import override_settings
 
-from catalog.models import ChangeSet, EntityType, Resource
+from catalog.models import ChangeSet, EntityType, PlanImport, Resource
 from tests.factories import (
     EventCategoryFactory,
     EventFactory,
@@ -324,3 +324,48 @@ def test_ugly_samples_are_a_400(as_viewer, web, body):
 
     assert response.status_code == 400, response.content
     assert response.json()["problems"][0]["message"]
+
+
+def test_a_large_file_is_imported_in_the_background(
+    as_editor, as_admin, as_viewer, web, settings, django_capture_on_commit_callbacks
+):
+    settings.PLAN_IMPORT_SYNC_MAX_BYTES = 10
+    body = export(as_editor, "csv").decode("utf-8-sig")
+    body += "Web,Checkout,Cart Viewed,Someone looked,items,integer,true,,false,How many,,\n"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = import_(as_editor, "csv", body.encode(), mode="add")
+
+    assert response.status_code == 202, response.content
+    queued = response.json()
+    assert queued["status"] == "queued"
+    assert response["Location"] == queued["url"] == f"/api/v1/plan/imports/{queued['id']}"
+    assert queued["size"] == len(body.encode())
+    followed = as_editor.get(queued["url"]).json()  # the task ran on commit (tests' backend)
+    assert followed["status"] == "done"
+    assert followed["problems"] == []
+    assert [c.get("event") for c in followed["result"]["created"]] == ["Cart Viewed", "Cart Viewed"]
+    change_set = ChangeSet.objects.get(pk=followed["result"]["change_set"])
+    assert change_set.actor.username == "editor"
+    assert Resource.objects.filter(title="items").exists()
+    assert PlanImport.objects.get().file == b""  # the file isn't kept once imported
+    # Admins follow everyone's imports; others only their own.
+    assert as_admin.get(queued["url"]).status_code == 200
+    assert as_viewer.get(queued["url"]).status_code == 404
+
+
+def test_a_background_import_with_problems_fails_listing_them(
+    as_editor, web, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = import_(
+            as_editor, "csv", export(as_editor, "csv") + b"Mobile,C,E,,,,,,,,,\n", background="true"
+        )
+
+    assert response.status_code == 202
+    followed = as_editor.get(response.json()["url"]).json()
+    assert followed["status"] == "failed"
+    assert followed["result"] is None
+    assert followed["problems"] == [
+        {"position": "row 6", "message": "There is no integration named 'Mobile'."}
+    ]

@@ -336,3 +336,39 @@ def test_two_identical_imports_at_once_create_once(editor, web):
     assert not second, second
     assert Resource.objects.filter(entity_type=EntityType.EVENT).count() == 1
     assert ChangeSet.objects.count() == 1
+
+
+def test_a_queued_import_runs_once_as_its_requester(editor, web):
+    from catalog.models import PlanImport
+    from catalog.services.plan import plan_import_enqueue, plan_import_run
+    from catalog.tracking_plan.formats import write_plan
+
+    data = write_plan("json-schema", checkout_plan())
+    job = plan_import_enqueue(ctx=acting(editor), data=data, format="json-schema")
+    assert (job.status, job.size, bytes(job.file)) == ("queued", len(data), data)
+
+    done = plan_import_run(job.pk)
+    again = plan_import_run(job.pk)
+
+    assert done.status == again.status == "done"
+    assert ChangeSet.objects.count() == 1
+    assert ChangeSet.objects.get().actor == editor
+    assert done.result["change_set"] == str(ChangeSet.objects.get().pk)
+    assert bytes(PlanImport.objects.get().file) == b""
+
+
+def test_a_queued_import_fails_when_its_requester_may_no_longer_edit(editor, web):
+    from catalog.services.plan import plan_import_enqueue, plan_import_run
+    from catalog.tracking_plan.formats import write_plan
+
+    job = plan_import_enqueue(
+        ctx=acting(editor), data=write_plan("json-schema", checkout_plan()), format="json-schema"
+    )
+    editor.role = "viewer"
+    editor.save()
+
+    failed = plan_import_run(job.pk)
+
+    assert failed.status == "failed"
+    assert failed.problems[0]["position"] == "file"
+    assert not Resource.objects.exists()
