@@ -59,6 +59,8 @@ def _integration(request, *, required: bool = False) -> Integration | None:
         if required:
             raise ValidationError({"integration": ["Name the integration (its id or name)."]})
         return None
+    if "\x00" in value or len(value) > 200:
+        raise ValidationError({"integration": ["Give an integration's id or name."]})
     ids = uuids_in([value])
     found = (
         Integration.objects.filter(pk__in=ids).first()

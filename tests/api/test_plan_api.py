@@ -188,6 +188,8 @@ def test_problems_in_a_file_are_listed_with_their_positions(as_editor, web):
         ("format=csv&mode=replace", "mode"),
         ("format=csv&dry_run=maybe", "dry_run"),
         ("format=csv&integration=Nowhere", "integration"),
+        ("format=csv&integration=%00", "integration"),
+        ("format=csv&integration=" + "x" * 300, "integration"),
         ("", "format"),
     ],
 )
