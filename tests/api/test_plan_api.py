@@ -262,8 +262,10 @@ def test_an_export_costs_the_same_queries_however_large(
         export(as_editor, "json-schema")
 
 
-@pytest.mark.parametrize("fmt", ["segment", "rudderstack"])
-def test_a_vendor_plan_holds_one_integration(as_editor, web, fmt):
+@pytest.mark.parametrize(
+    ("fmt", "vendor"), [("segment", "Segment"), ("rudderstack", "RudderStack")]
+)
+def test_a_vendor_plan_holds_one_integration(as_editor, web, fmt, vendor):
     EventFactory(parent=EventCategoryFactory(integration=IntegrationFactory(name="iOS")))
 
     response = as_editor.get("/api/v1/plan/export", {"format": fmt})
@@ -271,7 +273,7 @@ def test_a_vendor_plan_holds_one_integration(as_editor, web, fmt):
     assert response.status_code == 400
     assert response.json() == {
         "integration": [
-            f"A {fmt} file holds the plan of one integration, and these events are of 2 "
+            f"A {vendor} file holds the plan of one integration, and these events are of 2 "
             "('Web', 'iOS'): export one integration at a time."
         ]
     }

@@ -23,7 +23,7 @@ FORMATS = {
 #: Formats whose file holds one integration's plan and doesn't name it (the vendors' tracking
 #: plans): an export of several integrations can't say which event is whose, and an import
 #: is into the integration the caller names.
-ONE_INTEGRATION = frozenset({"segment", "rudderstack"})
+ONE_INTEGRATION = {"segment": "Segment", "rudderstack": "RudderStack"}
 
 
 def plan_format(name: str) -> ModuleType:
@@ -57,7 +57,8 @@ def several_integrations(name: str, plan: Plan) -> str | None:
     if len(names) < 2:
         return None
     listed = ", ".join(repr(n) for n in names[:10]) + (", ..." if len(names) > 10 else "")
+    vendor = ONE_INTEGRATION[name]
     return (
-        f"A {name} file holds the plan of one integration, and these events are of "
+        f"A {vendor} file holds the plan of one integration, and these events are of "
         f"{len(names)} ({listed}): export one integration at a time."
     )
