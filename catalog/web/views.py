@@ -52,6 +52,7 @@ from catalog.services.resources import resource_update
 from catalog.services.revert import change_set_revert
 from catalog.services.subscriptions import subscriptions_add, subscriptions_remove
 from catalog.services.workspace import user_update_profile
+from catalog.tracking_plan.formats import ONE_INTEGRATION
 
 from .forms import (
     ApiKeyForm,
@@ -224,10 +225,14 @@ _PLAN_FILES = (
 )
 
 
-def _plan_exports(integration_id) -> list[tuple[str, str]]:
-    """(label, URL) of each export of the plan, of the integration the list is filtered by."""
+def _plan_exports(integration_id) -> list[tuple[str, str | None]]:
+    """(label, URL) of each export of the plan, of the integration the list is filtered by;
+    no URL for a vendor's format until one integration is chosen (its file holds one)."""
     exports = []
     for label, parameter, value in _PLAN_FILES:
+        if value in ONE_INTEGRATION and not integration_id:
+            exports.append((label, None))
+            continue
         route = "plan-export" if parameter == "format" else "plan-codegen"
         query = {parameter: value}
         if integration_id:

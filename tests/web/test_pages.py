@@ -327,6 +327,7 @@ def test_the_events_list_offers_the_plan_to_download(viewer_web, order_completed
 
     assert "<summary>Export the plan</summary>" in everything
     assert 'href="/api/v1/plan/export?format=csv" download' in everything
+    assert "RudderStack YAML (rudder-cli) <span class" in everything  # no link: one integration
     assert "<summary>Export this integration's plan</summary>" in filtered
     for route, query in [
         ("export", "format=rudderstack"),
