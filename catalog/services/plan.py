@@ -405,7 +405,13 @@ def _diff(plan: Plan, mode: str, scope: _Scope) -> tuple[PlanDiff, _Work]:
         integration = scope.integrations[event.integration]
         existing = scope.events.get((integration.pk, event.name))
         category_title = event.category or None
-        if existing is None or (category_title and existing.parent.title != category_title):
+        moved = (
+            existing is not None
+            and mode != "add"
+            and category_title is not None
+            and existing.parent.title != category_title
+        )
+        if existing is None or moved:
             key = (integration.pk, category_title or UNCATEGORIZED)
             category = scope.categories.get(key)
             if category is None and key not in new_categories:
@@ -443,7 +449,7 @@ def _diff(plan: Plan, mode: str, scope: _Scope) -> tuple[PlanDiff, _Work]:
         known = scope.properties.get(existing.pk, {})
         if mode != "add":
             shown, data = _compare(event, existing, _EVENT_FIELDS, scope)
-            if category_title and existing.parent.title != category_title:
+            if moved:
                 shown["category"] = {"old": existing.parent.title, "new": category_title}
                 data["parent"] = parent
             if shown:

@@ -372,3 +372,34 @@ def test_a_queued_import_fails_when_its_requester_may_no_longer_edit(editor, web
     assert failed.status == "failed"
     assert failed.problems[0]["position"] == "file"
     assert not Resource.objects.exists()
+
+
+def test_update_moves_an_event_to_the_category_the_file_names_add_does_not(editor, web):
+    event = EventFactory(
+        parent=EventCategoryFactory(integration=web, title="Orders"), title="Order Completed"
+    )
+
+    # `add` adds the missing properties, and neither moves the event nor makes its category.
+    assert [
+        e["object_type"] for e in plan_diff(ctx=acting(editor), plan=checkout_plan()).created
+    ] == [
+        "tag",
+        "event_property",
+        "event_property",
+    ]
+    diff = plan_import(ctx=acting(editor), plan=checkout_plan(), mode="update")
+
+    assert diff.created[1] == {
+        "object_type": "event_category",
+        "id": str(Resource.objects.get(title="Checkout").pk),
+        "integration": "Web",
+        "category": "Checkout",
+        "position": "row 2",
+    }
+    assert diff.changed[0]["fields"]["category"] == {"old": "Orders", "new": "Checkout"}
+    event.refresh_from_db()
+    assert event.parent.title == "Checkout"
+    change_set_revert(ctx=acting(editor), change_set=diff.change_set)
+    event.refresh_from_db()
+    assert event.parent.title == "Orders"
+    assert not Resource.objects.filter(title="Checkout").exists()
