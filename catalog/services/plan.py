@@ -334,6 +334,14 @@ class _Work:
     deletes: list[Any] = field(default_factory=list)
     new_tags: list[str] = field(default_factory=list)
 
+    def create(self, result: PlanDiff, kind: str, data: dict, entry: dict) -> int:
+        """Plan the creation of a resource of `kind`, listed in `result` as `entry` (whose id
+        is filled in once made); its index, for children to name as their parent."""
+        self.creates.append((kind, data))
+        result.created.append(entry)
+        self.created_entries.append(entry)
+        return len(self.creates) - 1
+
 
 def _entry(event: PlanEvent, prop: PlanProperty | None = None, resource=None) -> dict:
     entry = {
@@ -394,6 +402,13 @@ def _create_data(item: PlanEvent | PlanProperty, fields: Mapping[str, str]) -> d
     return data
 
 
+def _create_property(
+    work: _Work, result: PlanDiff, event: PlanEvent, prop: PlanProperty, parent
+) -> None:
+    data = {**_create_data(prop, _PROPERTY_FIELDS), "title": prop.name, "parent": parent}
+    work.create(result, EntityType.EVENT_PROPERTY, data, _entry(event, prop))
+
+
 def _diff(plan: Plan, mode: str, scope: _Scope) -> tuple[PlanDiff, _Work]:
     result, work = PlanDiff(), _Work()
     for tag in sorted(scope.new_tags):
@@ -415,10 +430,6 @@ def _diff(plan: Plan, mode: str, scope: _Scope) -> tuple[PlanDiff, _Work]:
             key = (integration.pk, category_title or UNCATEGORIZED)
             category = scope.categories.get(key)
             if category is None and key not in new_categories:
-                new_categories[key] = len(work.creates)
-                work.creates.append(
-                    (EntityType.EVENT_CATEGORY, {"title": key[1], "integration": integration})
-                )
                 entry = {
                     "object_type": EntityType.EVENT_CATEGORY,
                     "id": None,
@@ -426,24 +437,14 @@ def _diff(plan: Plan, mode: str, scope: _Scope) -> tuple[PlanDiff, _Work]:
                     "category": key[1],
                     "position": event.position,
                 }
-                result.created.append(entry)
-                work.created_entries.append(entry)
+                data = {"title": key[1], "integration": integration}
+                new_categories[key] = work.create(result, EntityType.EVENT_CATEGORY, data, entry)
             parent = category if category is not None else new_categories[key]
         if existing is None:
-            data = _create_data(event, _EVENT_FIELDS)
-            event_index = len(work.creates)
-            work.creates.append((EntityType.EVENT, {**data, "title": event.name, "parent": parent}))
-            entry = _entry(event)
-            result.created.append(entry)
-            work.created_entries.append(entry)
+            data = {**_create_data(event, _EVENT_FIELDS), "title": event.name, "parent": parent}
+            event_index = work.create(result, EntityType.EVENT, data, _entry(event))
             for prop in event.properties:
-                data = _create_data(prop, _PROPERTY_FIELDS)
-                work.creates.append(
-                    (EntityType.EVENT_PROPERTY, {**data, "title": prop.name, "parent": event_index})
-                )
-                entry = _entry(event, prop)
-                result.created.append(entry)
-                work.created_entries.append(entry)
+                _create_property(work, result, event, prop, event_index)
             continue
         in_file.add(existing.pk)
         known = scope.properties.get(existing.pk, {})
@@ -460,13 +461,7 @@ def _diff(plan: Plan, mode: str, scope: _Scope) -> tuple[PlanDiff, _Work]:
             listed.add(prop.name)
             resource = known.get(prop.name)
             if resource is None:
-                data = _create_data(prop, _PROPERTY_FIELDS)
-                work.creates.append(
-                    (EntityType.EVENT_PROPERTY, {**data, "title": prop.name, "parent": existing})
-                )
-                entry = _entry(event, prop)
-                result.created.append(entry)
-                work.created_entries.append(entry)
+                _create_property(work, result, event, prop, existing)
             elif mode != "add":
                 shown, data = _compare(prop, resource, _PROPERTY_FIELDS, scope)
                 if shown:
