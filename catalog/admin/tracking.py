@@ -1,10 +1,11 @@
-"""Tracking in the admin: integrations' write keys and the violations ingestion counts."""
+"""Tracking in the admin: integrations' write keys, the violations ingestion counts, and the
+plan imports that run in the background."""
 
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from catalog.models import Violation, WriteKey
+from catalog.models import PlanImport, Violation, WriteKey
 from catalog.policy import Action
 from catalog.services import writekeys
 
@@ -151,3 +152,42 @@ class ViolationAdmin(PolicyAdminMixin, admin.ModelAdmin):
         # Admins clear resolved violations (the policy's rule); no history, no emails: it
         # is housekeeping of tracking data, not a change of the catalog.
         return self._may(request, Action.DELETE, obj)
+
+
+@admin.register(PlanImport)
+class PlanImportAdmin(PolicyAdminMixin, admin.ModelAdmin):
+    """Plan files imported in the background (`POST /api/v1/plan/import` past
+    PLAN_IMPORT_SYNC_MAX_BYTES): admins see how each went; one still `running` long after it
+    started lost its process and can be sent again. Nobody writes them here."""
+
+    list_display = ["created_at", "requested_by", "format", "mode", "size", "status", "finished_at"]
+    list_filter = ["status", "format"]
+    ordering = ["-created_at", "id"]
+    fields = [
+        "requested_by",
+        "source",
+        "request_id",
+        "format",
+        "mode",
+        "integration",
+        "size",
+        "status",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "result",
+        "problems",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("file").select_related("requested_by")
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -403,3 +403,25 @@ def test_update_moves_an_event_to_the_category_the_file_names_add_does_not(edito
     event.refresh_from_db()
     assert event.parent.title == "Orders"
     assert not Resource.objects.filter(title="Checkout").exists()
+
+
+def test_admins_see_background_imports_in_the_admin_and_others_do_not(editor, web, client):
+    from catalog.services.plan import plan_import_enqueue, plan_import_run
+    from catalog.tracking_plan.formats import write_plan
+
+    job = plan_import_enqueue(
+        ctx=acting(editor), data=write_plan("csv", checkout_plan()), format="csv"
+    )
+    plan_import_run(job.pk)
+    admin = UserFactory(role="admin", is_staff=True)
+    client.force_login(admin)
+
+    listed = client.get("/admin/catalog/planimport/").content.decode()
+    page = client.get(f"/admin/catalog/planimport/{job.pk}/change/").content.decode()
+
+    assert "erin" in listed and "Done" in listed
+    assert "Order Completed" in page  # the diff it applied
+    editor.is_staff = True
+    editor.save()
+    client.force_login(editor)
+    assert client.get("/admin/catalog/planimport/").status_code == 403
