@@ -624,9 +624,16 @@ def tracking_plan_of(visibility: Visibility, integration=None) -> Plan:
     owners = _labels_of("owners", "username", kinds, integration)
     tags = _labels_of("tags", "title", kinds, integration)
     events: dict = {}
-    for pk, name, integration_name, category, *values in events_seen.order_by().values_list(
+    named: set = set()
+    rows = events_seen.order_by("created_at", "id").values_list(
         "id", "title", "integration__name", "parent__title", *common
-    ):
+    )
+    for pk, name, integration_name, category, *values in rows:
+        # A name twice in one integration (in two categories): the oldest is the event, as
+        # for ingestion and imports; a file can't say which of two of one name it means.
+        if (integration_name, name) in named:
+            continue
+        named.add((integration_name, name))
         events[pk] = PlanEvent(
             name=name,
             integration=integration_name,

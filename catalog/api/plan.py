@@ -12,6 +12,7 @@ from importlib import import_module
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -107,7 +108,10 @@ def read_upload(request) -> bytes | Response:
     limit = settings.PLAN_IMPORT_MAX_BYTES
     django_request = request._request
     if django_request.content_type == "multipart/form-data":
-        upload = django_request.FILES.get("file")
+        try:
+            upload = django_request.FILES.get("file")
+        except MultiPartParserError as error:
+            raise ParseError(f"The multipart body can't be read: {error}") from None
         if upload is None:
             raise ValidationError({"file": ["Send the plan as the multipart field `file`."]})
         if upload.size > limit:

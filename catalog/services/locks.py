@@ -25,6 +25,7 @@ from django.db import connection
 #: The first key of our advisory locks ("EC" and a number): apart from any other user's.
 _WRITERS = 0x45430001
 _DISCOVERY = 0x45430002
+_TAGS = 0x45430003
 
 
 def _key(integration_id) -> int:
@@ -57,3 +58,11 @@ def own_integrations(integration_ids: Iterable) -> None:
 def discovery_turn(integration_id) -> None:
     """This transaction is the integration's only discovery until it ends."""
     _lock("pg_advisory_xact_lock", _DISCOVERY, [integration_id])
+
+
+def tags_turn() -> None:
+    """This transaction is the only one making tags by name until it ends (plan imports into
+    different integrations may name the same new tag)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, 0)", [_TAGS])

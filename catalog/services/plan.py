@@ -17,6 +17,7 @@ anything is written, each with its position in the file.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -43,7 +44,7 @@ from catalog.policy import Action, Visibility, ensure_for, resources_visible_as
 from catalog.services.changes import one_change_set
 from catalog.services.context import ChangeContext
 from catalog.services.ingest import UNCATEGORIZED, Known, TrackedEvent, breaches_of
-from catalog.services.locks import own_integrations
+from catalog.services.locks import own_integrations, tags_turn
 from catalog.services.resources import resources_bulk_delete, resources_bulk_write
 from catalog.services.workspace import workspace_object_create
 from catalog.tracking_plan.formats import FORMATS, read_plan
@@ -69,6 +70,8 @@ __all__ = [
     "plan_import_enqueue",
     "plan_import_run",
 ]
+
+logger = logging.getLogger(__name__)
 
 MODES = ("add", "update", "sync")
 #: The largest plan one import takes (the issue's 10,000 events and 100,000 properties).
@@ -277,7 +280,9 @@ def _people(plan: Plan, problems: _Problems) -> dict[str, User]:
         for name in item.owners or ():
             if name not in found:
                 problems.add(item.position, f"No user has the username or email {name!r}.")
-    return found
+        if item.owners is not None:  # compared and shown as usernames, however the file said
+            item.owners = sorted({found[n].username for n in item.owners if n in found})
+    return {user.username: user for user in found.values()}
 
 
 def _items(plan: Plan) -> Iterable[PlanEvent | PlanProperty]:
@@ -319,8 +324,8 @@ def _check_plan(plan: Plan, problems: _Problems) -> None:
                 )
             names[prop.name] = prop.position
     for item in _items(plan):
-        for tag in item.tags or ():
-            _name(tag, item.position, problems, "tag")
+        if item.tags is not None:
+            item.tags = sorted({_name(tag, item.position, problems, "tag") for tag in item.tags})
 
 
 @dataclass
@@ -410,7 +415,9 @@ def _create_property(
 
 
 def _diff(plan: Plan, mode: str, scope: _Scope) -> tuple[PlanDiff, _Work]:
-    result, work = PlanDiff(), _Work()
+    result, work, problems = PlanDiff(), _Work(), _Problems()
+    #: (category id, title) of every event: a move must not meet an event of the same name.
+    placed = {(e.parent_id, e.title) for e in scope.all_events}
     for tag in sorted(scope.new_tags):
         work.new_tags.append(tag)
         result.created.append({"object_type": "tag", "id": None, "title": tag})
@@ -440,6 +447,12 @@ def _diff(plan: Plan, mode: str, scope: _Scope) -> tuple[PlanDiff, _Work]:
                 data = {"title": key[1], "integration": integration}
                 new_categories[key] = work.create(result, EntityType.EVENT_CATEGORY, data, entry)
             parent = category if category is not None else new_categories[key]
+            if moved and category is not None and (category.pk, event.name) in placed:
+                problems.add(
+                    event.position,
+                    f"Category {category.title!r} already has another event {event.name!r}: "
+                    "rename or delete one of them before moving this one there.",
+                )
         if existing is None:
             data = {**_create_data(event, _EVENT_FIELDS), "title": event.name, "parent": parent}
             event_index = work.create(result, EntityType.EVENT, data, _entry(event))
@@ -481,9 +494,15 @@ def _diff(plan: Plan, mode: str, scope: _Scope) -> tuple[PlanDiff, _Work]:
                             "property": title,
                         }
                     )
+    problems.raise_any()
     if mode == "sync":
+        named = {(scope.integrations[e.integration].pk, e.name) for e in plan.events}
         for resource in scope.all_events:
-            if resource.pk not in in_file:
+            # A younger event of a name the file has is not deleted: the file can't name it.
+            if (
+                resource.pk not in in_file
+                and (resource.integration_id, resource.title) not in named
+            ):
                 work.deletes.append(resource.pk)
                 result.deleted.append(
                     {
@@ -550,6 +569,8 @@ def plan_import(
         # No ingestion batch adds to these integrations meanwhile, and two imports take turns:
         # what is compared is what gets written.
         own_integrations(i.pk for i in integrations.values())
+        if any(item.tags for item in _items(plan)):
+            tags_turn()
         scope, ids = _prepare(ctx, plan, integrations)
         result, work = _diff(plan, mode, scope)
         if not result:
@@ -692,6 +713,10 @@ def plan_import_run(pk) -> PlanImport | None:
         job.problems = [{"position": "file", "message": m} for m in error.messages]
     except PermissionDenied as error:
         message = str(error) or "The requester may no longer change the catalog."
+        job.problems = [{"position": "file", "message": message}]
+    except Exception:  # anything else: failed, said so, and logged for the operator
+        logger.exception("Plan import %s failed", job.pk)
+        message = "The import failed on the server and changed nothing; send the file again."
         job.problems = [{"position": "file", "message": message}]
     else:
         diff.notices = [n.as_dict() for n in notices]

@@ -373,3 +373,74 @@ def test_a_background_import_with_problems_fails_listing_them(
     assert followed["problems"] == [
         {"position": "row 6", "message": "There is no integration named 'Mobile'."}
     ]
+
+
+def test_names_in_a_file_are_the_catalogs_however_spelt(as_editor, editor, web):
+    """A tag with stray spaces is the existing tag, an owner given by email is that user:
+    the dry run and the import agree, and a second import has nothing left to do."""
+    editor.email = "editor@example.com"
+    editor.save()
+    schema = json.loads(export(as_editor, "json-schema"))
+    order = next(s for s in schema if s["title"] == "Order Completed")
+    order["x-tags"] = [" revenue ", "checkout"]
+    order["x-owners"] = ["editor@example.com"]
+    body = json.dumps(schema).encode()
+
+    dry = import_(as_editor, "json-schema", body, mode="update", dry_run="true").json()
+    real = import_(as_editor, "json-schema", body, mode="update").json()
+
+    assert dry["created"] == [{"object_type": "tag", "id": None, "title": "checkout"}]
+    [changed] = dry["changed"]
+    assert changed["fields"] == {"tags": {"old": ["revenue"], "new": ["checkout", "revenue"]}}
+    assert [c["fields"] for c in real["changed"]] == [changed["fields"]]
+    assert real["change_set"]
+    again = import_(as_editor, "json-schema", body, mode="update").json()
+    assert (again["created"], again["changed"], again["change_set"]) == ([], [], None)
+
+
+def test_one_name_in_two_categories_is_the_oldest_event(as_editor, web):
+    """The catalog may hold a name in two categories of one integration; a file names the
+    event once. Exports carry the oldest (the one ingestion counts), imports match it, sync
+    keeps the younger, and a move onto the younger's category is refused, dry run or not."""
+    checkout = Resource.objects.get(title="Checkout")
+    older = Resource.objects.get(title="Order Completed")
+    younger = EventFactory(
+        parent=EventCategoryFactory(integration=web, title="Legacy", published=True),
+        title="Order Completed",
+        published=True,
+    )
+    body = export(as_editor, "csv")
+    assert body.decode("utf-8-sig").count("Order Completed") == 3  # the older's three rows
+
+    synced = import_(as_editor, "csv", body, mode="sync").json()
+    assert (synced["deleted"], synced["change_set"]) == ([], None)
+    assert Resource.objects.filter(pk=younger.pk).exists()
+
+    moved = body.decode("utf-8-sig").replace(
+        "Web,Checkout,Order Completed", "Web,Legacy,Order Completed"
+    )
+    for dry_run in ("true", "false"):
+        response = import_(as_editor, "csv", moved.encode(), mode="update", dry_run=dry_run)
+        assert response.status_code == 400, response.content
+        assert response.json()["problems"][0]["message"] == (
+            "Category 'Legacy' already has another event 'Order Completed': rename or delete "
+            "one of them before moving this one there."
+        )
+    older.refresh_from_db()
+    assert older.parent_id == checkout.pk
+
+
+def test_a_multipart_body_without_a_boundary_is_a_json_400(as_editor, web):
+    response = as_editor.post(
+        "/api/v1/plan/import?format=csv", data=b"x", content_type="multipart/form-data"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("The multipart body can't be read")
+
+
+def test_a_multipart_body_without_a_file_says_so(as_editor, web):
+    response = as_editor.post("/api/v1/plan/import?format=csv", {"other": "x"}, format="multipart")
+
+    assert response.status_code == 400
+    assert response.json() == {"file": ["Send the plan as the multipart field `file`."]}

@@ -116,3 +116,23 @@ def test_check_exits_non_zero_listing_each_breaking_sample(web, tmp_path):
     )
     out, _err = run("check", str(samples))
     assert out.strip() == "1 sample checked: all follow the plan."
+
+
+def test_a_refusal_of_the_catalog_is_a_message_not_a_traceback(web, tmp_path, monkeypatch):
+    from django.core.exceptions import ValidationError
+
+    from catalog.management.commands import plan as command
+
+    def refuse(**_kwargs):
+        raise ValidationError({"title": "The parent already has a child with this title."})
+
+    monkeypatch.setattr(command, "plan_import", refuse)
+    path = tmp_path / "plan.csv"
+    run("export", "--format", "csv", "--output", str(path))
+
+    with pytest.raises(CommandError) as raised:
+        run("import", str(path))
+
+    assert str(raised.value) == (
+        "Nothing was changed: The parent already has a child with this title."
+    )

@@ -14,6 +14,7 @@ import json
 import sys
 from pathlib import Path
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from catalog.management.commands.create_write_key import find_integration
@@ -130,6 +131,9 @@ class Command(BaseCommand):
             problems = _listed(error)
             message = f"The file can't be imported; nothing was changed.\n{problems}"
             raise CommandError(message) from None
+        except (ValidationError, PermissionDenied) as error:
+            refusal = " ".join(getattr(error, "messages", None) or [str(error)])
+            raise CommandError(f"Nothing was changed: {refusal}") from None
         diff.notices = [n.as_dict() for n in notices]
         self.stdout.write(json.dumps(diff.as_dict(dry_run=options["dry_run"]), indent=2))
         counts = (len(diff.created), len(diff.changed), len(diff.deleted))
