@@ -353,6 +353,7 @@ class PlanImportDetailView(APIView):
         operation_id="plan_import_status",
         summary="Follow a background plan import",
         tags=["Tracking plan"],
+        parameters=[OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
         responses={200: PlanImportSerializer, 401: ErrorSerializer, 404: ErrorSerializer},
     )
     def get(self, request, pk):
