@@ -197,11 +197,21 @@ class PlanDiffSerializer(serializers.Serializer):
     )
 
 
+class PlanImportProgressSerializer(serializers.Serializer):
+    """How far a background import got: `reading` the file, `applying` it (with its counts),
+    then `done` or `failed`."""
+
+    phase = serializers.CharField(required=False)
+    events = serializers.IntegerField(required=False)
+    properties = serializers.IntegerField(required=False)
+
+
 class PlanImportSerializer(serializers.ModelSerializer):
     """A plan import running in the background: `queued`, `running`, then `done` with the
     diff it applied (`result`, as the synchronous answer) or `failed` with its problems."""
 
     url = serializers.SerializerMethodField()
+    progress = PlanImportProgressSerializer(read_only=True)
     result = PlanDiffSerializer(allow_null=True, read_only=True)
     problems = PlanProblemSerializer(many=True, read_only=True)
 
@@ -211,6 +221,7 @@ class PlanImportSerializer(serializers.ModelSerializer):
             "id",
             "url",
             "status",
+            "progress",
             "format",
             "mode",
             "integration",

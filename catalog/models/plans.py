@@ -39,6 +39,9 @@ class PlanImport(models.Model):
     status = models.CharField(
         max_length=8, choices=PlanImportStatus.choices, default=PlanImportStatus.QUEUED
     )
+    #: How far it got: {"phase": "reading" | "applying" | "done" | "failed"}, with the counts
+    #: of events and properties once the file is read.
+    progress = models.JSONField(default=dict, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     #: What the import changed (the synchronous answer), once done.

@@ -694,8 +694,9 @@ def plan_import_run(pk) -> PlanImport | None:
     and the file is dropped. A row another worker took (or that ran already) is left alone;
     None if there is no such row."""
     now = timezone.now()
-    taken = PlanImport.objects.filter(pk=pk, status=PlanImportStatus.QUEUED).update(
-        status=PlanImportStatus.RUNNING, started_at=now
+    rows = PlanImport.objects.filter(pk=pk)
+    taken = rows.filter(status=PlanImportStatus.QUEUED).update(
+        status=PlanImportStatus.RUNNING, started_at=now, progress={"phase": "reading"}
     )
     job = PlanImport.objects.select_related("requested_by", "api_key", "integration").filter(pk=pk)
     job = job.first()
@@ -704,8 +705,15 @@ def plan_import_run(pk) -> PlanImport | None:
     ctx = ChangeContext(
         source=job.source, user=job.requested_by, api_key=job.api_key, request_id=job.request_id
     )
+    counts: dict[str, int] = {}
     try:
         plan, notices = read_plan(job.format, bytes(job.file))
+        counts = {
+            "events": len(plan.events),
+            "properties": sum(len(e.properties) for e in plan.events),
+        }
+        # Seen by whoever polls the import while the one transaction of the import runs.
+        rows.update(progress={"phase": "applying", **counts})
         diff = plan_import(ctx=ctx, plan=plan, mode=job.mode, integration=job.integration)
     except PlanFileError as error:
         job.problems = [p.as_dict() for p in error.problems]
@@ -722,7 +730,8 @@ def plan_import_run(pk) -> PlanImport | None:
         diff.notices = [n.as_dict() for n in notices]
         job.result = diff.as_dict(dry_run=False)
     job.status = PlanImportStatus.FAILED if job.problems else PlanImportStatus.DONE
+    job.progress = {"phase": job.status, **counts}
     job.finished_at = timezone.now()
     job.file = b""
-    job.save(update_fields=["status", "finished_at", "file", "result", "problems"])
+    job.save(update_fields=["status", "progress", "finished_at", "file", "result", "problems"])
     return job

@@ -347,6 +347,8 @@ def test_a_large_file_is_imported_in_the_background(
     assert queued["size"] == len(body.encode())
     followed = as_editor.get(queued["url"]).json()  # the task ran on commit (tests' backend)
     assert followed["status"] == "done"
+    assert queued["progress"] == {}
+    assert followed["progress"] == {"phase": "done", "events": 3, "properties": 4}
     assert followed["problems"] == []
     assert [c.get("event") for c in followed["result"]["created"]] == ["Cart Viewed", "Cart Viewed"]
     change_set = ChangeSet.objects.get(pk=followed["result"]["change_set"])
@@ -369,6 +371,7 @@ def test_a_background_import_with_problems_fails_listing_them(
     assert response.status_code == 202
     followed = as_editor.get(response.json()["url"]).json()
     assert followed["status"] == "failed"
+    assert followed["progress"]["phase"] == "failed"
     assert followed["result"] is None
     assert followed["problems"] == [
         {"position": "row 6", "message": "There is no integration named 'Mobile'."}

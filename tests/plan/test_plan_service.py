@@ -351,6 +351,7 @@ def test_a_queued_import_runs_once_as_its_requester(editor, web):
     again = plan_import_run(job.pk)
 
     assert done.status == again.status == "done"
+    assert done.progress == {"phase": "done", "events": 1, "properties": 2}
     assert ChangeSet.objects.count() == 1
     assert ChangeSet.objects.get().actor == editor
     assert done.result["change_set"] == str(ChangeSet.objects.get().pk)
