@@ -963,9 +963,9 @@ def main(argv: list[str] | None = None) -> None:
         # the answer) is not part of the request and would print the emails here.
         os.environ["TASKS_BACKEND"] = "dummy"
         step, _, fmt = args.step.partition(":")
-        if step in ("import", "reimport"):
-            # What one request costs: the request applies the file itself, however large
-            # (past PLAN_IMPORT_SYNC_MAX_BYTES the API would answer 202 instead).
+        if step in ("import", "reimport", "dry-run"):
+            # What one request costs: the request applies (or compares) the file itself,
+            # however large (past PLAN_IMPORT_SYNC_MAX_BYTES the API would answer 202).
             size = Path(json.loads(args.files)[fmt]).stat().st_size
             os.environ["PLAN_IMPORT_SYNC_MAX_BYTES"] = str(size)
         configure_django(args.database_url)

@@ -214,12 +214,13 @@ if INGEST_MAX_VIOLATIONS < 1:
 # body or a multipart upload. 64 MiB holds a plan of 10,000 events and 100,000 properties in
 # every format; Django's DATA_UPLOAD_MAX_MEMORY_SIZE still bounds every other request.
 PLAN_IMPORT_MAX_BYTES = env.int("PLAN_IMPORT_MAX_BYTES", default=64 * 1024 * 1024)
-# Larger files are imported in the background (202, then GET /api/v1/plan/imports/{id}): at
-# about 2 s per MiB, an import past 4 MiB would near gunicorn's 30 s worker timeout.
-PLAN_IMPORT_SYNC_MAX_BYTES = env.int("PLAN_IMPORT_SYNC_MAX_BYTES", default=4 * 1024 * 1024)
-if PLAN_IMPORT_MAX_BYTES < 1 or PLAN_IMPORT_SYNC_MAX_BYTES < 0:
+# Larger files are imported (or compared, in a dry run) in the background: 202, then
+# GET /api/v1/plan/imports/{id}. At about 2 s per MiB, 1 MiB keeps a request to a few seconds;
+# it is also the largest body of sample calls `POST /api/v1/plan/check` takes.
+PLAN_IMPORT_SYNC_MAX_BYTES = env.int("PLAN_IMPORT_SYNC_MAX_BYTES", default=1024 * 1024)
+if PLAN_IMPORT_MAX_BYTES < 1 or PLAN_IMPORT_SYNC_MAX_BYTES < 1:
     raise ImproperlyConfigured(
-        "PLAN_IMPORT_MAX_BYTES must be at least 1 and PLAN_IMPORT_SYNC_MAX_BYTES at least 0."
+        "PLAN_IMPORT_MAX_BYTES and PLAN_IMPORT_SYNC_MAX_BYTES must be at least 1."
     )
 
 # Background tasks (sending notification emails): by default on a thread of the process that

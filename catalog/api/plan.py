@@ -93,19 +93,18 @@ def _flag(request, name: str) -> bool:
     raise ValidationError({name: [f"Use true or false, not {value!r}."]})
 
 
-def _too_large(size: int) -> Response:
-    limit = settings.PLAN_IMPORT_MAX_BYTES
+def _too_large(size: int, limit: int) -> Response:
     return Response(
         {"detail": f"The file is too large ({size:,} bytes): at most {limit:,} bytes."},
         status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     )
 
 
-def read_upload(request) -> bytes | Response:
+def read_upload(request, limit: int | None = None) -> bytes | Response:
     """The file of a request: its multipart `file` field, or else the whole body; a 413
     answer past PLAN_IMPORT_MAX_BYTES. Read past DRF's parsers, which hold JSON only and
     Django's DATA_UPLOAD_MAX_MEMORY_SIZE, made for forms."""
-    limit = settings.PLAN_IMPORT_MAX_BYTES
+    limit = limit or settings.PLAN_IMPORT_MAX_BYTES
     django_request = request._request
     if django_request.content_type == "multipart/form-data":
         try:
@@ -115,17 +114,17 @@ def read_upload(request) -> bytes | Response:
         if upload is None:
             raise ValidationError({"file": ["Send the plan as the multipart field `file`."]})
         if upload.size > limit:
-            return _too_large(upload.size)
+            return _too_large(upload.size, limit)
         return upload.read()
     try:
         declared = int(django_request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
     if declared > limit:
-        return _too_large(declared)
+        return _too_large(declared, limit)
     data = django_request.read(limit + 1)
     if len(data) > limit:
-        return _too_large(len(data))
+        return _too_large(len(data), limit)
     return data
 
 
@@ -224,6 +223,7 @@ class PlanImportSerializer(serializers.ModelSerializer):
             "progress",
             "format",
             "mode",
+            "dry_run",
             "integration",
             "size",
             "created_at",
@@ -292,9 +292,9 @@ class PlanImportView(APIView):
             "properties the file doesn't have. The import is one change set: undo it with "
             "`POST /api/v1/changes/{change_set}/revert`. A file with problems changes nothing "
             "and the answer lists every problem with its position. A file larger than "
-            "PLAN_IMPORT_SYNC_MAX_BYTES (4 MiB by default), or `background=true`, is imported "
-            "in the background: the answer is a 202 whose `url` tells how it went. Dry runs "
-            "always answer at once."
+            "PLAN_IMPORT_SYNC_MAX_BYTES (1 MiB by default), or `background=true`, is imported "
+            "(or, in a dry run, compared) in the background: the answer is a 202 whose `url` "
+            "tells how it went."
         ),
         tags=["Tracking plan"],
         parameters=[
@@ -331,10 +331,8 @@ class PlanImportView(APIView):
         data = read_upload(request)
         if isinstance(data, Response):
             return data
-        if not dry_run and (
-            _flag(request, "background") or len(data) > settings.PLAN_IMPORT_SYNC_MAX_BYTES
-        ):
-            return self._queue(request, data, name, mode, integration)
+        if _flag(request, "background") or len(data) > settings.PLAN_IMPORT_SYNC_MAX_BYTES:
+            return self._queue(request, data, name, mode, dry_run, integration)
         try:
             plan, notices = read_plan(name, data)
             service = plan_diff if dry_run else plan_import
@@ -346,9 +344,14 @@ class PlanImportView(APIView):
         diff.notices = [n.as_dict() for n in notices]
         return Response(diff.as_dict(dry_run=dry_run))
 
-    def _queue(self, request, data: bytes, name: str, mode: str, integration) -> Response:
+    def _queue(self, request, data: bytes, name: str, mode: str, dry_run: bool, integration):
         job = plan_import_enqueue(
-            ctx=change_context(request), data=data, format=name, mode=mode, integration=integration
+            ctx=change_context(request),
+            data=data,
+            format=name,
+            mode=mode,
+            dry_run=dry_run,
+            integration=integration,
         )
         transaction.on_commit(lambda: plan_import_task.enqueue(str(job.pk)))
         body = PlanImportSerializer(job, context={"request": request}).data
@@ -454,7 +457,7 @@ class PlanCheckView(APIView):
     )
     def post(self, request):
         integration = _integration(request)
-        data = read_upload(request)
+        data = read_upload(request, limit=settings.PLAN_IMPORT_SYNC_MAX_BYTES)
         if isinstance(data, Response):
             return data
         try:

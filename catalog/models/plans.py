@@ -30,6 +30,7 @@ class PlanImport(models.Model):
     request_id = models.CharField(max_length=64, blank=True)
     format = models.CharField(max_length=32)
     mode = models.CharField(max_length=8)
+    dry_run = models.BooleanField(default=False, help_text="Only compare: change nothing.")
     integration = models.ForeignKey(
         "catalog.Integration", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )

@@ -665,10 +665,11 @@ def plan_import_enqueue(
     data: bytes,
     format: str,
     mode: str = "add",
+    dry_run: bool = False,
     integration: Integration | None = None,
 ) -> PlanImport:
-    """Keep a plan file to import in the background (`plan_import_run`, from a task), for
-    files that one request can't apply within the web server's timeout. The caller enqueues
+    """Keep a plan file to import (or, `dry_run`, compare) in the background
+    (`plan_import_run`, from a task), for files too large for one request. The caller enqueues
     the task once this commits."""
     _ensure_mode(mode)
     ensure_for(ctx, Action.CHANGE, Resource)
@@ -683,6 +684,7 @@ def plan_import_enqueue(
         request_id=ctx.request_id,
         format=format,
         mode=mode,
+        dry_run=dry_run,
         integration=integration,
         size=len(data),
         file=data,
@@ -714,7 +716,8 @@ def plan_import_run(pk) -> PlanImport | None:
         }
         # Seen by whoever polls the import while the one transaction of the import runs.
         rows.update(progress={"phase": "applying", **counts})
-        diff = plan_import(ctx=ctx, plan=plan, mode=job.mode, integration=job.integration)
+        service = plan_diff if job.dry_run else plan_import
+        diff = service(ctx=ctx, plan=plan, mode=job.mode, integration=job.integration)
     except PlanFileError as error:
         job.problems = [p.as_dict() for p in error.problems]
     except ValidationError as error:
@@ -728,7 +731,7 @@ def plan_import_run(pk) -> PlanImport | None:
         job.problems = [{"position": "file", "message": message}]
     else:
         diff.notices = [n.as_dict() for n in notices]
-        job.result = diff.as_dict(dry_run=False)
+        job.result = diff.as_dict(dry_run=job.dry_run)
     job.status = PlanImportStatus.FAILED if job.problems else PlanImportStatus.DONE
     job.progress = {"phase": job.status, **counts}
     job.finished_at = timezone.now()

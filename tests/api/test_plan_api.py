@@ -447,3 +447,34 @@ def test_a_multipart_body_without_a_file_says_so(as_editor, web):
 
     assert response.status_code == 400
     assert response.json() == {"file": ["Send the plan as the multipart field `file`."]}
+
+
+def test_a_large_dry_run_compares_in_the_background_and_changes_nothing(
+    as_editor, web, settings, django_capture_on_commit_callbacks
+):
+    settings.PLAN_IMPORT_SYNC_MAX_BYTES = 10
+    body = export(as_editor, "csv") + b"Web,Checkout,Cart Viewed,,,,,,,,,\r\n"
+    change_sets = ChangeSet.objects.count()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = import_(as_editor, "csv", body, dry_run="true")
+
+    assert response.status_code == 202
+    assert response.json()["dry_run"] is True
+    followed = as_editor.get(response.json()["url"]).json()
+    assert followed["status"] == "done"
+    assert followed["result"]["dry_run"] is True
+    assert followed["result"].get("change_set") is None
+    assert [c["event"] for c in followed["result"]["created"]] == ["Cart Viewed"]
+    assert not Resource.objects.filter(title="Cart Viewed").exists()
+    assert ChangeSet.objects.count() == change_sets
+
+
+def test_samples_past_the_synchronous_limit_are_a_413(as_viewer, web, settings):
+    settings.PLAN_IMPORT_SYNC_MAX_BYTES = 50
+    samples = json.dumps([{"event": "Order Completed", "properties": {"x": "y" * 60}}])
+
+    response = as_viewer.post("/api/v1/plan/check", data=samples, content_type="application/json")
+
+    assert response.status_code == 413
+    assert response.json()["detail"].endswith("at most 50 bytes.")
