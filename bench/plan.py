@@ -58,6 +58,7 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+from api import RESOURCE_COLUMNS, configure_django, load_rows
 from common import ensure_postgres_database, log, machine, write_section
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/ec_bench_plan"
@@ -515,26 +516,6 @@ def background_call(client, base: str, body: bytes, media: str, args, statements
 # --- the floor: COPY ----------------------------------------------------------------------
 
 
-RESOURCE_COLUMNS = (
-    "id",
-    "entity_type",
-    "title",
-    "description",
-    "definition",
-    "pii",
-    "verified",
-    "published",
-    "integration_id",
-    "parent_id",
-    "data_type",
-    "required",
-    "allowed_values",
-    "examples",
-    "created_at",
-    "updated_at",
-)
-
-
 CHANGE_SET_COLUMNS = (
     "id",
     "created_at",
@@ -549,7 +530,6 @@ CHANGE_SET_COLUMNS = (
 def floor_call(args):
     """COPY the same rows as the import (from the same file, parsed outside the timing):
     resources, owners, tags and followers, one change set and a history row per object."""
-    from api import load_rows
     from django.db import transaction
 
     from catalog.models import Integration, User
@@ -955,8 +935,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile-step", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.naive_events = min(args.naive_events, args.events)
-
-    from api import configure_django
 
     if args.step:
         # The outbox rows are written; their delivery (a thread of the web process, after
