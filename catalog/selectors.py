@@ -26,6 +26,7 @@ from catalog.models import (
     CustomPropertyValue,
     DailyVolume,
     EntityType,
+    LoggedEvent,
     ObjectChange,
     ObjectType,
     Resource,
@@ -34,6 +35,7 @@ from catalog.models import (
     Violation,
 )
 from catalog.models.resources import relation_columns
+from catalog.models.titles import normalize_title
 from catalog.policy import (
     Visibility,
     changes_visible_to,
@@ -56,6 +58,7 @@ __all__ = [
     "daily_volumes_of",
     "existing_ids",
     "hide_unseen_labels",
+    "mask_pii",
     "history_of",
     "not_seen_for",
     "relation_ids_of",
@@ -540,6 +543,49 @@ def not_seen_for(queryset: QuerySet, days: int) -> QuerySet:
     """The resources of `queryset` last seen more than `days` days ago, or never."""
     cutoff = timezone.now() - dt.timedelta(days=days)
     return queryset.filter(Q(seen__isnull=True) | Q(seen__last_seen_at__lt=cutoff))
+
+
+#: What a page shows instead of a PII-flagged property's value.
+PII_MASK = "•••• (PII)"
+
+
+def mask_pii(events: Sequence[LoggedEvent]) -> Sequence[LoggedEvent]:
+    """Give each received event `shown_properties`: its properties, with the value of every
+    property that the catalog flags as PII (on that integration's event of that name)
+    replaced by `PII_MASK`, so a page can show payloads without the personal data in them.
+
+    One query for the whole page of events. A property is masked whole, nested values
+    included; a PII-flagged event has every property masked.
+    """
+    names = {(event.integration_id, normalize_title(event.name)) for event in events if event.name}
+    pii: dict = defaultdict(set)
+    if names:
+        flagged = Resource.objects.filter(
+            Q(pii=True) | Q(parent__pii=True),
+            entity_type=EntityType.EVENT_PROPERTY,
+            integration_id__in={integration for integration, _name in names},
+            parent__title__in={name for _integration, name in names},
+        ).values_list("integration_id", "parent__title", "title")
+        for integration_id, event_name, title in flagged:
+            pii[integration_id, event_name].add(title)
+        whole = Resource.objects.filter(
+            pii=True,
+            entity_type=EntityType.EVENT,
+            integration_id__in={integration for integration, _name in names},
+            title__in={name for _integration, name in names},
+        ).values_list("integration_id", "title")
+        for integration_id, event_name in whole:
+            pii[integration_id, event_name].add(None)
+    for event in events:
+        flagged_names = pii.get((event.integration_id, normalize_title(event.name or "")), ())
+        properties = event.properties if isinstance(event.properties, dict) else {}
+        event.shown_properties = {
+            key: PII_MASK
+            if None in flagged_names or normalize_title(str(key)) in flagged_names
+            else value
+            for key, value in properties.items()
+        }
+    return events
 
 
 def violations_of(*, event=None, integration=None, kind: str | None = None) -> QuerySet:
