@@ -25,7 +25,7 @@ def test_pii_values_are_masked_per_integration_and_event(django_assert_num_queri
     EventPropertyFactory(parent=event, title="plan", pii=False)
     other = EventFactory(title="Signed Up")  # another integration: email is not PII there
     EventPropertyFactory(parent=other, title="email", pii=False)
-    secret = EventFactory(title="Card Saved", parent__integration=event.integration, pii=True)
+    EventFactory(title="Card Saved", parent__integration=event.integration, pii=True)
     rows = [
         _logged(event.integration, "Signed Up", {"email": "a@b.c", "plan": "pro"}),
         _logged(other.integration, "Signed Up", {"email": "a@b.c"}),
