@@ -70,7 +70,9 @@ def subscriptions_remove(*, ctx: ChangeContext, user: User, resource_ids: Iterab
 
 
 @atomic_write
-def collection_subscriptions_add(*, ctx: ChangeContext, user: User, collection_ids: Iterable) -> int:
+def collection_subscriptions_add(
+    *, ctx: ChangeContext, user: User, collection_ids: Iterable
+) -> int:
     """Make `user` follow the collections (those they may see): they are then emailed when a
     collection changes, as a resource's followers are. Returns how many they now follow that
     they didn't before.

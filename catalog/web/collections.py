@@ -26,7 +26,6 @@ PAGE_SIZE = 50
 RESOURCES_PAGE_SIZE = 50
 
 
-
 def _through_count(model, column: str):
     """A correlated count of `model` (an M2M through table) rows of the outer collection."""
     counted = (
