@@ -122,14 +122,14 @@ def test_the_list_shows_type_mode_events_last_seen_and_open_violations(
     assert "Web app Segment Flag" not in text  # web app is in discover mode
     assert "Web app The shop website, through Segment. Segment Discover 2 events" in text
     assert "2 properties" in text
-    assert "3 (15 times)" in text  # open violations: 3, seen 15 times
+    assert "3 open violations of Web app (15 times)" in text  # seen 15 times
     assert "iOS app Segment Block 0 events" in text
     html = response.content.decode()
     assert f'href="/violations/?integration={web_app.pk}"' in html
     assert f'href="/events/?integration={web_app.pk}"' in html
     assert f'href="{page_of(other)}"' in html
     # Last seen: the latest of its events, as a relative time with the exact one beside.
-    assert "<time datetime=" in html and "0 minutes ago" in text
+    assert "<time datetime=" in html and "just now" in text
     assert "Never" in text  # the iOS app never sent anything
     assert "Write keys" not in text  # the keys are the admins'
 
@@ -336,7 +336,7 @@ def test_an_admin_creates_a_write_key_shown_once_with_how_to_use_it(admin_web, a
     assert secret not in html
     assert f"wk_{key.prefix}_…" in html
     row = text_of(response).split("Android app")[1][:120]
-    assert "admin 0 minutes ago Revoke" in row  # created by, last used (authenticated above)
+    assert "admin just now Revoke" in row  # created by, last used (authenticated above)
 
 
 def test_a_key_needs_a_name_shown_next_to_the_field(admin_web, web_app):
