@@ -101,13 +101,13 @@ def test_the_integrations_pages_as_admin_and_editor(page: Page, sign_in, tracked
     web_app = table.get_by_role("row").filter(has_text="Web app")
     expect(web_app).to_contain_text("Discover")
     expect(web_app).to_contain_text("2 events")
-    expect(web_app.get_by_role("link", name="3")).to_have_attribute(
+    expect(web_app.get_by_role("link", name="3 open violations of Web app")).to_have_attribute(
         "href", re.compile(r"^/violations/\?integration=")
     )
     expect(table.get_by_role("row").filter(has_text="iOS app")).to_contain_text("Never")
     check_page(page, f"integrations-{user.username}")
 
-    web_app.get_by_role("link", name="Web app").click()
+    web_app.get_by_role("link", name="Web app", exact=True).click()
     expect(h1(page)).to_have_text("Web app")
     busiest = page.get_by_role("table", name="Busiest events of the last 30 days")
     expect(busiest.get_by_role("row").nth(1)).to_contain_text("Order Completed")
