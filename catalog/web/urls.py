@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import eventlog, views, violations
 
 app_name = "web"
 
@@ -23,4 +23,11 @@ urlpatterns = [
     path("subscriptions/", views.subscriptions, name="subscriptions"),
     path("settings/", views.user_settings, name="settings"),
     path("settings/keys/<uuid:pk>/revoke/", views.api_key_revoke_view, name="api_key_revoke"),
+    path("violations/", violations.violations, name="violations"),
+    path(
+        "violations/<int:pk>/resolve/",
+        violations.violation_resolve_view,
+        name="violation_resolve",
+    ),
+    path("event-log/", eventlog.event_log, name="event_log"),
 ]
