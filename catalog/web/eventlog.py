@@ -41,8 +41,9 @@ DEFAULT_POLL_SECONDS = 5
 _CURSOR_SEPARATOR = "~"
 
 
-def poll_seconds() -> float:
-    return float(getattr(settings, "EVENT_LOG_POLL_SECONDS", DEFAULT_POLL_SECONDS))
+def poll_seconds() -> str:
+    """The polling interval as htmx reads it (5, 0.5)."""
+    return f"{float(getattr(settings, 'EVENT_LOG_POLL_SECONDS', DEFAULT_POLL_SECONDS)):g}"
 
 
 def cursor_of(event: LoggedEvent) -> str:
