@@ -93,12 +93,10 @@ class EventLogFilterForm(forms.Form):
     start = _MomentField(
         label="From",
         help_text="UTC, e.g. 2026-12-07 or 2026-12-07T14:30.",
-        widget=forms.TextInput(attrs={"placeholder": "2026-12-07T14:30", "inputmode": "text"}),
     )
     end = _MomentField(
         label="To",
         help_text="UTC; a range that ends doesn't refresh.",
-        widget=forms.TextInput(attrs={"placeholder": "2026-12-07T15:00", "inputmode": "text"}),
     )
 
     def __init__(self, data, *, integrations):

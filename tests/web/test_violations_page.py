@@ -129,7 +129,7 @@ def test_resolving_moves_it_to_the_resolved_tab(editor_web, editor, some):
     assert "Resolved: Wrong type: Order Completed.items. It reopens if it happens again." in text
     text = text_of(editor_web.get(URL, {"status": "resolved"}))
     assert "1 resolved violation" in text
-    assert "Resolved by Ada Lovelace 0 minutes ago" in text
+    assert "Resolved by Ada Lovelace just now" in text
 
 
 def test_resolve_goes_back_only_to_this_page(editor_web, some):
