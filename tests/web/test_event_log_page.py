@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from catalog.models import LoggedEvent
 from catalog.selectors import PII_MASK
+from catalog.services.eventlog import log_events
 from catalog.web.eventlog import PAGE_SIZE, cursor_of
 from tests.factories import EventFactory, EventPropertyFactory, IntegrationFactory
 from tests.web.test_pages import text_of
@@ -20,7 +21,8 @@ POLLER = r'id="event-log-poller"[^>]*hx-get="([^"]+)"'
 
 
 def _log(integration, name, properties=None, *, ago=0, **fields):
-    return LoggedEvent.objects.create(
+    """A received event, stored as ingestion stores it (in its day's partition)."""
+    event = LoggedEvent(
         integration=integration,
         name=name,
         type=fields.pop("type", "track"),
@@ -29,6 +31,8 @@ def _log(integration, name, properties=None, *, ago=0, **fields):
         format="segment",
         **fields,
     )
+    log_events([event])
+    return event
 
 
 @pytest.fixture
