@@ -447,6 +447,9 @@ def test_an_events_violations_newest_first_with_every_field(as_editor, order):
         "last_seen_at": "2026-03-09T18:30:00Z",
         "message": "`revenue` should be a number, got a string.",
         "example": {"event": "Order Completed", "properties": {"revenue": "12"}},
+        "resolved_at": None,
+        "resolved_by_id": None,
+        "resolved_by_name": None,
     }
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import collections, integrations, views
+from . import collections, eventlog, integrations, views, violations
 
 app_name = "web"
 
@@ -38,4 +38,11 @@ urlpatterns = [
     path("collections/", collections.collections, name="collections"),
     path("collections/<uuid:pk>/", collections.collection_detail, name="collection"),
     path("collections/<uuid:pk>/follow/", collections.collection_follow, name="collection_follow"),
+    path("violations/", violations.violations, name="violations"),
+    path(
+        "violations/<int:pk>/resolve/",
+        violations.violation_resolve_view,
+        name="violation_resolve",
+    ),
+    path("event-log/", eventlog.event_log, name="event_log"),
 ]
