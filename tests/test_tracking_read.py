@@ -564,6 +564,8 @@ def test_editors_read_violations_in_the_admin(client, editor, order):
         "count",
         "first_seen_at",
         "last_seen_at",
+        "resolved_at",
+        "resolved_by",
     ]
     only_wrong = text_of(client.get(url, {"kind__exact": "wrong_type"}))
     assert "revenue" in only_wrong and "coupon" not in only_wrong
