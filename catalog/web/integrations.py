@@ -9,6 +9,7 @@ whatever the number of integrations, events, violations and keys (tests assert i
 """
 
 import datetime as dt
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -18,7 +19,7 @@ from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery, Su
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -88,22 +89,14 @@ def _may_manage(user) -> bool:
 
 
 def open_violations():
-    """The violations still open: all of them until violations can be resolved, then those
-    not resolved (a resolved one reopens when it happens again)."""
-    violations = Violation.objects.all()
-    if any(field.name == "resolved_at" for field in Violation._meta.get_fields()):
-        violations = violations.filter(resolved_at__isnull=True)
-    return violations
+    """The violations still open (a resolved one reopens when it happens again)."""
+    return Violation.objects.filter(resolved_at__isnull=True)
 
 
 def violations_url(integration_id, kind: str = "") -> str:
     """The violations page, filtered to one integration (and kind)."""
-    try:
-        base = reverse("web:violations")
-    except NoReverseMatch:  # the violations page is built beside these pages
-        base = "/violations/"
-    query = f"?integration={integration_id}"
-    return f"{base}{query}&kind={kind}" if kind else f"{base}{query}"
+    query = {"integration": integration_id, **({"kind": kind} if kind else {})}
+    return f"{reverse('web:violations')}?{urlencode(query)}"
 
 
 def _count_of(queryset) -> Coalesce:

@@ -134,6 +134,13 @@ def test_the_list_shows_type_mode_events_last_seen_and_open_violations(
     assert "Write keys" not in text  # the keys are the admins'
 
 
+def test_resolved_violations_are_not_counted(editor_web, web_app):
+    Violation.objects.filter(event_name="Coupon Applied").update(resolved_at=timezone.now())
+    assert "2 open violations of Web app (13 times)" in text_of(editor_web.get(LIST))
+    text = text_of(editor_web.get(page_of(web_app)))
+    assert "Unknown event 1 4" in text
+
+
 def test_admins_see_how_many_active_write_keys(admin_web, web_app):
     key, _ = write_key_create(ctx=SYSTEM, integration=web_app, name="Old")
     write_key_revoke(ctx=SYSTEM, key=key)
