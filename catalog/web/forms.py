@@ -24,6 +24,7 @@ from catalog.models.text import DEFINITION_MAX_LENGTH, definition_length, descri
 from catalog.policy import Action, collections_visible_to, may, resources_visible_to
 
 from .login_throttle import ThrottledLoginMixin
+from .pickers import by_name
 from .value_lists import ValueListField, parse_values, show_values
 
 YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
@@ -257,10 +258,12 @@ class ResourceEditForm(NoColonLabels, forms.Form):
                 .order_by("title", "id")
             )
         # Inactive users stay choosable while they own it, so saving keeps them.
-        self.fields["owners"].queryset = User.objects.filter(
-            Q(is_active=True) | Q(pk__in=resource.relation_ids["owners"])
-        ).order_by("first_name", "last_name", "username")
-        self.fields["collections"].queryset = collections_visible_to(user).order_by("title")
+        self.fields["owners"].queryset = by_name(
+            User.objects.filter(Q(is_active=True) | Q(pk__in=resource.relation_ids["owners"]))
+        )
+        self.fields["teams"].queryset = by_name(Team.objects.all())
+        self.fields["tags"].queryset = by_name(Tag.objects.all())
+        self.fields["collections"].queryset = by_name(collections_visible_to(user))
         for name in self.RELATIONS:
             self.fields[name].help_text = RELATION_HELP[name]
             self.fields[name].widget.attrs["data-picker-url"] = reverse("web:picker", args=[name])

@@ -13,11 +13,12 @@ import hashlib
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Case, CharField, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Concat, Lower, Trim
 from django.http import Http404, JsonResponse
 from django.views.decorators.http import require_http_methods
 
-from catalog.models import ChangeSource, Collection, Resource, Tag, Team, User
+from catalog.models import ChangeSource, Resource, Tag, Team, User
 from catalog.models.titles import normalize_title
 from catalog.policy import Action, collections_visible_to, may
 from catalog.refusals import REFUSALS, refusal_messages
@@ -43,17 +44,24 @@ TAG_COLORS = (
     "#4d2d8f",
 )
 
-#: kind -> (model, the fields searched, the order of the results).
+#: kind -> the fields searched.
 KINDS = {
-    "owners": (
-        User,
-        ("username", "first_name", "last_name"),
-        ("first_name", "last_name", "username"),
-    ),
-    "teams": (Team, ("name",), ("name",)),
-    "tags": (Tag, ("title",), ("title",)),
-    "collections": (Collection, ("title",), ("title",)),
+    "owners": ("username", "first_name", "last_name"),
+    "teams": ("name",),
+    "tags": ("title",),
+    "collections": ("title",),
 }
+
+
+def by_name(rows: QuerySet) -> QuerySet:
+    """People in the order of the names they are shown by (their full name, or the username
+    where none is set), case-insensitively; anything else by its title or name so too."""
+    if rows.model is User:
+        full = Trim(Concat("first_name", Value(" "), "last_name", output_field=CharField()))
+        shown = Case(When(Q(first_name="") & Q(last_name=""), then="username"), default=full)
+        return rows.annotate(shown_name=Lower(shown)).order_by("shown_name", "username", "pk")
+    name = "name" if rows.model is Team else "title"
+    return rows.order_by(Lower(name), name, "pk")
 
 
 def _text(request, name: str) -> str:
@@ -70,21 +78,18 @@ def _queryset(kind: str, user: User):
     return Team.objects.only("id", "name")
 
 
-def _matches(kind: str, user: User, text: str):
+def _matches(kind: str, user: User, text: str) -> QuerySet:
     """The objects of `kind` matching `text`: starting with it first, then containing it."""
-    _model, fields, order = KINDS[kind]
-    rows = _queryset(kind, user)
-    if text:
-        contains = Q()
-        starts = Q()
-        for field in fields:
-            contains |= Q(**{f"{field}__icontains": text})
-            starts |= Q(**{f"{field}__istartswith": text})
-        rows = rows.filter(contains).annotate(
-            rank=Case(When(starts, then=Value(0)), default=Value(1), output_field=IntegerField())
-        )
-        return rows.order_by("rank", *order, "pk")
-    return rows.order_by(*order, "pk")
+    rows = by_name(_queryset(kind, user))
+    if not text:
+        return rows
+    contains, starts = Q(), Q()
+    for field in KINDS[kind]:
+        contains |= Q(**{f"{field}__icontains": text})
+        starts |= Q(**{f"{field}__istartswith": text})
+    rank = Case(When(starts, then=Value(0)), default=Value(1), output_field=IntegerField())
+    ordering = rows.query.order_by
+    return rows.filter(contains).annotate(rank=rank).order_by("rank", *ordering)
 
 
 def option_of(obj) -> dict:

@@ -119,9 +119,10 @@ def _parse_json(text: str, data_type: str) -> list:
     except RecursionError:
         raise ValidationError("The JSON is nested too deeply.") from None
     except ValueError as error:
+        where = f"{error.msg}, line {error.lineno}" if hasattr(error, "msg") else str(error)
         raise ValidationError(
-            f"This looks like a JSON list but isn't valid JSON ({error.msg}, line "
-            f"{error.lineno}). Fix it, or write one value per line without the brackets."
+            f"This looks like a JSON list but isn't valid JSON ({where}). Fix it, or write "
+            "one value per line without the brackets."
         ) from None
     if not isinstance(value, list):
         raise ValidationError('Enter a JSON list, such as ["a", "b"], or one value per line.')
@@ -138,15 +139,24 @@ def _parse_json(text: str, data_type: str) -> list:
     return value
 
 
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
 def parse_values(text: str, data_type: str) -> list | None:
     """The list `text` means for a property of `data_type`: None when empty; a JSON list when
-    it starts with "["; else one value per line (blank lines skipped, spaces trimmed)."""
+    it starts with "[" (for lists of lists: when all of it is JSON); else one value per line
+    (blank lines skipped, spaces trimmed)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     if not text:
         return None
     if "\x00" in text or "\\u0000" in text:
         raise ValidationError("Text can't contain NUL characters.")
-    if text.startswith("["):
+    if text.startswith("[") and (data_type != DataType.ARRAY or _is_json(text)):
         values = _parse_json(text, data_type)
     else:
         values = []
