@@ -259,3 +259,39 @@ def test_without_javascript_the_plain_selects_still_save(new_page, sign_in, edit
     plain.get_by_role("button", name="Save", exact=True).click()
     plain.wait_for_url(f"**{url_of(tagged.event)}")
     assert saved_titles(tagged.event, "tags") == {"finance", "growth"}
+
+
+def test_any_select_with_data_picker_is_upgraded_and_searches_the_server(
+    page: Page, sign_in, editor, tagged
+):
+    """Another page's select (another name, no option but the chosen one, a JSON endpoint
+    for the rest), as htmx might swap one in: found, searched and kept in step."""
+    sign_in(page, editor)
+    page.goto(url_of(tagged.event, "edit"))  # a page that loads picker.js
+    finance = Tag.objects.get(title="finance")
+    page.evaluate(
+        """(finance) => {
+            const box = document.createElement("form");
+            box.innerHTML = `<label for="bulk-tags">Add tags</label>
+              <select multiple name="add_tags" id="bulk-tags" data-picker="tags"
+                      data-picker-url="/pickers/tags/">
+                <option value="${finance}" selected>finance</option></select>`;
+            document.querySelector("main").append(box);
+            window.CatalogPicker.scan(box);
+        }""",
+        str(finance.pk),
+    )
+    add_tags = combobox(page, "Add tags")
+    bulk_chips = page.locator("#bulk-tags + .picker .picker-chip .chip-label")
+    expect(bulk_chips).to_have_text(["finance"])
+    add_tags.fill("rev")
+    option = listbox_of(page, add_tags).get_by_role("option", name="revenue")
+    expect(option).to_be_visible()  # from the server: the select had no such option
+    add_tags.press("ArrowDown")
+    add_tags.press("Enter")
+    expect(bulk_chips).to_have_text(["finance", "revenue"])
+    chosen = page.evaluate(
+        "() => [...document.getElementById('bulk-tags').selectedOptions].map(o => o.text)"
+    )
+    assert chosen == ["finance", "revenue"]
+    expect(page.get_by_role("button", name="Remove revenue", exact=True)).to_be_visible()

@@ -82,11 +82,12 @@
     if (!select.id) select.id = "picker-" + counter;
     var base = select.id + "-picker";
     var label = select.id ? document.querySelector('label[for="' + CSS.escape(select.id) + '"]') : null;
-    var labelText = label ? label.textContent.trim() : this.words[1];
+    var labelText = label ? label.textContent.trim()
+      : select.getAttribute("aria-label") || select.getAttribute("title") || this.words[1];
     this.labelText = labelText;
 
     this.box = make("div", { "class": "picker", "data-kind": this.kind });
-    this.chips = make("ul", { "class": "picker-chips", "aria-label": "Chosen " + labelText.toLowerCase() });
+    this.chips = make("ul", { "class": "picker-chips", "aria-label": "Chosen: " + labelText });
     this.combo = make("div", { "class": "picker-combo" });
     this.input = make("input", {
       type: "text",
@@ -119,9 +120,17 @@
       if (!label.id) label.id = base + "-label";
       label.htmlFor = this.input.id;
       this.listbox.setAttribute("aria-labelledby", label.id);
+    } else if (select.getAttribute("aria-labelledby")) {
+      this.input.setAttribute("aria-labelledby", select.getAttribute("aria-labelledby"));
+      this.listbox.setAttribute("aria-labelledby", select.getAttribute("aria-labelledby"));
     } else {
       this.input.setAttribute("aria-label", labelText);
       this.listbox.setAttribute("aria-label", labelText);
+    }
+    if (select.required) {
+      // A hidden control can't be focused to show the browser's message: the server says it.
+      this.input.setAttribute("aria-required", "true");
+      select.required = false;
     }
     var described = (select.getAttribute("aria-describedby") || "").split(/\s+/).filter(Boolean);
     described.push(this.hint.id);
@@ -360,7 +369,7 @@
           if (!answer || !answer.results) return;
           self.remote[text] = answer.results;
           self.remoteFor = text;
-          if (self.query() !== text || !self.isOpen() && document.activeElement !== self.input) return;
+          if (self.query() !== text || document.activeElement !== self.input) return;
           var before = self.items.length;
           var active = self.items[self.active];
           self.render(false);
