@@ -1,15 +1,31 @@
 """The forms of the catalog pages: browse filters, the resource editor, settings."""
 
+import json
+
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.urls import reverse
 
-from catalog.models import Collection, EmailFrequency, Integration, Resource, Tag, Team, User
+from catalog.models import (
+    Collection,
+    DataType,
+    EmailFrequency,
+    EntityType,
+    Integration,
+    Resource,
+    Tag,
+    Team,
+    User,
+)
 from catalog.models.text import DEFINITION_MAX_LENGTH, definition_length, description_length
-from catalog.policy import collections_visible_to
+from catalog.policy import Action, collections_visible_to, may, resources_visible_to
 
 from .login_throttle import ThrottledLoginMixin
+from .pickers import by_name
+from .value_lists import ValueListField, parse_values, show_values
 
 YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
 SORTS = [("title", "Title (A to Z)"), ("-updated", "Last change first")]
@@ -106,10 +122,50 @@ def _shown(applied: dict) -> dict:
     return shown
 
 
+#: What each relation is for: its help text on the edit form.
+RELATION_HELP = {
+    "owners": "The people responsible for it; they hear of every change.",
+    "teams": "The teams that send or use it.",
+    "tags": "Free labels to find and group it by.",
+    "collections": "The curated collections it belongs to.",
+}
+
+
+class PickerSelect(forms.SelectMultiple):
+    """A multiple select that picker.js turns into a search-as-you-type picker with chips
+    (`data-picker` names the kind); without JavaScript it stays a plain multiple select.
+    Tags' options carry their colour (`data-color`) for the swatches."""
+
+    def __init__(self, kind: str, attrs=None) -> None:
+        super().__init__(attrs={"data-picker": kind, "size": 6, **(attrs or {})})
+        self.kind = kind
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        color = getattr(instance, "color", None)
+        if color:
+            option["attrs"]["data-color"] = color
+        username = getattr(instance, "username", None)
+        if username and username != label:
+            option["attrs"]["data-hint"] = username
+        return option
+
+
 class ResourceEditForm(NoColonLabels, forms.Form):
-    """What a steward edits on a resource's page; saved through `resource_update`."""
+    """What a steward edits on a resource's page; saved through `resource_update`.
+
+    An event also has its category; a property its data type, required flag, allowed values
+    and examples (each list typed one value per line, see `catalog.web.value_lists`)."""
 
     title = forms.CharField(max_length=255)
+    parent = forms.ModelChoiceField(
+        Resource.objects.none(),
+        label="Category",
+        empty_label=None,
+        required=False,
+        help_text="Move the event to another category of its integration.",
+    )
     description = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -123,39 +179,103 @@ class ResourceEditForm(NoColonLabels, forms.Form):
             f"at most {DEFINITION_MAX_LENGTH:,} characters."
         ),
     )
+    data_type = forms.ChoiceField(
+        label="Data type",
+        choices=DataType.choices,
+        required=False,
+        help_text="What the property's value is; tracked events are checked against it.",
+    )
+    required = forms.BooleanField(required=False, help_text="Every event must send it.")
+    allowed_values = ValueListField(
+        label="Allowed values",
+        help_text=(
+            "The only values it may take, one per line (empty: any value). Numbers and "
+            'true/false follow the data type; or paste a JSON list, such as ["a", "b"].'
+        ),
+    )
+    examples = ValueListField(
+        label="Examples",
+        help_text="Typical values, one per line, or a JSON list.",
+    )
     pii = forms.BooleanField(
         label="PII", required=False, help_text="Holds personally identifiable information."
     )
     verified = forms.BooleanField(required=False, help_text="Checked by a data steward.")
     published = forms.BooleanField(required=False, help_text="Visible to viewers.")
-    owners = forms.ModelMultipleChoiceField(User.objects.none(), required=False)
-    teams = forms.ModelMultipleChoiceField(Team.objects.all(), required=False)
-    tags = forms.ModelMultipleChoiceField(Tag.objects.all(), required=False)
-    collections = forms.ModelMultipleChoiceField(Collection.objects.none(), required=False)
+    owners = forms.ModelMultipleChoiceField(
+        User.objects.none(), required=False, widget=PickerSelect("owners")
+    )
+    teams = forms.ModelMultipleChoiceField(
+        Team.objects.order_by("name"), required=False, widget=PickerSelect("teams")
+    )
+    tags = forms.ModelMultipleChoiceField(
+        Tag.objects.order_by("title"), required=False, widget=PickerSelect("tags")
+    )
+    collections = forms.ModelMultipleChoiceField(
+        Collection.objects.none(), required=False, widget=PickerSelect("collections")
+    )
     #: When the resource was last changed as the form was loaded: a save on top of someone
     #: else's newer change is stopped instead of silently undoing it.
     loaded = forms.CharField(required=False, widget=forms.HiddenInput)
 
     #: The fields above, in the order the pipeline's diff and the form share.
     SCALARS = ("title", "description", "definition", "pii", "verified", "published")
+    #: Only events have a category to move to; only properties these.
+    EVENT_FIELDS = ("parent",)
+    PROPERTY_FIELDS = ("data_type", "required", "allowed_values", "examples")
+    VALUE_LISTS = ("allowed_values", "examples")
     RELATIONS = ("owners", "teams", "tags", "collections")
 
     def __init__(self, *args, user: User, resource: Resource, **kwargs) -> None:
         self.resource = resource
-        initial = {name: getattr(resource, name) for name in self.SCALARS}
+        kind = resource.entity_type
+        self.kind_fields = (
+            self.EVENT_FIELDS
+            if kind == EntityType.EVENT
+            else self.PROPERTY_FIELDS
+            if kind == EntityType.EVENT_PROPERTY
+            else ()
+        )
+        initial = {name: getattr(resource, name) for name in (*self.SCALARS, *self.kind_fields)}
         initial["loaded"] = self.version(resource)
+        for name in self.VALUE_LISTS:
+            if name in initial:
+                initial[name] = show_values(initial[name], resource.data_type)
+        if "parent" in initial:
+            initial["parent"] = resource.parent_id
         for name in self.RELATIONS:
             initial[name] = [str(pk) for pk in resource.relation_ids[name]]
         super().__init__(*args, initial=initial, **kwargs)
+        for name in (*self.EVENT_FIELDS, *self.PROPERTY_FIELDS):
+            if name not in self.kind_fields:
+                del self.fields[name]
+        if "parent" in self.fields:
+            # The visible categories of its integration (and its own, whatever it is).
+            self.fields["parent"].queryset = (
+                resources_visible_to(user, EntityType.EVENT_CATEGORY)
+                .filter(Q(integration_id=resource.integration_id) | Q(pk=resource.parent_id))
+                .only("id", "title")
+                .order_by("title", "id")
+            )
         # Inactive users stay choosable while they own it, so saving keeps them.
-        self.fields["owners"].queryset = User.objects.filter(
-            Q(is_active=True) | Q(pk__in=resource.relation_ids["owners"])
-        ).order_by("username")
-        self.fields["collections"].queryset = collections_visible_to(user)
-        help_multi = "Hold Ctrl (⌘ on a Mac) to choose several."
+        self.fields["owners"].queryset = by_name(
+            User.objects.filter(Q(is_active=True) | Q(pk__in=resource.relation_ids["owners"]))
+        )
+        self.fields["teams"].queryset = by_name(Team.objects.all())
+        self.fields["tags"].queryset = by_name(Tag.objects.all())
+        self.fields["collections"].queryset = by_name(collections_visible_to(user))
         for name in self.RELATIONS:
-            self.fields[name].widget.attrs["size"] = 6
-            self.fields[name].help_text = help_multi
+            self.fields[name].help_text = RELATION_HELP[name]
+            self.fields[name].widget.attrs["data-picker-url"] = reverse("web:picker", args=[name])
+        if may(user, Action.ADD, Tag):
+            self.fields["tags"].widget.attrs["data-picker-create"] = reverse(
+                "web:picker", args=["tags"]
+            )
+
+    @property
+    def scalar_names(self) -> tuple[str, ...]:
+        """The plain fields of this resource's kind, in the diff's order."""
+        return (*self.SCALARS, *self.kind_fields)
 
     @staticmethod
     def version(resource: Resource) -> str:
@@ -179,12 +299,45 @@ class ResourceEditForm(NoColonLabels, forms.Form):
     def clean_definition(self) -> str:
         return definition_text(self.cleaned_data["definition"])
 
+    def clean(self) -> dict:
+        """Read the value lists with the data type chosen (the property's, if none is): a
+        list left as it was shown keeps the stored values, whatever they are."""
+        cleaned = super().clean()
+        # A field the browser didn't send (a client posting the older form) keeps its value.
+        for name in ("data_type", *self.VALUE_LISTS):
+            if name in self.fields and name not in self.data:
+                cleaned[name] = self.initial[name]
+        if "parent" in self.fields and cleaned.get("parent") is None and "parent" in cleaned:
+            cleaned["parent"] = self.resource.parent
+        if "data_type" in self.fields and not cleaned.get("data_type"):
+            cleaned["data_type"] = self.resource.data_type
+        data_type = cleaned.get("data_type") or self.resource.data_type
+        for name in self.VALUE_LISTS:
+            if name not in self.fields or name not in cleaned:
+                continue
+            text = _normalise_newlines(cleaned[name]).strip()
+            if text == _normalise_newlines(self.initial[name]).strip():
+                cleaned[name] = getattr(self.resource, name)
+                continue
+            try:
+                cleaned[name] = parse_values(text, data_type)
+            except ValidationError as error:
+                self.add_error(name, error)
+        return cleaned
+
     def changes(self) -> dict:
         """Only what differs from the resource as it was loaded: the pipeline records these."""
         data = {}
-        for name in self.SCALARS:
-            if self.cleaned_data[name] != getattr(self.resource, name):
-                data[name] = self.cleaned_data[name]
+        for name in self.scalar_names:
+            value, stored = self.cleaned_data[name], getattr(self.resource, name)
+            if name == "parent":
+                if value.pk != self.resource.parent_id:
+                    data[name] = value
+            elif name in self.VALUE_LISTS:
+                if json.dumps(value) != json.dumps(stored):
+                    data[name] = value
+            elif value != stored:
+                data[name] = value
         for name in self.RELATIONS:
             chosen = sorted(str(obj.pk) for obj in self.cleaned_data[name])
             if chosen != sorted(str(pk) for pk in self.resource.relation_ids[name]):

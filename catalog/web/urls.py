@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import collections, eventlog, integrations, views, violations
+from . import collections, eventlog, integrations, pickers, views, violations
 
 app_name = "web"
 
@@ -19,6 +19,7 @@ urlpatterns = [
     ),
     path("resources/<uuid:pk>/edit/", views.resource_edit, name="resource_edit"),
     path("resources/<uuid:pk>/subscribe/", views.resource_subscribe, name="resource_subscribe"),
+    path("pickers/<str:kind>/", pickers.picker, name="picker"),
     path("preview/", views.markdown_preview, name="markdown_preview"),
     path("subscriptions/", views.subscriptions, name="subscriptions"),
     path("settings/", views.user_settings, name="settings"),
