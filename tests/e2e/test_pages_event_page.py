@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 
 from catalog.models import DailyVolume, LoggedEvent, ResourceSeen, Violation
 from catalog.selectors import PII_MASK, utc_today
+from catalog.services.eventlog import log_events
 from catalog.services.resources import resource_update
 from tests.e2e.catalog_pages import (
     Checkout,
@@ -57,7 +58,7 @@ def tracked(checkout: Checkout, editor, viewer) -> Checkout:
             )
             for day in range(0, 30, 2)
         )
-    LoggedEvent.objects.bulk_create(
+    log_events(
         LoggedEvent(
             integration=event.integration,
             name=event.title,

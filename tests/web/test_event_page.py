@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from catalog.models import DailyVolume, LoggedEvent, ResourceSeen, Violation
 from catalog.selectors import PII_MASK
+from catalog.services.eventlog import log_events
 from catalog.services.writekeys import write_key_create
 from catalog.templatetags.relative_time import ago
 from catalog.web.views import FOLLOWERS_SHOWN, RECENT_EVENTS_SHOWN
@@ -171,7 +172,7 @@ def test_recent_events_are_the_newest_of_this_event_only(editor_web, order_compl
             format="segment",
         )
     )
-    LoggedEvent.objects.bulk_create(rows)
+    log_events(rows)
     text = text_of(_page(editor_web, order_completed))
     shown = re.findall(r"user (user-\d+)", text)
     assert shown == [f"user-{i}" for i in range(RECENT_EVENTS_SHOWN)]
@@ -278,7 +279,7 @@ def _grow_event(event, n, today):
         DailyVolume.objects.create(resource=prop, day=today, count=i + 1)
         event.subscribers.add(UserFactory())
         event.owners.add(UserFactory())
-    LoggedEvent.objects.bulk_create(
+    log_events(
         LoggedEvent(
             integration=event.integration,
             name=event.title,
