@@ -217,11 +217,15 @@ def _host_of(base_url: str) -> str:
 
 
 def javascript(event_name: str, properties: Sequence[SnippetProperty], *, base_url: str) -> str:
-    """Segment's analytics.js: `analytics.track(name, properties)`."""
-    api_host = _host_of(base_url) + "/v1"
+    """Segment's analytics.js: `analytics.track(name, properties)`. The comment says how to
+    point analytics.js at this catalog: its "Segment.io" settings, `apiHost` without the
+    scheme, and `protocol` when it isn't https."""
+    settings = f"apiHost: {_string(_host_of(base_url) + '/v1')}"
+    if base_url.startswith("http://"):
+        settings += ', protocol: "http"'
     return (
         "// analytics.js, loaded with a write key of this integration and\n"
-        f'// integrations: {{"Segment.io": {{apiHost: {_string(api_host)}}}}}\n'
+        f'// integrations: {{"Segment.io": {{{settings}}}}}\n'
         f"analytics.track({_string(event_name)}, {_object_block(properties, python=False)});\n"
     )
 

@@ -35,6 +35,7 @@ from catalog.models import (
     User,
     Violation,
 )
+from catalog.models.titles import normalize_title
 from catalog.notifications.linediff import shared_budget
 from catalog.policy import (
     Action,
@@ -342,21 +343,44 @@ def _presence(child: Resource, event_volume: int) -> tuple[int, int] | None:
     return count, min(100, round(count * 100 / event_volume))
 
 
-def _recent_events(request, resource: Resource) -> list[LoggedEvent] | None:
-    """An event's newest received calls, PII-flagged values masked, each with its
-    `payload` as indented JSON; None for those who may not read the event log (the API's
-    question) and for what isn't an event. Three queries at most (the rows, `mask_pii`)."""
-    if resource.entity_type != EntityType.EVENT or not may(request.user, Action.VIEW, LoggedEvent):
+def _recent_events(request, event: Resource) -> list[LoggedEvent] | None:
+    """`event`'s newest received calls, PII-flagged values masked, each with its `payload`
+    as indented JSON; None for those who may not read the event log (the API's question).
+    Three queries at most (the rows, `mask_pii`)."""
+    if not may(request.user, Action.VIEW, LoggedEvent):
         return None
     rows = list(
         LoggedEvent.objects.filter(
-            integration_id=resource.integration_id, name=resource.title, type="track"
+            integration_id=event.integration_id, name=event.title, type="track"
         ).order_by("-received_at", "-id")[:RECENT_EVENTS_SHOWN]
     )
     mask_pii(rows)
     for row in rows:
         row.payload = json.dumps(row.shown_properties, indent=2, ensure_ascii=False)
     return rows
+
+
+def _recent_values(request, prop: Resource) -> list[dict] | None:
+    """What a property held in its event's newest received calls (masked if PII): each
+    `{received_at, sent, value}` (`value` as JSON); None as for `_recent_events`."""
+    rows = _recent_events(request, prop.parent)
+    if rows is None:
+        return None
+    values = []
+    for row in rows:
+        found = [
+            value
+            for key, value in row.shown_properties.items()
+            if normalize_title(str(key)) == prop.title
+        ]
+        values.append(
+            {
+                "received_at": row.received_at,
+                "sent": bool(found),
+                "value": json.dumps(found[0], ensure_ascii=False) if found else "",
+            }
+        )
+    return values
 
 
 def _snippets(request, resource: Resource, properties: list[Resource]) -> list[Snippet]:
@@ -414,7 +438,14 @@ def resource_detail(request, pk):
         "tracked": tracked,
         "tracking": tracking,
         "daily": daily_volumes_of([resource.pk])[resource.pk] if tracked else None,
-        "recent_events": _recent_events(request, resource),
+        "recent_events": (
+            _recent_events(request, resource) if resource.entity_type == EntityType.EVENT else None
+        ),
+        "recent_values": (
+            _recent_values(request, resource)
+            if resource.entity_type == EntityType.EVENT_PROPERTY
+            else None
+        ),
         "snippets": (
             _snippets(request, resource, shown)
             if resource.entity_type == EntityType.EVENT

@@ -255,6 +255,18 @@ def test_a_property_page_shows_its_activity_values_and_event(editor_web, receive
     assert "Recent events" not in text  # the event's page has them
 
 
+def test_a_property_page_shows_its_recent_values_to_editors(editor_web, viewer_web, received):
+    revenue = received.children.get(title="revenue")
+    email = received.children.get(title="email")
+    text = text_of(_page(editor_web, revenue))
+    assert re.search(r"Recent values .* Received Value (\S+ \S+ (10|20\.5|30) ){3}", text)
+    text = text_of(_page(editor_web, email))
+    assert "masked, as PII" in text
+    assert text.count(PII_MASK) == 2 and "Not sent" in text  # u-3 sent no email
+    assert "example.com" not in text
+    assert "Recent values" not in text_of(_page(viewer_web, revenue))
+
+
 def test_a_category_page_lists_its_events_with_activity(editor_web, received):
     quiet = EventFactory(title="checkout Started", parent=received.parent)
     text = text_of(_page(editor_web, received.parent))

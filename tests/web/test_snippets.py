@@ -104,7 +104,9 @@ def test_examples_come_first_then_allowed_values_then_the_data_type():
 def test_javascript_sends_required_properties_first_and_marks_optional_ones():
     code = javascript("Order Completed", SCHEMA, base_url=BASE)
     assert 'analytics.track("Order Completed", {' in code
-    assert '"catalog.example.com/v1"' in code  # the apiHost, without the scheme
+    assert '{"Segment.io": {apiHost: "catalog.example.com/v1"}}' in code  # no scheme
+    plain = javascript("Order Completed", SCHEMA, base_url="http://127.0.0.1:8000")
+    assert '{"Segment.io": {apiHost: "127.0.0.1:8000/v1", protocol: "http"}}' in plain
     names = re.findall(r'^  "([^"]+)":', code, re.M)
     assert names == [
         "currency", "Quantity", "revenue",  # required, by name as a person reads it
