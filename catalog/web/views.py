@@ -334,13 +334,14 @@ def _children_of(request, resource: Resource) -> list[Resource]:
     return children
 
 
-def _presence(child: Resource, event_volume: int) -> tuple[int, int] | None:
-    """How often a property came with its event in the last 30 days: (count, percent), or
-    None when the event wasn't received."""
+def _presence(child: Resource, event_volume: int) -> tuple[int, str] | None:
+    """How often a property came with its event in the last 30 days: (count, percent as
+    shown: "<1" for a few among many), or None when the event wasn't received."""
     if not event_volume:
         return None
     count = child.tracking.volume_30d
-    return count, min(100, round(count * 100 / event_volume))
+    percent = min(100, round(count * 100 / event_volume))
+    return count, "<1" if count and not percent else str(percent)
 
 
 def _recent_events(request, event: Resource) -> list[LoggedEvent] | None:

@@ -108,6 +108,17 @@ def test_an_event_page_puts_activity_and_the_schema_first(editor_web, received):
     assert text.index("How to send it") > positions[-1]
 
 
+def test_a_rare_property_is_present_less_than_1_percent(editor_web, order_completed):
+    from catalog.selectors import utc_today
+
+    rare = EventPropertyFactory(parent=order_completed, title="rare")
+    DailyVolume.objects.create(resource=order_completed, day=utc_today(), count=1000)
+    DailyVolume.objects.create(resource=rare, day=utc_today(), count=3)
+    text = text_of(_page(editor_web, order_completed))
+    assert "rare string Optional No Any <1% (3)" in text
+    assert "revenue number Required No Any 0% (0)" in text
+
+
 def test_the_schema_caps_long_lists_of_allowed_values(editor_web, order_completed):
     plan = EventPropertyFactory(
         parent=order_completed, title="plan", allowed_values=[f"v{i}" for i in range(12)]
