@@ -95,6 +95,9 @@ def may(
         if action == Action.DELETE and model is Violation:
             # Clearing a resolved violation is housekeeping (a new count starts if it recurs).
             return user.is_catalog_admin
+        if action == Action.CHANGE and model is Violation:
+            # Marking a violation resolved (`catalog.services.violations`): stewards' work.
+            return user.can_edit_catalog
         return action == Action.VIEW and user.can_edit_catalog
     if action == Action.VIEW:
         if model is Resource and instance is not None:
@@ -137,6 +140,8 @@ def ensure(
     if model in TRACKING_MODELS:
         if action == Action.VIEW:
             raise PermissionDenied("Only editors and admins can read what trackers sent.")
+        if action == Action.CHANGE and model is Violation:
+            raise PermissionDenied("Only editors and admins can resolve violations.")
         raise PermissionDenied("Only the ingestion pipeline records what trackers sent.")
     raise PermissionDenied("Only admins can manage the workspace.")
 

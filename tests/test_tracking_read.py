@@ -447,6 +447,9 @@ def test_an_events_violations_newest_first_with_every_field(as_editor, order):
         "last_seen_at": "2026-03-09T18:30:00Z",
         "message": "`revenue` should be a number, got a string.",
         "example": {"event": "Order Completed", "properties": {"revenue": "12"}},
+        "resolved_at": None,
+        "resolved_by_id": None,
+        "resolved_by_name": None,
     }
 
 
@@ -561,6 +564,8 @@ def test_editors_read_violations_in_the_admin(client, editor, order):
         "count",
         "first_seen_at",
         "last_seen_at",
+        "resolved_at",
+        "resolved_by",
     ]
     only_wrong = text_of(client.get(url, {"kind__exact": "wrong_type"}))
     assert "revenue" in only_wrong and "coupon" not in only_wrong

@@ -124,8 +124,18 @@ class ViolationAdmin(PolicyAdminMixin, admin.ModelAdmin):
     editors and admins; admins delete the ones that are resolved (the pipeline starts a new
     count if they happen again). Nobody adds or changes them here."""
 
-    list_display = ["event_name", "property_name", "kind", "count", "first_seen_at", "last_seen_at"]
-    list_filter = ["integration", "kind"]
+    list_display = [
+        "event_name",
+        "property_name",
+        "kind",
+        "count",
+        "first_seen_at",
+        "last_seen_at",
+        "resolved_at",
+        "resolved_by",
+    ]
+    list_select_related = ["resolved_by"]
+    list_filter = ["integration", "kind", ("resolved_at", admin.EmptyFieldListFilter)]
     search_fields = ["event_name", "property_name"]
     ordering = ["-last_seen_at", "id"]
     fields = [
@@ -139,6 +149,8 @@ class ViolationAdmin(PolicyAdminMixin, admin.ModelAdmin):
         "last_seen_at",
         "message",
         "example",
+        "resolved_at",
+        "resolved_by",
     ]
     readonly_fields = fields
 
@@ -146,7 +158,7 @@ class ViolationAdmin(PolicyAdminMixin, admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return False
+        return False  # resolving is on the violations page (catalog.services.violations)
 
     def has_delete_permission(self, request, obj=None):
         # Admins clear resolved violations (the policy's rule); no history, no emails: it

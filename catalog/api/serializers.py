@@ -666,6 +666,18 @@ class ViolationSerializer(serializers.ModelSerializer):
     )
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     example = serializers.JSONField(read_only=True, help_text="The latest offending event.")
+    resolved_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When a steward marked it resolved; null while open. A resolved violation "
+        "that happens again reopens (null again).",
+    )
+    resolved_by_id = serializers.UUIDField(
+        read_only=True, allow_null=True, help_text="Who marked it resolved."
+    )
+    resolved_by_name = serializers.SerializerMethodField(
+        help_text="Their name (full name, or username); null while open."
+    )
 
     class Meta:
         model = Violation
@@ -682,5 +694,13 @@ class ViolationSerializer(serializers.ModelSerializer):
             "last_seen_at",
             "message",
             "example",
+            "resolved_at",
+            "resolved_by_id",
+            "resolved_by_name",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_resolved_by_name(self, violation) -> str | None:
+        # Listings join the resolver (`select_related("resolved_by")`).
+        return str(violation.resolved_by) if violation.resolved_by_id else None

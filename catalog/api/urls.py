@@ -7,6 +7,7 @@ from catalog.api import audit, plan, views
 from catalog.api.eventlog import EventLogView
 from catalog.api.exceptions import not_found
 from catalog.api.revert import ChangeSetRevertView
+from catalog.api.violations import ViolationResolveView
 
 
 class OptionalSlashRouter(SimpleRouter):
@@ -60,6 +61,11 @@ urlpatterns = [
         r"^changes/(?P<pk>[^/.]+)/revert/?$",
         ChangeSetRevertView.as_view(),
         name="change-set-revert",
+    ),
+    re_path(
+        r"^violations/(?P<pk>[^/.]+)/resolve/?$",
+        ViolationResolveView.as_view(),
+        name="violation-resolve",
     ),
     re_path(r"^changes/?$", audit.ChangeSetListView.as_view(), name="change-set-list"),
     re_path(

@@ -288,7 +288,7 @@ def violations_page(view, request, **where) -> Response:
     kind = request.query_params.get("kind") or None
     if kind is not None and kind not in ViolationKind.values:
         raise ValidationError({"kind": [f"Must be one of {', '.join(ViolationKind.values)}."]})
-    page = view.paginate_queryset(violations_of(kind=kind, **where))
+    page = view.paginate_queryset(violations_of(kind=kind, **where).select_related("resolved_by"))
     return view.get_paginated_response(s.ViolationSerializer(page, many=True).data)
 
 

@@ -32,6 +32,7 @@ from .tracking import (
     ResourceSeen,
     ValidationMode,
     Violation,
+    ViolationDay,
     ViolationKind,
     WriteKey,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "ValidationMode",
     "ValueType",
     "Violation",
+    "ViolationDay",
     "ViolationKind",
     "WriteKey",
 ]

@@ -18,6 +18,7 @@ __all__ = [
     "ResourceSeen",
     "ValidationMode",
     "Violation",
+    "ViolationDay",
     "ViolationKind",
     "WriteKey",
 ]
@@ -183,6 +184,19 @@ class Violation(models.Model):
     last_seen_at = models.DateTimeField()
     message = models.TextField(blank=True, help_text="What was wrong, the latest time.")
     example = models.JSONField(default=dict, blank=True, help_text="The latest offending event.")
+    #: Set by `catalog.services.violations.violation_resolve`; ingestion clears both when the
+    #: violation happens again (it reopens), so an open violation is one with no `resolved_at`.
+    resolved_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a steward marked it resolved; empty while open."
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who marked it resolved.",
+    )
 
     class Meta:
         ordering = ["-last_seen_at", "id"]
@@ -192,11 +206,48 @@ class Violation(models.Model):
                 name="violation_unique_kind",
             )
         ]
-        indexes = [models.Index(fields=["event", "-last_seen_at"], name="violation_event_idx")]
+        indexes = [
+            models.Index(fields=["event", "-last_seen_at"], name="violation_event_idx"),
+            # The violations page: open ones by event and kind, resolved ones newest first.
+            models.Index(
+                fields=["event_name", "kind", "property_name"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="violation_open_idx",
+            ),
+            models.Index(
+                fields=["-resolved_at"],
+                condition=models.Q(resolved_at__isnull=False),
+                name="violation_resolved_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         where = f"{self.event_name}.{self.property_name}" if self.property_name else self.event_name
         return f"{self.get_kind_display()}: {where}"
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.resolved_at is not None
+
+
+class ViolationDay(models.Model):
+    """How many times a violation happened on one day (UTC): its trend. Ingestion adds to it
+    in the statement after the violation's own upsert, as it adds to `DailyVolume`."""
+
+    violation = models.ForeignKey(
+        Violation, on_delete=models.CASCADE, db_index=False, related_name="days"
+    )
+    day = models.DateField()
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # Also the index of a violation's days (it starts with the violation).
+            models.UniqueConstraint(fields=["violation", "day"], name="violationday_unique_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} on {self.day}"
 
 
 class IngestedMessage(models.Model):

@@ -13,9 +13,10 @@ the rest for a whole batch in a constant number of queries:
    the rejected events;
 3. drop retries (a `messageId` seen in the last 24 hours for the integration);
 4. store the accepted calls in the event log, add to daily volumes and first/last seen, and
-   add to the violation counts — all with upserts, so concurrent senders lose no count, while
-   holding the integration's lock, so a steward's delete waits for the batch or the batch
-   for it (`catalog.services.locks`); an event deleted meanwhile is counted as unknown.
+   add to the violation counts and their days (a resolved violation that happens again
+   reopens) — all with upserts, so concurrent senders lose no count, while holding the
+   integration's lock, so a steward's delete waits for the batch or the batch for it
+   (`catalog.services.locks`); an event deleted meanwhile is counted as unknown.
 """
 
 import datetime as dt
@@ -48,6 +49,7 @@ from catalog.models import (
     ResourceSeen,
     ValidationMode,
     Violation,
+    ViolationDay,
     ViolationKind,
 )
 from catalog.rawsql import as_uuid, pg_array
@@ -894,7 +896,7 @@ def _count(integration: Integration, tally: _Tally, now, last_seen: Mapping) -> 
         table = Violation._meta.db_table
         keys = sorted(tally.violations)
         entries = [tally.violations[key] for key in keys]
-        _upsert(
+        written = _upsert(
             table,
             {
                 "integration_id": ("uuid", [integration.pk] * len(keys)),
@@ -924,11 +926,38 @@ def _count(integration: Integration, tally: _Tally, now, last_seen: Mapping) -> 
                 f"count = {table}.count + excluded.count, "
                 f"last_seen_at = {_greatest(f'{table}.last_seen_at', 'excluded.last_seen_at')}, "
                 "message = excluded.message, example = excluded.example, "
-                f"event_id = COALESCE(excluded.event_id, {table}.event_id)"
+                f"event_id = COALESCE(excluded.event_id, {table}.event_id), "
+                # It happened again: a resolved violation reopens.
+                "resolved_at = NULL, resolved_by_id = NULL"
             ),
+            returning="id, event_name, property_name, kind",
             resources={"event_id": "null"},
         )
+        _count_violation_days(written, tally, keys, entries, day)
     return stale
+
+
+def _count_violation_days(written, tally: _Tally, keys, entries, day) -> None:
+    """Add the batch's occurrences to each violation's count of the day (its trend): one
+    upsert, rows in the order of the violations' ids."""
+    counts = {
+        (key[0][:MAX_NAME], key[1][:MAX_NAME], key[2]): entry["count"]
+        for key, entry in zip(keys, entries, strict=True)
+    }
+    by_id = sorted((row[0], counts[tuple(row[1:])]) for row in written)
+    if not by_id:
+        return
+    table = ViolationDay._meta.db_table
+    _upsert(
+        table,
+        {
+            "violation_id": ("bigint", [pk for pk, _ in by_id]),
+            "day": ("date", [day] * len(by_id)),
+            "count": ("bigint", [count for _, count in by_id]),
+        },
+        conflict="violation_id, day",
+        update=f"count = {table}.count + excluded.count",
+    )
 
 
 def _within_violation_limit(integration: Integration, tally: _Tally) -> None:

@@ -7,13 +7,13 @@ counts as no change (the subscriber lists themselves are the record).
 from collections.abc import Iterable
 
 from catalog.models import Collection, Resource, User
-from catalog.policy import Action, ensure_for, resources_visible_to
+from catalog.policy import Action, collections_visible_to, ensure_for, resources_visible_to
 from catalog.selectors import relation_ids_of, uuids_in
 from catalog.services.context import ChangeContext
 from catalog.services.errors import atomic_write
 from catalog.services.resources import lock_resources, write_m2m
 
-__all__ = ["subscriptions_add", "subscriptions_remove"]
+__all__ = ["collection_subscriptions_add", "subscriptions_add", "subscriptions_remove"]
 
 
 def _change_subscription(user: User, rows, *, follow: bool) -> int:
@@ -67,3 +67,41 @@ def subscriptions_remove(*, ctx: ChangeContext, user: User, resource_ids: Iterab
     following = Collection.subscribers.through.objects.filter(collection_id__in=ids, user=user)
     stopped, _ = following.delete()
     return stopped + _change_subscription(user, lock_resources(ids), follow=False)
+
+
+@atomic_write
+def collection_subscriptions_add(
+    *, ctx: ChangeContext, user: User, collection_ids: Iterable
+) -> int:
+    """Make `user` follow the collections (those they may see): they are then emailed when a
+    collection changes, as a resource's followers are. Returns how many they now follow that
+    they didn't before.
+
+    The same rules as `subscriptions_add`: every role may follow what it can read, for itself
+    (the policy's "subscribe" is asked as for a resource: following a collection is the same
+    choice); following for someone else is for admins. `subscriptions_remove` stops it.
+    """
+    if not ctx.is_system and ctx.user != user:
+        ensure_for(ctx, Action.SUBSCRIBE_OTHERS, Collection)
+    ensure_for(ctx, Action.SUBSCRIBE, Resource)
+    ids = uuids_in(collection_ids)
+    # Locked in one order, so two people following the same collections at once wait for each
+    # other instead of both inserting the same row.
+    visible = list(
+        collections_visible_to(user)
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .select_for_update()
+        .values_list("pk", flat=True)
+    )
+    if not visible:
+        raise Collection.DoesNotExist("No such collection.")
+    through = Collection.subscribers.through
+    already = set(
+        through.objects.filter(collection_id__in=visible, user=user).values_list(
+            "collection_id", flat=True
+        )
+    )
+    new = [through(collection_id=pk, user_id=user.pk) for pk in visible if pk not in already]
+    through.objects.bulk_create(new)
+    return len(new)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import collections, eventlog, integrations, views, violations
 
 app_name = "web"
 
@@ -23,4 +23,26 @@ urlpatterns = [
     path("subscriptions/", views.subscriptions, name="subscriptions"),
     path("settings/", views.user_settings, name="settings"),
     path("settings/keys/<uuid:pk>/revoke/", views.api_key_revoke_view, name="api_key_revoke"),
+    path("integrations/", integrations.integrations, name="integrations"),
+    path("integrations/<uuid:pk>/", integrations.integration_detail, name="integration"),
+    path(
+        "integrations/<uuid:pk>/write-keys/",
+        integrations.write_key_create_view,
+        name="write_key_create",
+    ),
+    path(
+        "integrations/<uuid:pk>/write-keys/<uuid:key_pk>/revoke/",
+        integrations.write_key_revoke_view,
+        name="write_key_revoke",
+    ),
+    path("collections/", collections.collections, name="collections"),
+    path("collections/<uuid:pk>/", collections.collection_detail, name="collection"),
+    path("collections/<uuid:pk>/follow/", collections.collection_follow, name="collection_follow"),
+    path("violations/", violations.violations, name="violations"),
+    path(
+        "violations/<int:pk>/resolve/",
+        violations.violation_resolve_view,
+        name="violation_resolve",
+    ),
+    path("event-log/", eventlog.event_log, name="event_log"),
 ]

@@ -460,15 +460,16 @@ def resource_detail(request, pk):
 
 
 def _violations_of(request, resource: Resource) -> list[Violation] | None:
-    """An event's latest violations, or a property's (of its event, by its name), one more
-    than shown; None for those who may not read them, and for categories."""
+    """An event's latest open violations, or a property's (of its event, by its name), one
+    more than shown; None for those who may not read them, and for categories. Resolved
+    ones are on the violations page (one that happens again reopens, and shows here)."""
     if resource.entity_type not in TRACKED_TYPES or not may(request.user, Action.VIEW, Violation):
         return None
     if resource.entity_type == EntityType.EVENT:
         violations = violations_of(event=resource)
     else:
         violations = violations_of(event=resource.parent_id).filter(property_name=resource.title)
-    return list(violations[: VIOLATIONS_SHOWN + 1])
+    return list(violations.filter(resolved_at__isnull=True)[: VIOLATIONS_SHOWN + 1])
 
 
 @require_GET

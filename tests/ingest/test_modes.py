@@ -221,7 +221,8 @@ def test_batches_cost_a_constant_number_of_queries(send, integration, plan):
     small, large = _statements(send, batch(5)), _statements(send, batch(200))
     # The same few statements for 10 events and 400 (at most: first/last seen is skipped when
     # everything was seen a moment ago). In tests the day partition is made again each time.
-    assert small <= 13 and large <= 13
+    # One of them adds to the violations' counts of the day (their trend).
+    assert small <= 14 and large <= 14
 
 
 def test_discovery_costs_a_constant_number_of_queries(send):
