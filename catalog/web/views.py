@@ -5,6 +5,8 @@ Each view costs a constant number of queries whatever the catalog's size (tests 
 lists fetch a page plus its related names in one query per relation.
 """
 
+import json
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -13,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q, prefetch_related_objects
+from django.db.models.functions import Lower
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,21 +29,32 @@ from catalog.models import (
     ChangeSource,
     EntityType,
     Integration,
+    LoggedEvent,
     Resource,
     Tag,
     User,
     Violation,
 )
+from catalog.models.titles import normalize_title
 from catalog.notifications.linediff import shared_budget
-from catalog.policy import Action, may, resource_visibility, resources_visible_to
+from catalog.policy import (
+    Action,
+    collections_visible_to,
+    may,
+    resource_visibility,
+    resources_visible_to,
+)
 from catalog.refusals import refusals_on
 from catalog.search import MAX_RESULTS, count_is_capped, search_resources
 from catalog.selectors import (
     TRACKED_TYPES,
     attach_relation_ids,
+    attach_tracking,
     custom_values_of,
+    daily_volumes_of,
     hide_unseen_labels,
     history_of,
+    mask_pii,
     tracking_from,
     violations_of,
     with_tracking,
@@ -61,6 +75,7 @@ from .forms import (
     ResourceEditForm,
     definition_text,
 )
+from .snippets import Snippet, SnippetProperty, snippets_for
 
 PAGE_SIZE = 50
 SEARCH_PAGE_SIZE = 20
@@ -268,55 +283,193 @@ def search(request):
     return render(request, "catalog/search.html", context)
 
 
-@require_GET
-@login_required
-def resource_detail(request, pk):
-    """A category, event or property: its fields, definition, children and followers."""
-    resource = _get_resource(request, pk, tracking=True)
-    attach_relation_ids([resource])
-    # On the resource itself: a query of its own would only fetch the same row again.
-    prefetch_related_objects(
-        [resource], _USER_NAMES, _TAG_NAMES, "teams", "collections", "owners_groups"
+#: The received payloads an event's page shows (editors and admins); the event log has more.
+RECENT_EVENTS_SHOWN = 10
+#: The followers an event's page names (editors and admins); the others see how many.
+FOLLOWERS_SHOWN = 100
+#: The allowed values a row of the property schema shows; the property's page has them all.
+VALUES_SHOWN = 8
+#: People as the pages name them (`User.__str__`: the full name, else the username).
+_PERSON_FIELDS = ("id", "username", "first_name", "last_name")
+_OWNERS = Prefetch("owners", queryset=User.objects.only(*_PERSON_FIELDS))
+
+
+@dataclass
+class Followers:
+    """Who follows a resource, as its page shows it: how many, whether the reader does, and
+    (for those who may see them: `people` is None otherwise) the first `FOLLOWERS_SHOWN` by
+    name."""
+
+    count: int
+    subscribed: bool
+    people: list | None
+
+
+def _followers_of(request, resource: Resource) -> Followers:
+    """One query, whatever the number of followers."""
+    users = User.objects.filter(subscriptions=resource).only(*_PERSON_FIELDS)
+    people = sorted(users, key=lambda user: (str(user).casefold(), user.username))
+    named = may(request.user, Action.CHANGE, resource)
+    return Followers(
+        count=len(people),
+        subscribed=any(user.pk == request.user.pk for user in people),
+        people=people[:FOLLOWERS_SHOWN] if named else None,
     )
+
+
+def _children_of(request, resource: Resource) -> list[Resource]:
+    """A category's events or an event's properties the reader may see, by title as a person
+    reads it (case-insensitive), one more than shown; each event and property with its
+    `tracking` (one query for all)."""
     grandchildren = _visible(request).filter(parent__parent=resource.pk)
     children = list(
         _visible(request)
         .filter(parent=resource)
-        .order_by("title", "id")
+        .order_by(Lower("title"), "title", "id")
         .annotate(child_count=Count("children", filter=Q(children__in=grandchildren)))[
             : CHILDREN_SHOWN + 1
         ]
     )
+    attach_tracking(children)
+    return children
+
+
+def _presence(child: Resource, event_volume: int) -> tuple[int, str] | None:
+    """How often a property came with its event in the last 30 days: (count, percent as
+    shown: "<1" for a few among many), or None when the event wasn't received."""
+    if not event_volume:
+        return None
+    count = child.tracking.volume_30d
+    percent = min(100, round(count * 100 / event_volume))
+    return count, "<1" if count and not percent else str(percent)
+
+
+def _recent_events(request, event: Resource) -> list[LoggedEvent] | None:
+    """`event`'s newest received calls, PII-flagged values masked, each with its `payload`
+    as indented JSON; None for those who may not read the event log (the API's question).
+    Three queries at most (the rows, `mask_pii`)."""
+    if not may(request.user, Action.VIEW, LoggedEvent):
+        return None
+    rows = list(
+        LoggedEvent.objects.filter(
+            integration_id=event.integration_id, name=event.title, type="track"
+        ).order_by("-received_at", "-id")[:RECENT_EVENTS_SHOWN]
+    )
+    mask_pii(rows)
+    for row in rows:
+        row.payload = json.dumps(row.shown_properties, indent=2, ensure_ascii=False)
+    return rows
+
+
+def _recent_values(request, prop: Resource) -> list[dict] | None:
+    """What a property held in its event's newest received calls (masked if PII): each
+    `{received_at, sent, value}` (`value` as JSON); None as for `_recent_events`."""
+    rows = _recent_events(request, prop.parent)
+    if rows is None:
+        return None
+    values = []
+    for row in rows:
+        found = [
+            value
+            for key, value in row.shown_properties.items()
+            if normalize_title(str(key)) == prop.title
+        ]
+        values.append(
+            {
+                "received_at": row.received_at,
+                "sent": bool(found),
+                "value": json.dumps(found[0], ensure_ascii=False) if found else "",
+            }
+        )
+    return values
+
+
+def _snippets(request, resource: Resource, properties: list[Resource]) -> list[Snippet]:
+    """ "How to send it" for an event, to this catalog at the address the reader uses."""
+    base_url = request.build_absolute_uri("/").rstrip("/")
+    track_url = request.build_absolute_uri(reverse("ingest:segment-track"))
+    return snippets_for(
+        resource.title,
+        [SnippetProperty.of(prop) for prop in properties],
+        base_url=base_url,
+        track_url=track_url,
+    )
+
+
+@require_GET
+@login_required
+def resource_detail(request, pk):
+    """A category, event or property as a steward runs it: activity first (last seen,
+    volumes, a daily chart), then the schema or the events, the definition, received
+    payloads, violations and how to send it; owners, tags and followers beside.
+
+    A constant number of queries whatever the number of properties, events, followers or
+    received events (tests assert it)."""
+    resource = _get_resource(request, pk, tracking=True)
+    # On the resource itself: a query of its own would only fetch the same row again.
+    collections = Prefetch(
+        "collections",
+        queryset=collections_visible_to(request.user).order_by(Lower("title"), "id"),
+        to_attr="visible_collections",
+    )
+    prefetch_related_objects([resource], _OWNERS, _TAG_NAMES, "teams", collections, "owners_groups")
+    tracked = resource.entity_type in TRACKED_TYPES
+    tracking = tracking_from(resource)
+    children = (
+        _children_of(request, resource) if resource.entity_type != EntityType.EVENT_PROPERTY else []
+    )
+    shown = children[:CHILDREN_SHOWN]
+    if resource.entity_type == EntityType.EVENT:
+        for child in shown:
+            child.presence = _presence(child, tracking.volume_30d)
     violations = _violations_of(request, resource)
     context = {
         "resource": resource,
         "related": resource,
+        "owners": sorted(resource.owners.all(), key=lambda user: str(user).casefold()),
+        "collections": resource.visible_collections,
         "definition": render_markdown(resource.definition),
         "breadcrumbs": _breadcrumbs(resource),
-        "children": children[:CHILDREN_SHOWN],
+        "children": shown,
         "more_children": len(children) > CHILDREN_SHOWN,
+        "values_shown": VALUES_SHOWN,
         "custom_values": custom_values_of(resource.pk),
-        "subscribed": str(request.user.pk) in map(str, resource.relation_ids["subscribers"]),
-        "subscriber_count": len(resource.relation_ids["subscribers"]),
+        "followers": _followers_of(request, resource),
         "can_edit": may(request.user, Action.CHANGE, Resource),
-        "tracked": resource.entity_type in TRACKED_TYPES,
-        "tracking": tracking_from(resource),
+        "tracked": tracked,
+        "tracking": tracking,
+        "daily": daily_volumes_of([resource.pk])[resource.pk] if tracked else None,
+        "recent_events": (
+            _recent_events(request, resource) if resource.entity_type == EntityType.EVENT else None
+        ),
+        "recent_values": (
+            _recent_values(request, resource)
+            if resource.entity_type == EntityType.EVENT_PROPERTY
+            else None
+        ),
+        "snippets": (
+            _snippets(request, resource, shown)
+            if resource.entity_type == EntityType.EVENT
+            else None
+        ),
         "violations": violations[:VIOLATIONS_SHOWN] if violations is not None else None,
         "more_violations": violations is not None and len(violations) > VIOLATIONS_SHOWN,
     }
+    context["subscribed"] = context["followers"].subscribed
     return render(request, "catalog/resource_detail.html", context)
 
 
 def _violations_of(request, resource: Resource) -> list[Violation] | None:
-    """An event's latest violations, or a property's (of its event, by its name), one more
-    than shown; None for those who may not read them, and for categories."""
+    """An event's latest open violations, or a property's (of its event, by its name), one
+    more than shown; None for those who may not read them, and for categories. Resolved
+    ones are on the violations page (one that happens again reopens, and shows here)."""
     if resource.entity_type not in TRACKED_TYPES or not may(request.user, Action.VIEW, Violation):
         return None
     if resource.entity_type == EntityType.EVENT:
         violations = violations_of(event=resource)
     else:
         violations = violations_of(event=resource.parent_id).filter(property_name=resource.title)
-    return list(violations[: VIOLATIONS_SHOWN + 1])
+    return list(violations.filter(resolved_at__isnull=True)[: VIOLATIONS_SHOWN + 1])
 
 
 @require_GET
@@ -452,7 +605,8 @@ def markdown_preview(request):
 @require_POST
 @login_required
 def resource_subscribe(request, pk):
-    """Follow or stop following (the form's `action`); htmx swaps the button in place."""
+    """Follow or stop following (the form's `action`); htmx swaps the button in place, and
+    on the resource's page (the form's `show=followers`) its follower count and list too."""
     resource = _get_resource(request, pk)
     follow = request.POST.get("action") != "unsubscribe"
     ctx = _context(request)
@@ -461,9 +615,12 @@ def resource_subscribe(request, pk):
     else:
         subscriptions_remove(ctx=ctx, user=request.user, resource_ids=[resource.pk])
     if request.htmx:
-        return render(
-            request, "catalog/_subscribe.html", {"resource": resource, "subscribed": follow}
-        )
+        context = {"resource": resource, "subscribed": follow}
+        if request.POST.get("show") == "followers":
+            context["followers"] = _followers_of(request, resource)
+            context["subscribed"] = context["followers"].subscribed
+            context["swap_followers"] = True
+        return render(request, "catalog/_subscribe.html", context)
     messages.success(
         request,
         f"You follow “{resource.title}”."
