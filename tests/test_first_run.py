@@ -197,7 +197,7 @@ def test_on_every_interface_links_go_to_this_machine_and_serve_says_so(
 ):
     settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
     out = run_serve("--addr", addr)
-    assert settings.SITE_URL == site_url
+    assert site_url == settings.SITE_URL
     assert f"Links in emails: {site_url}/ (this machine's own address" in out
     assert "set SITE_URL to the address other machines use" in out
 
