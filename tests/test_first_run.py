@@ -275,3 +275,45 @@ def test_the_trial_server_shows_its_own_404_and_files_its_emails(tmp_path):
     links = re.findall(r"https?://[^\s\"'<>)]+", text)
     base = f"http://127.0.0.1:{port}"
     assert links and all(link == base or link.startswith(f"{base}/") for link in links), links
+
+
+# README.md shows what serve prints.
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.django_db
+def test_the_readme_shows_what_serve_prints(monkeypatch, settings, tmp_path):
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.DATA_DIR = tmp_path / "data"
+    settings.EMAIL_BACKEND = MAILBOX
+    settings.EMAIL_MAILBOX_DIR = tmp_path / "data" / "emails"
+    monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
+    monkeypatch.delenv("SITE_URL", raising=False)
+    monkeypatch.setattr(
+        serve,
+        "call_command",
+        lambda command, *args, **options: (
+            None
+            if command_name(command) in ("runserver", "collectstatic")
+            else call_command(command, *args, **options)
+        ),
+    )
+    out = io.StringIO()
+    call_command("serve", stdout=out, stderr=io.StringIO())
+    printed = out.getvalue().splitlines()
+
+    [loaded] = [line for line in printed if line.startswith("Loaded the demo catalog")]
+    [shown] = [line for line in README.splitlines() if line.startswith("Loaded the demo catalog")]
+    # The same figures, but for today's events, which depend on the time of day.
+    today = re.compile(r"\d+ events received today")
+    assert today.sub("N", loaded) == today.sub("N", shown)
+    counts = re.search(r"(\d+) integrations, (\d+) categories, (\d+) events", loaded).groups()
+    assert "{} integrations, {} categories, {} events".format(*counts) in " ".join(README.split())
+    # Every line of the URL block, and the lines about emails, as the README shows them.
+    for line in printed:
+        if line.startswith(("  Catalog:", "  Log in:", "  Admin:", "  Healthcheck:")):
+            assert line in README, line
+        if line.startswith(("Links in emails:", "Stop it with")):
+            assert line in README, line
+    assert "Emails: kept as files in /path/to/event-catalog/data/emails, one line here" in README
