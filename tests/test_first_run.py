@@ -229,11 +229,12 @@ def test_serve_says_nothing_of_files_when_emails_are_sent(run_serve, settings):
 
 def test_the_trial_server_shows_its_own_404_and_files_its_emails(tmp_path):
     with trial_database(tmp_path, "firstrun") as (database_env, query):
-        env = trial_env(tmp_path, **database_env)
+        # DJANGO_DEBUG=1, as manage.py sets it for a trial on SQLite: still no debug pages.
+        env = trial_env(tmp_path, **database_env, DJANGO_DEBUG="1")
         port = free_port()
         server = Output(manage("serve", "--addr", f"127.0.0.1:{port}", env=env))
         try:
-            server.wait_for_line(f"Links in emails: http://127.0.0.1:{port}/")
+            server.wait_for_line(f"Links in emails: http://127.0.0.1:{port}/", seconds=300)
             assert wait_for(f"http://127.0.0.1:{port}/healthcheck") == 200
 
             def get(path):
