@@ -151,6 +151,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(DATA_DIR / "static")))
+# Whitenoise serves static files from the apps' folders (no collectstatic) exactly when the
+# settings say DEBUG: fixed here, so `serve` can turn Django's debug pages off for its process
+# (settings.DEBUG = False) and still serve the files it did not collect.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -173,14 +178,20 @@ CACHES = {
     }
 }
 
-# Email: printed to the console unless EMAIL_URL is set. SMTP: smtp://user:pass@host:25 (plain),
+# Email: unless EMAIL_URL is set, each message is kept as a file in EMAIL_MAILBOX_DIR
+# (DATA_DIR/emails/*.eml, opened by any mail program) and logged in one line: who, what, which
+# file (catalog.notifications.mailbox). SMTP: smtp://user:pass@host:25 (plain),
 # smtp+tls://user:pass@host:587 (STARTTLS) or smtp+ssl://user:pass@host:465 (implicit TLS;
 # smtps:// means the same here, although django-environ alone would read it as STARTTLS).
-# Percent-encode "@", ":" and "/" in the user name and password.
-_email_url = env.str("EMAIL_URL", default="consolemail://")
+# Percent-encode "@", ":" and "/" in the user name and password. consolemail:// prints whole
+# messages.
+_email_url = env.str("EMAIL_URL", default="")
 _email_scheme = _email_url.partition("://")[0].lower()
-_email = env.email_url_config(_email_url)
-EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+_email = env.email_url_config(_email_url or "consolemail://")
+EMAIL_BACKEND = (
+    _email["EMAIL_BACKEND"] if _email_url else "catalog.notifications.mailbox.EmailBackend"
+)
+EMAIL_MAILBOX_DIR = DATA_DIR / "emails"
 EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
 EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
 EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
@@ -195,6 +206,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Event Catalog <catal
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Where people reach the catalog: links in emails (a resource, unsubscribe) start with it.
+# Unless it is set, `manage.py serve` sets it to the address it listens on, for its process.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 if not SITE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"SITE_URL must start with http:// or https://, not {SITE_URL!r}.")

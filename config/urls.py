@@ -9,6 +9,8 @@ from catalog.web.forms import AdminLoginForm, LoginForm
 
 # A database outage raised outside a view is a 503 too (catalog.database_errors).
 handler500 = "catalog.database_errors.server_error"
+# The product's 404 page, JSON under /api/ and /v1/ (catalog.not_found).
+handler404 = "catalog.not_found.page_not_found"
 
 admin.site.site_header = "Event Catalog"
 admin.site.site_title = "Event Catalog"

@@ -65,9 +65,10 @@ def test_the_main_events_have_written_markdown_definitions(client):
     assert "<h2>When it fires</h2>" in page
     assert "<ol>" in page and "<table>" in page and "<blockquote>" in page
     assert '<a href="https://segment.com/docs/connections/spec/ecommerce/v2/' in page
-    # The written introduction comes first; the properties and an example follow, from the data.
-    assert definition.index("## When it fires") < definition.index("## Properties")
-    assert "| `revenue` | number | yes |" in definition
+    # The written introduction comes first; an example follows, from the data. No table of
+    # the properties: the page shows them (type, required, allowed values) from the data.
+    assert definition.index("## When it fires") < definition.index("## Example")
+    assert "## Properties" not in definition and "| `revenue` |" not in definition
     assert '"event": "Order Completed"' in definition
     for path in [
         ("Web app", "Signed Up"),
@@ -83,7 +84,8 @@ def test_other_definitions_are_written_from_the_data():
     load_demo_catalog()
     generated = Event.objects.filter(definition__contains="**When it fires:**")
     assert generated.count() > 20
-    assert "<table>" in html(generated.first().definition)
+    assert "<table>" not in html(generated.first().definition)
+    assert '<code class="language-json">' in html(generated.first().definition)
     # All but the category ingestion made for what it discovered (see test_tracking_data...).
     for category in EventCategory.objects.exclude(title="Uncategorized"):
         page = html(category.definition)

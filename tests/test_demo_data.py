@@ -1,6 +1,10 @@
 """The demo catalog's data file: what a mistake in it says, and where."""
 
 import io
+import itertools
+import math
+import re
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -8,7 +12,7 @@ from django.core.management import CommandError, call_command
 from catalog.demo import DemoDataError, load_demo_catalog, read_demo_data
 from catalog.demo import data as demo_data
 from catalog.management.commands import serve
-from catalog.models import Resource, User
+from catalog.models import Resource, Tag, User
 
 SHIPPED = demo_data.DATA_FILE.read_text(encoding="utf-8")
 
@@ -100,7 +104,7 @@ def test_the_shipped_file_is_valid():
             "a second event 'Signed In'",
         ),
         (
-            'deprecated = "Do not use in new analyses."\n',
+            'deprecated = { color = "#6E7781", description = "Do not use in new analyses." }\n',
             "",
             "catalog.toml: [tags]: the loader gives these tags by rule; define them: "
             "['deprecated']",
@@ -181,3 +185,94 @@ def test_an_edit_the_catalog_refuses_stops_the_whole_load(tmp_path):
     )
     assert "already" in str(error.value)
     assert not Resource.objects.exists() and not User.objects.exists()
+
+
+# Tags: distinct, readable colours. Definitions: no copy of the property table.
+
+
+def _relative_luminance(color: str) -> float:
+    def linear(channel: int) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(int(color[i : i + 2], 16)) for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(one: str, other: str) -> float:
+    """WCAG 2's contrast ratio of two "#RRGGBB" colours."""
+    high, low = sorted((_relative_luminance(one), _relative_luminance(other)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _lab(color: str) -> tuple[float, float, float]:
+    """CIE L*a*b* (D65) of an sRGB colour."""
+
+    def linear(channel: int) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(int(color[i : i + 2], 16)) for i in (1, 3, 5))
+    x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047
+    y = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883
+
+    def f(t: float) -> float:
+        return t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116
+
+    return 116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z))
+
+
+def site_colors() -> dict[str, str]:
+    """The stylesheet's colour variables (--text, --card ...)."""
+    css = (Path(__file__).parent.parent / "catalog/static/catalog/site.css").read_text()
+    return dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-fA-F]{6})", css))
+
+
+def test_the_contrast_helper_knows_wcag():
+    assert round(contrast("#000000", "#ffffff"), 1) == 21.0
+    assert round(contrast("#767676", "#ffffff"), 2) == 4.54  # the classic AA grey
+
+
+@pytest.mark.django_db
+def test_demo_tags_have_distinct_readable_colours():
+    load_demo_catalog()
+    colors = dict(Tag.objects.values_list("title", "color"))
+    assert len(colors) >= 16
+    assert len({color.lower() for color in colors.values()}) == len(colors)
+    # Clearly apart, not only different: CIE76 distance of 12 or more between any two (2.3
+    # is the smallest difference people notice).
+    for (one, a), (other, b) in itertools.combinations(colors.items(), 2):
+        assert math.dist(_lab(a), _lab(b)) >= 12, (one, a, other, b)
+    palette = site_colors()
+    for title, color in colors.items():
+        # The chip (templates/catalog/_tag.html) draws a dot of the colour on the card, beside
+        # the title: visible (3:1 for graphics), and white text on the colour itself would be
+        # readable too (AA, 4.5:1), should a chip ever be filled with it.
+        assert contrast(color, palette["card"]) >= 4.5, (title, color)
+        assert contrast("#ffffff", color) >= 4.5, (title, color)
+        # The chip's text: the page's text colour on the card.
+        assert contrast(palette["text"], palette["card"]) >= 4.5
+
+
+def test_a_tag_colour_must_be_rrggbb(tmp_path):
+    path = broken(tmp_path, 'kpi = { color = "#A35200"', 'kpi = { color = "orange"')
+    with pytest.raises(
+        DemoDataError, match=r'\[tags\] > kpi > color: must be a colour as "#RRGGBB"'
+    ):
+        read_demo_data(path)
+
+
+@pytest.mark.django_db
+def test_demo_definitions_do_not_repeat_the_property_table():
+    load_demo_catalog()
+    events = Resource.objects.filter(entity_type="event")
+    assert events.count() >= 100
+    for event in events.only("title", "definition"):
+        text = event.definition
+        assert "## Properties" not in text, event.title
+        assert "| Property |" not in text and "| Type |" not in text, event.title
+        # The prose stays: what the event means, or when it fires.
+        assert text.strip() == "" or len(text.split()) > 5, event.title
+    written = events.get(title="Order Completed", integration__name="Web app")
+    assert "## When it fires" in written.definition

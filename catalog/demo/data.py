@@ -11,6 +11,7 @@ file, such as::
 """
 
 import math
+import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -60,8 +61,15 @@ class EventSpec:
     title: str
     description: str
     properties: tuple[str, ...]
-    #: Markdown that introduces the event; the loader adds its properties and an example.
+    #: Markdown that introduces the event; the loader adds an example payload (not a table of
+    #: its properties: the event's page shows them).
     definition: str = ""
+
+
+@dataclass(frozen=True)
+class TagSpec:
+    color: str  # "#RRGGBB"
+    description: str
 
 
 @dataclass(frozen=True)
@@ -124,7 +132,7 @@ class DemoData:
 
     privacy_owner: str
     teams: dict[str, str]
-    tags: dict[str, str]
+    tags: dict[str, TagSpec]
     #: People of the demo workspace, without passwords: they own and follow resources.
     users: tuple[UserSpec, ...]
     #: Accounts to sign in with, which get passwords (see `catalog.demo.accounts`).
@@ -181,6 +189,10 @@ NAMES = _Kind(
 VALUES = _Kind(
     "a non-empty list of strings, numbers, true/false, lists or inline tables (no dates)",
     lambda v: isinstance(v, list) and bool(v) and _json_value(v),
+)
+COLOR = _Kind(
+    'a colour as "#RRGGBB"',
+    lambda v: isinstance(v, str) and re.fullmatch(r"#[0-9A-Fa-f]{6}", v) is not None,
 )
 FLAG = _Kind("true or false", lambda v: isinstance(v, bool))
 TABLE = _Kind("a table", lambda v: isinstance(v, dict))
@@ -330,12 +342,17 @@ class _Reader:
             teams[table["name"]] = table.get("description", "")
         return teams
 
-    def tag_table(self, raw: Mapping) -> dict[str, str]:
-        tags = self.table(raw, "[tags]", {}, dict.fromkeys(raw, TEXT))
+    def tag_table(self, raw: Mapping) -> dict[str, TagSpec]:
+        tags = self.table(raw, "[tags]", {}, dict.fromkeys(raw, TABLE))
         missing = [name for name in RULE_TAGS if name not in tags]
         if missing:
             self.fail("[tags]", f"the loader gives these tags by rule; define them: {missing}")
-        return dict(tags)
+        specs = {}
+        for name, item in tags.items():
+            where = f"[tags] > {name}"
+            table = self.table(item, where, {"color": COLOR, "description": TEXT})
+            specs[name] = TagSpec(color=table["color"], description=table["description"])
+        return specs
 
     def users(self, raw: Mapping, array: str, teams: Mapping, seen: dict[str, UserSpec]):
         """The users of `[[array]]`, added to `seen` (accounts and users share usernames)."""

@@ -117,19 +117,16 @@ def _category_definition(spec: CategorySpec, integration: Integration) -> str:
 def _event_definition(
     integration: Integration, spec: EventSpec, props: list[PropertySpec], deprecated: bool
 ) -> str:
-    """The event's own introduction (or when it fires), its properties and an example."""
+    """The event's own introduction (or when it fires) and an example payload. No table of
+    its properties: the event's page shows them (type, required, allowed values) from the
+    data, which a copy in the text would only contradict once they change."""
     lines = []
     if deprecated:
         lines += ["> **Deprecated.** Kept for old dashboards; do not use it in new analyses.", ""]
     lines += [spec.definition or f"**When it fires:** {spec.description}", ""]
-    lines += ["## Properties", ""]
-    lines += ["| Property | Type | Required | Description |", "| --- | --- | --- | --- |"]
-    for prop in props:
-        required = "yes" if prop.required else "no"
-        lines.append(f"| `{prop.name}` | {prop.data_type} | {required} | {prop.description} |")
     example = {prop.name: _example_value(prop) for prop in props}
     payload = json.dumps(_payload(integration.type, spec.title, example), indent=2)
-    lines += ["", f"## Example ({integration.get_type_display()})", "", "```json", payload, "```"]
+    lines += [f"## Example ({integration.get_type_display()})", "", "```json", payload, "```"]
     return "\n".join(lines)
 
 
@@ -269,8 +266,10 @@ def load_demo_catalog(
         for name, d in data.teams.items()
     }
     tags = {
-        name: _get_or_create(Tag, "title", name, {"description": d})
-        for name, d in data.tags.items()
+        name: _get_or_create(
+            Tag, "title", name, {"description": spec.description, "color": spec.color}
+        )
+        for name, spec in data.tags.items()
     }
     collections = {
         spec.title: _get_or_create(

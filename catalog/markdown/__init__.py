@@ -10,6 +10,8 @@ badly nested HTML. nh3 keeps only harmless tags and attributes: no script or sty
 event-handler attributes, and links only to http, https and mailto addresses.
 """
 
+import re
+
 import cmarkgfm
 import nh3
 from cmarkgfm.cmark import Options
@@ -38,6 +40,27 @@ _ATTRIBUTES.pop("img", None)
 _SET_ATTRIBUTES = {"input": {"type": "checkbox", "disabled": ""}}
 _SCHEMES = {"http", "https", "mailto"}
 
+# Wide tables and long code lines scroll sideways inside their own box (site.css) instead of
+# widening the page or breaking words: after sanitising, each table gets a wrapper that is a
+# named region in the tab order, and each <pre> is focusable, so a keyboard can scroll them
+# too (axe's scrollable-region rule). The sanitiser's output is a serialised tree that escapes
+# "<", ">" and quotes in text and attribute values, so these patterns find real tags only, and
+# every <table> has its </table>.
+_TABLE_START = re.compile(r"<table(?: [^<>]*)?>")
+
+
+def _scroll_boxes(html: str) -> str:
+    numbers = iter(range(1, MAX_LENGTH))  # fewer tables than characters
+
+    def wrap(match: re.Match) -> str:
+        return (
+            f'<div class="table-scroll" tabindex="0" role="region" '
+            f'aria-label="Table {next(numbers)}">{match.group(0)}'
+        )
+
+    html = _TABLE_START.sub(wrap, html).replace("</table>", "</table></div>")
+    return html.replace("<pre>", '<pre tabindex="0">')
+
 
 def _html(text: str) -> str:
     """cmark-gfm's HTML, raw HTML included (the sanitiser decides what stays)."""
@@ -63,4 +86,4 @@ def render_markdown(text: str | None) -> SafeString:
         url_schemes=_SCHEMES,
         link_rel="noopener noreferrer nofollow",
     )
-    return mark_safe(clean)
+    return mark_safe(_scroll_boxes(clean))

@@ -82,14 +82,28 @@ def test_a_docs_page_names_no_other_host(client, url):
                 "swagger-ui-dist/favicon-32x32.png",
             ],
         ),
-        ("/api/redoc/", ["redoc/bundles/redoc.standalone.js"]),
+        (
+            "/api/redoc/",
+            [
+                "drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js",
+                # Ours: the site's icon, and what keeps ReDoc from fetching its logo.
+                "catalog/icon.svg",
+                "catalog/redoc-local.js",
+            ],
+        ),
     ],
 )
 def test_a_docs_page_loads_its_code_from_our_static_files(client, url, assets):
     html = page(client, url)
     loaded = references(html, REFERENCES[:1])  # src= and href=
 
-    assert sorted(loaded) == sorted(static(f"drf_spectacular_sidecar/{a}") for a in assets)
+    wanted = [
+        a
+        if a.startswith(("catalog/", "drf_spectacular_sidecar/"))
+        else f"drf_spectacular_sidecar/{a}"
+        for a in assets
+    ]
+    assert sorted(loaded) == sorted(static(a) for a in wanted)
     assert "/api/schema/" in html  # and the schema from this host
     for ref in loaded:
         path = ref.removeprefix(static(""))
@@ -98,3 +112,16 @@ def test_a_docs_page_loads_its_code_from_our_static_files(client, url, assets):
         if path.endswith(".css"):
             with open(found, encoding="utf-8") as css:
                 assert [u for u in references(css.read()) if not u.startswith("data:")] == []
+
+
+def test_redoc_is_kept_from_fetching_its_logo_from_another_host(client):
+    """ReDoc draws its footer's logo from cdn.redoc.ly (no setting turns it off): our script,
+    loaded before ReDoc, gives images of other hosts no source, and the page's policy makes
+    the browser refuse any it missed. tests/e2e/test_pages_first_run.py runs it for real."""
+    bundle = finders.find("drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js")
+    with open(bundle, encoding="utf-8") as code:
+        assert "https://cdn.redoc.ly/redoc/logo-mini.svg" in code.read()
+    html = page(client, "/api/redoc/")
+    guard, redoc = static("catalog/redoc-local.js"), static("drf_spectacular_sidecar/")
+    assert html.index(guard) < html.index(redoc)
+    assert "img-src 'self' data: blob:" in html

@@ -90,10 +90,14 @@ def test_email_url_schemes(url, expected):
     assert {name: settings[name] for name in expected} == expected
 
 
-def test_defaults_print_mail_time_out_and_link_to_localhost():
+def test_defaults_file_mail_time_out_and_link_to_localhost():
     settings = settings_with()
 
-    assert settings["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+    # Kept as files in DATA_DIR/emails, one line logged each (tests/test_first_run.py).
+    assert settings["EMAIL_BACKEND"] == "catalog.notifications.mailbox.EmailBackend"
+    assert settings_with(EMAIL_URL="consolemail://")["EMAIL_BACKEND"] == (
+        "django.core.mail.backends.console.EmailBackend"
+    )
     assert settings["EMAIL_TIMEOUT"] == 10
     assert settings["SITE_URL"] == "http://127.0.0.1:8000"
 

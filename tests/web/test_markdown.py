@@ -86,7 +86,7 @@ def test_raw_html_that_is_well_formed_is_kept():
         "Press <kbd>Ctrl</kbd>+<kbd>C</kbd>."
     )
     assert "<details><summary>Example payload</summary>" in html
-    assert '<pre><code class="language-json">{}\n</code></pre>\n</details>' in html
+    assert '<pre tabindex="0"><code class="language-json">{}\n</code></pre>\n</details>' in html
     assert "Press <kbd>Ctrl</kbd>+<kbd>C</kbd>." in html
 
 
@@ -114,7 +114,8 @@ def test_badly_nested_html_is_closed_where_it_ends():
 def test_text_between_the_rows_of_a_table_is_shown_before_it_as_browsers_do():
     html = render_markdown("<table><tr><td>kept</td></tr> stray </table>\n\n**Markdown**")
     assert html == (
-        " stray <table><tbody><tr><td>kept</td></tr></tbody></table>\n"
+        ' stray <div class="table-scroll" tabindex="0" role="region" aria-label="Table 1">'
+        "<table><tbody><tr><td>kept</td></tr></tbody></table></div>\n"
         "<p><strong>Markdown</strong></p>\n"
     )
 
@@ -161,3 +162,26 @@ def test_attributes_are_written_again_quoted_before_the_sanitiser_reads_them():
 def test_unpaired_surrogates_and_line_endings():
     assert render_markdown("a\ud800b").strip() == "<p>a?b</p>"
     assert render_markdown("one\r\ntwo\rthree").strip() == "<p>one\ntwo\nthree</p>"
+
+
+def test_tables_and_code_scroll_in_boxes_a_keyboard_reaches():
+    html = render_markdown(
+        "| a | b |\n|--|--|\n| 1 | 2 |\n\n```js\nx\n```\n\n<table><tr><td>raw</td></tr></table>"
+    )
+    # Each table in a named region of its own (site.css scrolls it sideways), each code block
+    # focusable: both scroll with the arrow keys.
+    assert html.count('<div class="table-scroll" tabindex="0" role="region"') == 2
+    assert 'aria-label="Table 1"><table>' in html and 'aria-label="Table 2"><table>' in html
+    assert html.count("</table></div>") == 2
+    assert '<pre tabindex="0"><code class="language-js">x' in html
+
+
+def test_only_real_tables_and_code_blocks_get_a_box():
+    """Text or attribute values that look like tags stay escaped: no box, no broken markup."""
+    html = render_markdown(
+        '<a title="<table> <pre>" href="https://example.com">x</a> `<table>` &lt;pre&gt;\n\n'
+        '<div class="table-scroll" tabindex="3" onclick="x()">own</div>'
+    )
+    assert "table-scroll" not in html and "tabindex" not in html and "onclick" not in html
+    assert 'title="&lt;table&gt; &lt;pre&gt;"' in html
+    assert "<code>&lt;table&gt;</code>" in html

@@ -13,6 +13,17 @@ key is revoked. The demo's admin is the workspace's admin account;
 without the demo (--no-demo, or a catalog that has resources), serve makes sure an admin
 exists as before, and prints its password once, when it creates it.
 
+A trial user never meets Django's debug pages: whatever DJANGO_DEBUG says (manage.py turns it
+on for an unconfigured trial), serve answers with DEBUG off in its own process, so an unknown
+URL or a hidden resource gets the product's 404 page (JSON under /api/) and an error its 500
+page; tracebacks still go to the terminal. Static files are served as before (see
+WHITENOISE_USE_FINDERS in config/settings.py). Run `manage.py runserver` for debug pages.
+
+Links in emails start with SITE_URL; unless it is set in the environment, serve sets it to
+the address it listens on (127.0.0.1 for 0.0.0.0, [::1] for [::]), for its own process, and
+says so. Without EMAIL_URL, emails are kept as files in DATA_DIR/emails, one line printed for
+each (`catalog.notifications.mailbox`).
+
 ALLOWED_HOSTS defaults to localhost only, so a server listening on every interface (--addr
 0.0.0.0:PORT or [::]:PORT) would answer other machines 400 Bad Request. Unless ALLOWED_HOSTS is
 set in the environment, serve then adds this machine's host names and addresses to it, for its
@@ -135,6 +146,13 @@ def parse_addr(value: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def local_url(host: str, port: int) -> str:
+    """The URL this machine reaches a server listening on host:port at (loopback for every
+    interface)."""
+    shown = {"0.0.0.0": "127.0.0.1", "[::]": "[::1]"}.get(host, host)
+    return f"http://{shown}:{port}"
+
+
 def curl_example(secret: str, base: str) -> str:
     """A shell command sending one Segment track call to `base` with the write key `secret`
     (made of letters, digits, "_" and "-": safe in single quotes)."""
@@ -222,8 +240,10 @@ class Command(BaseCommand):
         accounts = self.prepare(load_demo=not options["no_demo"], verbosity=options["verbosity"])
         others = self.allow_this_machine(host)
         self.check_serving_settings(host)
-        shown = {"0.0.0.0": "127.0.0.1", "[::]": "[::1]"}.get(host, host)
-        base = f"http://{shown}:{port}"
+        base = local_url(host, port)
+        site_url_note = self.use_site_url(base, every_interface=host in EVERY_INTERFACE)
+        # The product's own error pages, never Django's debug pages (module docstring).
+        settings.DEBUG = False
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Event Catalog is starting on {addr}"))
         self.stdout.write(f"  Catalog:     {base}/")
@@ -238,6 +258,9 @@ class Command(BaseCommand):
                 "another name, such as a DNS alias or the public address of a NAT? Set "
                 "ALLOWED_HOSTS to the names to answer to.)"
             )
+        self.stdout.write("")
+        self.print_email_delivery()
+        self.stdout.write(f"Links in emails: {settings.SITE_URL}/ {site_url_note}")
         self.print_demo_accounts(accounts, f"{base}/login/")
         self.print_demo_write_keys(self.demo_write_keys(), base)
         self.stdout.write("Stop it with CONTROL-C.")
@@ -385,6 +408,27 @@ class Command(BaseCommand):
             self.stdout.write("Send it an event (see docs/INGESTION.md):")
             self.stdout.write(f"  {curl_example(key.secret, base)}")
             self.stdout.write("")
+
+    def use_site_url(self, base: str, *, every_interface: bool) -> str:
+        """Links in emails go to `base`, the address served, unless SITE_URL is set in the
+        environment. Returns a note saying where the links' address comes from."""
+        if "SITE_URL" in os.environ:
+            return "(from SITE_URL)"
+        settings.SITE_URL = base
+        if every_interface:
+            return (
+                "(this machine's own address, as the server listens on every interface: set "
+                "SITE_URL to the address other machines use)"
+            )
+        return "(the address served; set SITE_URL for another)"
+
+    def print_email_delivery(self) -> None:
+        """Where emails go, when they are kept as files (no EMAIL_URL)."""
+        if settings.EMAIL_BACKEND == "catalog.notifications.mailbox.EmailBackend":
+            self.stdout.write(
+                f"Emails: kept as files in {settings.EMAIL_MAILBOX_DIR}, one line here for "
+                "each (set EMAIL_URL to send them)"
+            )
 
     def allow_this_machine(self, host: str) -> list[str]:
         """Listening on every interface with ALLOWED_HOSTS not set (it defaults to localhost
