@@ -43,6 +43,7 @@ from catalog.selectors import (
     hide_unseen_labels,
     history_of,
     tracking_from,
+    utc_today,
     violations_of,
     with_tracking,
 )
@@ -209,7 +210,8 @@ def events(request):
     )
     page = _page(request, queryset, PAGE_SIZE, _IdsFirstPaginator)
     page.object_list = list(page.object_list)
-    volumes = daily_volumes_of(r.pk for r in page.object_list)
+    today = utc_today()
+    volumes = daily_volumes_of((r.pk for r in page.object_list), today=today)
     for row in page.object_list:
         row.daily = volumes[row.pk]
         row.volume_30d = sum(row.daily)
@@ -239,6 +241,7 @@ def events(request):
             "columns": _sortable_columns(query, sort),
             "bulk": _bulk_form(form, query) if can_bulk else None,
             "bulk_max": BULK_MAX,
+            "today": today,
         },
     )
 
