@@ -123,6 +123,8 @@ class BulkEditForm(NoColonLabels, forms.Form):
     remove_tags = _picker("tags", "Remove tags", "Where an event has them.")
 
     def __init__(self, *args, people: list, tags: list, **kwargs) -> None:
+        # Its ids differ from the filter form's beside it (both have "PII", "Verified"...).
+        kwargs.setdefault("auto_id", "bulk-%s")
         super().__init__(*args, **kwargs)
         for name in ("add_owners", "remove_owners"):
             self.fields[name].choices = people
