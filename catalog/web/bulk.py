@@ -295,6 +295,7 @@ def events_bulk(request):
         "changes": form.describe() if form.is_valid() else [],
         "back": _events_url(query),
         "bulk_max": BULK_MAX,
+        "bulk_max_text": f"{BULK_MAX:,}",
     }
     return render(request, "catalog/events_bulk.html", context, status=status)
 

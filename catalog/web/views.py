@@ -241,6 +241,7 @@ def events(request):
             "columns": _sortable_columns(query, sort),
             "bulk": _bulk_form(form, query) if can_bulk else None,
             "bulk_max": BULK_MAX,
+            "bulk_max_text": f"{BULK_MAX:,}",
             "today": today,
         },
     )

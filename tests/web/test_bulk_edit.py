@@ -185,7 +185,7 @@ def test_more_matching_events_than_the_cap_change_nothing(editor_web, catalog, m
 
 
 def test_the_list_says_the_cap(editor_web, catalog):
-    assert "At most 10000 events at once." in text_of(editor_web.get("/events/"))
+    assert "At most 10,000 events at once." in text_of(editor_web.get("/events/"))
 
 
 def test_nothing_changed_is_said_and_records_nothing(editor_web, catalog):

@@ -285,7 +285,7 @@ def test_editors_get_a_box_per_row_and_the_bulk_form(editor_web, events):
     text = text_of(editor_web.get(PAGE))
     assert "Every event on this page (5)" in text
     assert "Every event matching these filters (5)" in text
-    assert "At most 10000 events at once." in text
+    assert "At most 10,000 events at once." in text
 
 
 def test_sorting_deep_pages_never_repeats_a_row(viewer_web, events):
