@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from catalog.models import DailyVolume, Resource, ResourceSeen
+from catalog.web import views
 from tests.factories import EventCategoryFactory, EventFactory, TagFactory, UserFactory
 from tests.web.test_pages import text_of
 
@@ -288,7 +289,10 @@ def test_editors_get_a_box_per_row_and_the_bulk_form(editor_web, events):
     assert "At most 10,000 events at once." in text
 
 
-def test_sorting_deep_pages_never_repeats_a_row(viewer_web, events):
+@pytest.mark.parametrize("deep", [False, True])
+def test_sorting_deep_pages_never_repeats_a_row(viewer_web, events, monkeypatch, deep):
+    if deep:  # pages chosen by their ids first, as from row 500 on
+        monkeypatch.setattr(views, "DEEP_OFFSET", 0)
     parent = events["Zoom"].parent
     Resource.objects.bulk_create(
         [
@@ -302,7 +306,7 @@ def test_sorting_deep_pages_never_repeats_a_row(viewer_web, events):
             for n in range(120)
         ]
     )
-    for sort in ("-volume_30d", "-last_seen", "title"):
+    for sort in ("-volume_30d", "volume_30d", "-last_seen", "last_seen", "title", "-title"):
         seen_titles = []
         for number in (1, 2, 3):
             seen_titles += page_titles(viewer_web, sort=sort, page=number)
