@@ -238,7 +238,7 @@ def events(request):
             "query": query.urlencode(),
             "category": category,
             "exports": _plan_exports(form.initial.get("integration")),
-            "columns": _sortable_columns(query, sort),
+            "columns": _sortable_columns(sort),
             "bulk": _bulk_form(form, query) if can_bulk else None,
             "bulk_max": BULK_MAX,
             "bulk_max_text": f"{BULK_MAX:,}",
@@ -269,17 +269,16 @@ _SORTABLE = {
 }
 
 
-def _sortable_columns(query, sort: str) -> dict:
-    """Column -> {href, aria_sort, next}: a header's link sorts by its column (the other way
-    round when it already does), and says how the list is sorted now."""
+def _sortable_columns(sort: str) -> dict:
+    """Column -> {value, aria_sort, next}: a header's button sorts by its column (the
+    other way round when it already does), and says how the list is sorted now. The button
+    sends the filter form (what it shows is what is applied), so it works without script."""
     columns = {}
     for name, (first, other) in _SORTABLE.items():
         current = sort in (first, other)
         wanted = other if current and sort == first and other else first
-        params = query.copy()
-        params["sort"] = wanted
         columns[name] = {
-            "href": f"?{params.urlencode()}",
+            "value": wanted,
             "aria_sort": (
                 ("descending" if sort.startswith("-") else "ascending") if current else ""
             ),

@@ -63,7 +63,7 @@ def test_the_events_list_for_each_role(page: Page, sign_in, tracked, role, reque
             "Never"
         )
     # Sorting by the column header.
-    page.get_by_role("link", name="Last 30 days").click()
+    page.get_by_role("button", name="Last 30 days").click()
     page.wait_for_url("**sort=-volume_30d**")
     expect(page.get_by_role("columnheader", name="Last 30 days")).to_have_attribute(
         "aria-sort", "descending"

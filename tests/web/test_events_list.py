@@ -177,18 +177,27 @@ def test_the_sort_menu_offers_every_sort(viewer_web, events):
 
 def test_column_headers_sort_and_say_how(viewer_web, events):
     html = unescape(viewer_web.get(PAGE, {"pii": "no"}).content.decode())
-    # The default sort is by title: its header says so, and a click reverses it.
+    # The default sort is by title: its header says so, and its button reverses it. The
+    # buttons send the filter form, whose filters stay applied.
     assert re.search(
-        r'<th scope="col" aria-sort="ascending"><a href="\?pii=no&sort=-title" '
-        r'class="sort-link" title="Sort: Title \(Z to A\)">Event',
+        r'<th scope="col" aria-sort="ascending"><button type="submit" form="event-filters" '
+        r'name="sort" value="-title" class="sort-button" title="Sort: Title \(Z to A\)">Event',
         html,
     )
-    assert '<th scope="col"><a href="?pii=no&sort=-last_seen"' in html
-    assert '<th scope="col"><a href="?pii=no&sort=-volume_30d"' in html
+    assert 'id="event-filters"' in html
+    assert (
+        '<th scope="col"><button type="submit" form="event-filters" name="sort" value="-last_seen"'
+        in html
+    )
+    assert 'name="sort" value="-volume_30d"' in html
     html = unescape(viewer_web.get(PAGE, {"sort": "-last_seen", "page": "1"}).content.decode())
-    assert '<th scope="col" aria-sort="descending"><a href="?sort=last_seen"' in html
-    assert '<th scope="col"><a href="?sort=title"' in html
+    assert (
+        '<th scope="col" aria-sort="descending"><button type="submit" form="event-filters" '
+        'name="sort" value="last_seen"' in html
+    )
     assert html.count("aria-sort=") == 1
+    # What the header's button sends: the form's sort, then its own; the last one wins.
+    assert page_titles(viewer_web, sort=["title", "-last_seen"])[0] == "Zoom"
 
 
 def test_never_seen_filter_on_the_page_and_in_the_api(viewer_web, as_viewer, events):
