@@ -616,37 +616,36 @@ def detail(client, resource):
 
 
 def test_an_events_page_shows_when_it_arrived_and_how_often(viewer_web, order):
-    text = text_of(detail(viewer_web, order))
-    assert "First seen 2026-01-28 23:30" in text
-    assert "Last seen 2026-03-09 23:25" in text
-    assert "Last 7 days 15 received" in text
-    assert "Last 30 days 115 received" in text
+    response = detail(viewer_web, order)
+    text = text_of(response)
+    assert "Last seen 5 minutes ago Last 7 days 15 Last 30 days 115 First seen 2026-01-28" in text
+    assert '<time datetime="2026-03-09T23:25:00+00:00"' in response.content.decode()
     assert "Violations" not in text  # viewers don't read them
 
 
 def test_a_propertys_page_shows_them_too(viewer_web, order):
     text = text_of(detail(viewer_web, order.children.get()))
-    assert "First seen 2026-03-09 21:30" in text
-    assert "Last 7 days 2 received Last 30 days 2 received" in text
+    assert "Last 7 days 2 Last 30 days 2 First seen 2026-03-09" in text
 
 
 def test_a_never_seen_event_says_so(viewer_web):
     text = text_of(detail(viewer_web, EventFactory()))
-    assert "Last seen Never seen" in text
-    assert "First seen" not in text
-    assert "Last 7 days 0 received" in text
+    assert "Never seen. No tracker has sent" in text
+    assert "First seen" not in text and "Last 7 days" not in text
 
 
 def test_a_categorys_page_has_no_such_facts(editor_web, order):
-    text = text_of(detail(editor_web, order.parent))
-    assert "Last seen" not in text and "Last 7 days" not in text
-    assert "Violations" not in text
+    html = detail(editor_web, order.parent).content.decode()
+    # Its events' last seen and volumes are in its list of events; it has none of its own.
+    assert 'id="activity-heading"' not in html and "Last 7 days" not in html
+    assert 'id="violations-heading"' not in html
 
 
 def test_large_volumes_are_grouped(viewer_web):
     event = EventFactory()
+    seen(event, NOW - dt.timedelta(days=1), NOW)
     volumes(event, {0: 1234567})
-    assert "Last 7 days 1,234,567 received" in text_of(detail(viewer_web, event))
+    assert "Last 7 days 1,234,567" in text_of(detail(viewer_web, event))
 
 
 def test_editors_see_an_events_violations(editor_web, order):
@@ -661,8 +660,8 @@ def test_editors_see_an_events_violations(editor_web, order):
     violation(EventFactory(parent=order.parent), message="Someone else's")
     response = detail(editor_web, order)
     text = text_of(response)
-    assert "Kind Property Count Last seen Message" in text
-    assert "Wrong type revenue 12 2026-03-09 22:30 &lt;b&gt;revenue" in text
+    assert "Kind Property Count First seen Last seen Message" in text
+    assert re.search(r"Wrong type revenue 12 [\d-]+ [\d:]+ 1 hour ago &lt;b&gt;revenue", text)
     assert "&lt;b&gt;revenue" in response.content.decode()  # escaped
     assert "Someone else's" not in text
 
@@ -678,7 +677,8 @@ def test_a_propertys_page_lists_the_violations_of_its_name(editor_web, order):
 
 
 def test_an_event_without_violations_says_none(editor_web, order):
-    assert "Violations None recorded." in text_of(detail(editor_web, order))
+    text = text_of(detail(editor_web, order))
+    assert "None open: every event received lately matched the plan." in text
 
 
 def test_only_the_latest_violations_are_listed(editor_web, order, monkeypatch):
@@ -705,6 +705,6 @@ def test_the_detail_page_stays_within_its_query_budget(editor_web, viewer_web, o
     volumes(order, {n: n for n in range(4, 20)})
     big = {r.pk: queries(client, reverse("web:resource", args=[r.pk])) for r in (order, prop)}
     assert small == big
-    # The same 12 as before the facts and violations: the resource's own query brings the
-    # facts, and the violations take the query that fetched the resource a second time.
-    assert max(big.values()) == (12 if who == "editor" else 11)
+    # The resource's own query brings its facts; the daily chart, the properties' volumes
+    # and (editors) the violations and recent events take one query each.
+    assert max(big.values()) == (15 if who == "editor" else 13)
