@@ -187,6 +187,8 @@
 
   Picker.prototype.say = function (text) {
     var live = this.live;
+    // What just happened ("editor is already chosen.") supersedes a count still waiting.
+    clearTimeout(this.countTimer);
     clearTimeout(this.sayTimer);
     live.textContent = "";
     // A moment later, so that the same words twice are announced twice.
