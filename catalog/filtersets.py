@@ -4,12 +4,12 @@ thing on both."""
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import F, Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from catalog.models import Resource, Tag
-from catalog.selectors import not_seen_for
+from catalog.selectors import not_seen_for, title_order, volume_since, volume_windows
 
 #: The longest `not_seen_days`: ten years.
 MAX_NOT_SEEN_DAYS = 3650
@@ -88,8 +88,85 @@ class OwnerFilter(django_filters.Filter):
     field_class = OwnerField
 
 
-#: `sort`: the orders of the events list, each ending with the id so pages never overlap.
-EVENT_SORTS = {"title": ("title", "id"), "-updated": ("-updated_at", "id")}
+#: `not_seen_days=never`: only the events never received.
+NEVER = "never"
+
+
+class NotSeenField(forms.IntegerField):
+    """A number of days (1 to MAX_NOT_SEEN_DAYS), or `never`."""
+
+    default_error_messages = {
+        "invalid": f"Enter a whole number of days (1 to {MAX_NOT_SEEN_DAYS}) or never."
+    }
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip().lower() == NEVER:
+            return NEVER
+        return super().to_python(value)
+
+    def run_validators(self, value):
+        if value != NEVER:
+            super().run_validators(value)
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer", "minimum": 1, "maximum": MAX_NOT_SEEN_DAYS},
+            {"type": "string", "enum": [NEVER]},
+        ]
+    }
+)
+class NotSeenFilter(django_filters.Filter):
+    field_class = NotSeenField
+
+
+def _by_title(queryset):
+    return queryset.order_by(*title_order())
+
+
+def _by_title_descending(queryset):
+    return queryset.order_by(*title_order(descending=True))
+
+
+def _by_last_seen(descending: bool):
+    def order(queryset):
+        seen = F("seen__last_seen_at")
+        # Never seen is the stalest: last when the newest come first, first otherwise.
+        first = seen.desc(nulls_last=True) if descending else seen.asc(nulls_first=True)
+        return queryset.order_by(first, *title_order())
+
+    return order
+
+
+def _by_volume_30d(descending: bool):
+    def order(queryset):
+        _since_7d, since_30d = volume_windows()
+        volume = F("sort_volume_30d")
+        queryset = queryset.alias(sort_volume_30d=volume_since(since_30d))
+        return queryset.order_by(volume.desc() if descending else volume.asc(), *title_order())
+
+    return order
+
+
+#: `sort`: the orders of the events list, {value: (label, how)}; each ends with the id so
+#: pages never overlap, titles sort case-insensitively (`catalog.selectors.title_order`).
+EVENT_SORTS = {
+    "title": ("Title (A to Z)", _by_title),
+    "-title": ("Title (Z to A)", _by_title_descending),
+    "-updated": ("Last change first", lambda queryset: queryset.order_by("-updated_at", "id")),
+    "-last_seen": ("Last seen, newest first", _by_last_seen(descending=True)),
+    "last_seen": ("Last seen, oldest first", _by_last_seen(descending=False)),
+    "-volume_30d": ("Most received in 30 days", _by_volume_30d(descending=True)),
+    "volume_30d": ("Least received in 30 days", _by_volume_30d(descending=False)),
+}
+#: The sort values, as a sentence lists them.
+_SORT_NAMES = ", ".join(EVENT_SORTS)
+
+
+def sort_events(queryset, value: str = "title"):
+    """`queryset` in the events list's order `value` (a key of EVENT_SORTS)."""
+    return EVENT_SORTS[value][1](queryset)
 
 
 class EventFilterSet(ResourceFilterSet):
@@ -114,21 +191,26 @@ class EventFilterSet(ResourceFilterSet):
         method="filter_subscribed",
         help_text="Only the events you follow (or, `no`, those you don't).",
     )
-    not_seen_days = WholeNumberFilter(
+    not_seen_days = NotSeenFilter(
         method="filter_not_seen_days",
         min_value=1,
         max_value=MAX_NOT_SEEN_DAYS,
         help_text=(
             "Only events not seen for this many days: last seen before now minus N days, or "
-            f"never seen (1 to {MAX_NOT_SEEN_DAYS})."
+            f"never seen (1 to {MAX_NOT_SEEN_DAYS}); `never`: only the events never received."
         ),
     )
     sort = django_filters.ChoiceFilter(
         method="sort_by",
-        choices=[("title", "Title (A to Z)"), ("-updated", "Last change first")],
+        choices=[(value, label) for value, (label, _how) in EVENT_SORTS.items()],
         empty_label=None,
-        error_messages={"invalid_choice": "Must be title or -updated."},
-        help_text="`title` (the default) or `-updated` (last change first).",
+        error_messages={"invalid_choice": f"Must be one of {_SORT_NAMES}."},
+        help_text=(
+            "`title` (A to Z, case-insensitive; the page's default), `-title`, `-updated` "
+            "(last change first), `-last_seen` (newest first, never seen last), `last_seen` "
+            "(never seen first), `-volume_30d` (most received in the last 30 days first), "
+            "`volume_30d`. Ties go by title, then id."
+        ),
     )
 
     class Meta(ResourceFilterSet.Meta):
@@ -163,10 +245,12 @@ class EventFilterSet(ResourceFilterSet):
         return queryset.filter(followed) if value else queryset.exclude(followed)
 
     def filter_not_seen_days(self, queryset, name, value):
+        if value == NEVER:
+            return queryset.filter(seen__isnull=True)
         return not_seen_for(queryset, value)
 
     def sort_by(self, queryset, name, value):
-        return queryset.order_by(*EVENT_SORTS[value])
+        return sort_events(queryset, value)
 
 
 class TagFilterSet(django_filters.FilterSet):

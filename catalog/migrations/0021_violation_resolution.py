@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("catalog", "0019_plan_import"),
+        ("catalog", "0020_event_title_sort"),
     ]
 
     operations = [

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.urls import reverse
 
+from catalog.filtersets import EVENT_SORTS, NEVER
 from catalog.models import (
     Collection,
     DataType,
@@ -28,8 +29,19 @@ from .pickers import by_name
 from .value_lists import ValueListField, parse_values, show_values
 
 YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
-SORTS = [("title", "Title (A to Z)"), ("-updated", "Last change first")]
-NOT_SEEN = [("", "Any time"), (7, "7 days"), (30, "30 days"), (90, "90 days")]
+#: The events list's orders, as its "Sort by" menu offers them (the API takes the same).
+SORTS = [(value, label) for value, (label, _how) in EVENT_SORTS.items()]
+NOT_SEEN = [
+    ("", "Any time"),
+    (7, "7 days"),
+    (30, "30 days"),
+    (90, "90 days"),
+    (NEVER, "Never seen"),
+]
+
+
+#: How a filter's menu names an applied id that names nothing (a deleted tag).
+NOT_FOUND = "(not found)"
 
 
 class NoColonLabels:
@@ -80,13 +92,12 @@ class EventFilterForm(NoColonLabels, forms.Form):
         super().__init__(initial=_shown(applied))
         integrations = Integration.objects.order_by("name").values_list("pk", "name")
         tags = Tag.objects.order_by("title").values_list("pk", "title")
-        owners = User.objects.filter(is_active=True).order_by("username")
+        owners = User.objects.filter(is_active=True).only(
+            "id", "username", "first_name", "last_name"
+        )
         self._offer("integration", [("", "All integrations"), *_options(integrations)])
         self._offer("tag", [("", "All tags"), *_options(tags)])
-        self._offer(
-            "owner",
-            [("", "Anyone"), ("me", "Me"), *_options(owners.values_list("pk", "username"))],
-        )
+        self._offer("owner", [("", "Anyone"), ("me", "Me"), *people_choices(owners)])
         self._offer("not_seen_days", NOT_SEEN)
         if not user.can_edit_catalog:
             del self.fields["published"]  # Viewers see published events only.
@@ -96,9 +107,14 @@ class EventFilterForm(NoColonLabels, forms.Form):
         tag, a number of days the menu lacks), so the form never hides a filter."""
         chosen = self.initial.get(name, "")
         if chosen and chosen not in {str(value) for value, _label in choices}:
-            label = f"{chosen} days" if name == "not_seen_days" else "(not found)"
+            label = f"{chosen} days" if name == "not_seen_days" else NOT_FOUND
             choices = [*choices, (chosen, label)]
         self.fields[name].choices = choices
+
+
+def people_choices(users) -> list[tuple[str, str]]:
+    """(id, name) of `users`, by the name people read (their full name, or the username)."""
+    return sorted(((str(user.pk), str(user)) for user in users), key=lambda c: c[1].lower())
 
 
 def _options(rows) -> list[tuple[str, str]]:

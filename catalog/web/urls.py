@@ -2,13 +2,15 @@
 
 from django.urls import path
 
-from . import collections, eventlog, integrations, pickers, views, violations
+from . import bulk, collections, eventlog, integrations, pickers, views, violations
 
 app_name = "web"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("events/", views.events, name="events"),
+    path("events/bulk/", bulk.events_bulk, name="events_bulk"),
+    path("events/bulk/<uuid:change_set>/", bulk.events_bulk_done, name="events_bulk_done"),
     path("search/", views.search, name="search"),
     path("resources/<uuid:pk>/", views.resource_detail, name="resource"),
     path("resources/<uuid:pk>/history/", views.resource_history_view, name="resource_history"),

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from catalog.filtersets import EventFilterSet
+from catalog.filtersets import EVENT_SORTS, EventFilterSet, sort_events
 from catalog.markdown import render_markdown
 from catalog.models import (
     ApiKey,
@@ -56,6 +56,7 @@ from catalog.selectors import (
     history_of,
     mask_pii,
     tracking_from,
+    utc_today,
     violations_of,
     with_tracking,
 )
@@ -68,7 +69,9 @@ from catalog.services.subscriptions import subscriptions_add, subscriptions_remo
 from catalog.services.workspace import user_update_profile
 from catalog.tracking_plan.formats import ONE_INTEGRATION
 
+from .bulk import BULK_MAX, bulk_form, may_bulk_edit
 from .forms import (
+    NOT_FOUND,
     ApiKeyForm,
     EmailPreferenceForm,
     EventFilterForm,
@@ -90,6 +93,13 @@ DEEP_OFFSET = 500
 _PARENTS = ("parent", "parent__parent", "integration")
 _USER_NAMES = Prefetch("owners", queryset=User.objects.only("id", "username"))
 _TAG_NAMES = Prefetch("tags", queryset=Tag.objects.only("id", "title", "color"))
+#: Owners as the events list names them: by their full name (User.__str__).
+_OWNER_NAMES = Prefetch(
+    "owners",
+    queryset=User.objects.only("id", "username", "first_name", "last_name").order_by(
+        "first_name", "last_name", "username"
+    ),
+)
 
 
 def _context(request, source: str = ChangeSource.WEB) -> ChangeContext:
@@ -193,11 +203,15 @@ FILTERS_LEFT_OUT = "Some filters were not understood and were left out"
 @login_required
 def events(request):
     """Every event the user may see, filtered (by the API's `EventFilterSet`: a parameter
-    means the same on both), sorted and paginated. A filter it can't read is left out, and
-    the page says which and why (the API answers 400 with the same words)."""
+    means the same on both), sorted and paginated, with when each was last seen and its
+    last 30 days. A filter it can't read is left out, and the page says which and why (the
+    API answers 400 with the same words). Editors and admins get the bulk edit's controls.
+
+    Queries: the page, its count, owners, tags, the page's daily volumes, and the filter
+    form's menus (plus the bulk form's for editors), whatever the number of events."""
     filters = EventFilterSet(
         request.GET,
-        queryset=_visible(request, EntityType.EVENT).order_by("title", "id"),
+        queryset=sort_events(_visible(request, EntityType.EVENT)),
         request=request,
     )
     if not filters.is_valid():
@@ -205,8 +219,19 @@ def events(request):
             f"{name}: {' '.join(errors)}" for name, errors in filters.errors.items()
         )
         messages.warning(request, f"{FILTERS_LEFT_OUT}: {reasons}")
-    queryset = filters.qs.select_related(*_PARENTS).prefetch_related(_USER_NAMES, _TAG_NAMES)
+    queryset = filters.qs.select_related(*_PARENTS, "seen").prefetch_related(
+        _OWNER_NAMES, _TAG_NAMES
+    )
     page = _page(request, queryset, PAGE_SIZE, _IdsFirstPaginator)
+    page.object_list = list(page.object_list)
+    today = utc_today()
+    volumes = daily_volumes_of((r.pk for r in page.object_list), today=today)
+    for row in page.object_list:
+        row.daily = volumes[row.pk]
+        row.volume_30d = sum(row.daily)
+        row.volume_30d_text = f"{row.volume_30d:,}"
+        seen = getattr(row, "seen", None)  # None when never seen
+        row.last_seen_at = seen.last_seen_at if seen else None
     form = EventFilterForm(applied=filters.form.cleaned_data, user=request.user)
     category_id = form.initial["category"]
     category = (
@@ -216,6 +241,8 @@ def events(request):
     )
     query = request.GET.copy()
     query.pop("page", None)
+    sort = form.initial.get("sort") or "title"
+    can_bulk = may_bulk_edit(request.user)
     return render(
         request,
         "catalog/events.html",
@@ -225,8 +252,53 @@ def events(request):
             "query": query.urlencode(),
             "category": category,
             "exports": _plan_exports(form.initial.get("integration")),
+            "columns": _sortable_columns(sort),
+            "bulk": _bulk_form(form, query) if can_bulk else None,
+            "bulk_max": BULK_MAX,
+            "bulk_max_text": f"{BULK_MAX:,}",
+            "today": today,
         },
     )
+
+
+def _bulk_form(filters: EventFilterForm, query):
+    """The bulk edit's form, offering the people and tags the filter form already fetched."""
+    offered = {
+        name: [(pk, label) for pk, label in filters.fields[name].choices if pk and pk != "me"]
+        for name in ("owner", "tag")
+    }
+    # Not a stale filter's id, which the filter form shows as "(not found)".
+    people, tags = (
+        [choice for choice in offered[name] if choice[1] != NOT_FOUND] for name in offered
+    )
+    return bulk_form(initial={"query": query.urlencode()}, people=people, tags=tags)
+
+
+#: The events list's sortable columns: {name: (the sort a click asks first, the other one)}.
+_SORTABLE = {
+    "event": ("title", "-title"),
+    "last_seen": ("-last_seen", "last_seen"),
+    "volume": ("-volume_30d", "volume_30d"),
+    "updated": ("-updated", None),
+}
+
+
+def _sortable_columns(sort: str) -> dict:
+    """Column -> {value, aria_sort, next}: a header's button sorts by its column (the
+    other way round when it already does), and says how the list is sorted now. The button
+    sends the filter form (what it shows is what is applied), so it works without script."""
+    columns = {}
+    for name, (first, other) in _SORTABLE.items():
+        current = sort in (first, other)
+        wanted = other if current and sort == first and other else first
+        columns[name] = {
+            "value": wanted,
+            "aria_sort": (
+                ("descending" if sort.startswith("-") else "ascending") if current else ""
+            ),
+            "next": EVENT_SORTS[wanted][0],
+        }
+    return columns
 
 
 #: The plan's files and code, as the events page's "Export" menu offers them.
