@@ -432,9 +432,27 @@ CHOICES_SQL = (
 )
 
 
-def floor_events(role: str, user_id, where: str = "", params=(), order="e.title, e.id", page=1):
-    """The events list: its count, one page with category, integration, owners and tags, and
-    the filters' choices. A deep page chooses its ids first, as the view does."""
+#: The events list's sorts (catalog.filtersets.EVENT_SORTS): (key, its direction, the
+#: tie-breakers). Titles sort case-insensitively, then byte-wise, then by id.
+TITLE_ORDER = "lower(e.title), e.title, e.id"
+VOLUME_30D_SQL = (
+    "coalesce((SELECT sum(d.count) FROM catalog_dailyvolume d WHERE d.resource_id = e.id "
+    "AND d.day >= '{since}'), 0)"
+)
+EVENT_ORDERS = {
+    "title": ("", "", TITLE_ORDER),
+    "-updated": ("e.updated_at", "DESC", "e.id"),
+    "-last_seen": ("s.last_seen_at", "DESC NULLS LAST", TITLE_ORDER),
+    "-volume_30d": (VOLUME_30D_SQL, "DESC", TITLE_ORDER),
+}
+
+
+def floor_events(role: str, user_id, where: str = "", params=(), sort="title", page=1):
+    """The events list: its count, one page with category, integration, last seen, owners
+    and tags, the page's 30 daily counts (each row's chart and total), and the filters'
+    choices. A deep page chooses its ids first, as the view does."""
+    import datetime as dt
+
     from catalog.web.views import DEEP_OFFSET, PAGE_SIZE
 
     db = Floor()
@@ -447,15 +465,23 @@ def floor_events(role: str, user_id, where: str = "", params=(), order="e.title,
     )[0]
     page = min(page, max(1, math.ceil(count / PAGE_SIZE)))
     offset = (page - 1) * PAGE_SIZE
+    today = dt.datetime.now(dt.UTC).date()
+    since = today - dt.timedelta(days=29)
+    key, direction, ties = EVENT_ORDERS[sort]
+    key = key.format(since=since)
+    order = f"{key} {direction}, {ties}" if key else ties
+    outer = ("p.sort_key " + direction + ", " if key else "") + ties.replace("e.", "p.")
+    seen = " LEFT JOIN catalog_resourceseen s ON s.resource_id = e.id"
     columns = (
         "SELECT e.id, e.title, e.description, e.pii, e.verified, e.published, e.updated_at, "
-        "e.parent_id, c.title AS category, i.name AS integration "
+        "e.parent_id, c.title AS category, i.name AS integration, s.last_seen_at, "
+        f"{key or 'NULL'} AS sort_key "
         "FROM catalog_resource e LEFT JOIN catalog_resource c ON c.id = e.parent_id "
-        "JOIN catalog_integration i ON i.id = e.integration_id"
+        f"JOIN catalog_integration i ON i.id = e.integration_id{seen}"
     )
     if offset >= DEEP_OFFSET:
         rows = (
-            f"{columns} WHERE e.id IN (SELECT e.id FROM catalog_resource e{joins} "
+            f"{columns} WHERE e.id IN (SELECT e.id FROM catalog_resource e{joins}{seen} "
             f"WHERE e.entity_type = 'event' AND {visible}{where} "
             f"ORDER BY {order} LIMIT %s OFFSET %s)"
         )
@@ -469,13 +495,18 @@ def floor_events(role: str, user_id, where: str = "", params=(), order="e.title,
     # they would be computed for every row the offset skips).
     shown = db.all(
         "SELECT p.*, "
-        "ARRAY(SELECT u.username FROM catalog_resource_owners o "
-        "JOIN catalog_user u ON u.id = o.user_id WHERE o.resource_id = p.id "
-        "ORDER BY u.username), "
+        "ARRAY(SELECT u.username || ' ' || u.first_name || ' ' || u.last_name "
+        "FROM catalog_resource_owners o JOIN catalog_user u ON u.id = o.user_id "
+        "WHERE o.resource_id = p.id ORDER BY u.username), "
         "ARRAY(SELECT t.title || ' ' || t.color FROM catalog_resource_tags x "
         "JOIN catalog_tag t ON t.id = x.tag_id WHERE x.resource_id = p.id ORDER BY t.title) "
-        f"FROM ({rows}) p ORDER BY {order.replace('e.', 'p.')}",
+        f"FROM ({rows}) p ORDER BY {outer}",
         [*params, PAGE_SIZE, offset],
+    )
+    db.all(
+        "SELECT resource_id, day, count FROM catalog_dailyvolume WHERE resource_id = ANY(%s) "
+        "AND day BETWEEN %s AND %s",
+        [[row[0] for row in shown], since, today],
     )
     db.all(CHOICES_SQL)
     return db, Shown([str(row[0]) for row in shown], count)
@@ -1120,13 +1151,35 @@ def pages(samples: Samples, tracked: Tracked, users: dict, deep_page: int) -> li
     user_id = {role: str(user.pk) for role, user in users.items()}
     owner = "AND EXISTS (SELECT 1 FROM catalog_resource_owners x WHERE x.resource_id = e.id AND "
     tagged = "AND EXISTS (SELECT 1 FROM catalog_resource_tags x WHERE x.resource_id = e.id AND "
+    never = "AND NOT EXISTS (SELECT 1 FROM catalog_resourceseen x WHERE x.resource_id = e.id)"
     return [
         Page("/ (home)", "/", floor_home, "home"),
         Page("/events/", "/events/", lambda role: floor_events(role, None), "orm", goal="issue"),
         Page(
             "/events/?sort=-updated",
             "/events/?sort=-updated",
-            lambda role: floor_events(role, None, order="e.updated_at DESC, e.id"),
+            lambda role: floor_events(role, None, sort="-updated"),
+            "orm",
+            goal="list",
+        ),
+        Page(
+            "/events/?sort=-last_seen",
+            "/events/?sort=-last_seen",
+            lambda role: floor_events(role, None, sort="-last_seen"),
+            "orm",
+            goal="list",
+        ),
+        Page(
+            "/events/?sort=-volume_30d",
+            "/events/?sort=-volume_30d",
+            lambda role: floor_events(role, None, sort="-volume_30d"),
+            "orm",
+            goal="list",
+        ),
+        Page(
+            "/events/?not_seen_days=never",
+            "/events/?not_seen_days=never",
+            lambda role: floor_events(role, None, f" {never}"),
             "orm",
             goal="list",
         ),
@@ -1519,7 +1572,7 @@ Measured by `bench/pages.py`: the catalog pages (HTML) at the size of the API be
 for an editor and a viewer. Run `uv run python bench/pages.py` (PostgreSQL on 127.0.0.1,
 database `event_catalog_bench_pages`, filled on the first run like `bench/api.py`'s);
 `--write-docs` refreshes this section, `--plans` prints the plans of the slowest statements,
-`--profile NAME` a cProfile of one row's request. A run takes about 10 minutes.
+`--profile NAME` a cProfile of one row's request. A run takes about 15 minutes.
 
 Each row is one GET through Django's test client in one process, logged in with `force_login`:
 every middleware (sessions, authentication, CSRF, messages, htmx, the CSP header), the view,
@@ -1539,6 +1592,20 @@ and a floor near the page's time means the query itself is slow. *naive* is the 
 without `select_related` and `prefetch_related` (every parent, integration, owner list and tag
 list read is a query), the search as an `icontains` scan of title, description and definition,
 and the home page counting each category's events one by one (bench/pages.py's `naive_home`).
+
+The stewards' pages read what the first run adds to the fill (`ensure_tracking`): 20,000
+violations (every fifth resolved; 4 per event on 5,000 events, every twentieth an unknown
+event) with their daily counts over 14 days; 1,000,000 received events over the last 7 days
+in the event log's day partitions (the 5,000 busiest events, steeply skewed, each payload
+with its catalog properties; 300 calls of the sampled event); 40 collections of about 1,000
+events each; 2 write keys per integration. Violations, the event log and the integrations
+are measured as the editor only (viewers may not read them); the editor's integration page
+has no write keys (an admin's adds one statement). The poll row asks for the events after
+the log's 10th newest (9 rows). The event page's floor reads what the page shows (activity,
+the property schema with each property's 30-day presence, followers by name, the 10 newest
+payloads with their PII masking and the open violations, for an editor); it does not build
+the "How to send it" snippets (no query). Pages whose view has nothing to prefetch (the
+event log, the integrations and collections lists) have no naive baseline.
 """
 
 
