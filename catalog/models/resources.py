@@ -308,6 +308,12 @@ class Resource(models.Model):
             models.Index(fields=["entity_type", "title", "id"], name="resource_type_title_idx"),
             # Counting one kind (every list's `count`) scans this narrow index only.
             models.Index(fields=["entity_type"], name="resource_entity_type_idx"),
+            # An integration's events or properties counted (the integrations pages): 1,720
+            # -> 123 ms for 3 integrations of 1,100,000 resources, where the integration's
+            # own index had to read every row to check its kind (bench/pages.py).
+            models.Index(
+                fields=["integration", "entity_type"], name="resource_integration_type_idx"
+            ),
             # The resource query across kinds, in the same order.
             models.Index(fields=["title", "id"], name="resource_title_id_idx"),
             models.Index(fields=["updated_at"], name="resource_updated_at_idx"),
