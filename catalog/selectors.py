@@ -573,8 +573,8 @@ def mask_pii(events: Sequence[LoggedEvent]) -> Sequence[LoggedEvent]:
     property that the catalog flags as PII (on that integration's event of that name)
     replaced by `PII_MASK`, so a page can show payloads without the personal data in them.
 
-    One query for the whole page of events. A property is masked whole, nested values
-    included; a PII-flagged event has every property masked.
+    Two queries for the whole page of events (three with identify or group calls). A property
+    is masked whole, nested values included; a PII-flagged event has every property masked.
     """
     names = {(event.integration_id, normalize_title(event.name)) for event in events if event.name}
     pii: dict = defaultdict(set)
@@ -599,6 +599,19 @@ def mask_pii(events: Sequence[LoggedEvent]) -> Sequence[LoggedEvent]:
         ).values_list("integration_id", "title")
         for integration_id, event_name in whole:
             pii[integration_id, event_name].add(None)
+    # Calls that name no event (identify, group) carry traits, not an event's properties: a
+    # trait is masked when a property of that name is flagged PII anywhere in the integration.
+    unnamed = [event for event in events if not event.name and isinstance(event.properties, dict)]
+    traits = {normalize_title(str(key)) for event in unnamed for key in event.properties}
+    if traits:
+        flagged = Resource.objects.filter(
+            pii=True,
+            entity_type=EntityType.EVENT_PROPERTY,
+            integration_id__in={event.integration_id for event in unnamed},
+            title__in=traits,
+        ).values_list("integration_id", "title")
+        for integration_id, title in flagged:
+            pii[integration_id, ""].add(title)
     for event in events:
         flagged_names = pii.get((event.integration_id, normalize_title(event.name or "")), ())
         properties = event.properties if isinstance(event.properties, dict) else {}

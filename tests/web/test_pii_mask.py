@@ -30,12 +30,15 @@ def test_pii_values_are_masked_per_integration_and_event(django_assert_num_queri
         _logged(event.integration, "Signed Up", {"email": "a@b.c", "plan": "pro"}),
         _logged(other.integration, "Signed Up", {"email": "a@b.c"}),
         _logged(event.integration, "Card Saved", {"last4": "4242"}),
-        _logged(event.integration, "", {"email": "x"}),
+        _logged(event.integration, "", {"email": "x", "plan": "pro"}),  # identify: traits
+        _logged(other.integration, "", {"email": "x"}),
     ]
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         mask_pii(rows)
     assert rows[0].shown_properties == {"email": PII_MASK, "plan": "pro"}
     assert rows[1].shown_properties == {"email": "a@b.c"}
     assert rows[2].shown_properties == {"last4": PII_MASK}
-    assert rows[3].shown_properties == {"email": "x"}
+    # A call without an event (identify) masks a trait flagged PII anywhere in its integration.
+    assert rows[3].shown_properties == {"email": PII_MASK, "plan": "pro"}
+    assert rows[4].shown_properties == {"email": "x"}
     assert rows[0].properties["email"] == "a@b.c"  # the row itself is untouched
