@@ -33,6 +33,7 @@ from catalog.models import (
     ResourceSeen,
     User,
     Violation,
+    ViolationDay,
 )
 from catalog.models.resources import relation_columns
 from catalog.models.titles import normalize_title
@@ -68,6 +69,7 @@ __all__ = [
     "tracking_of",
     "tracking_plan_of",
     "uuids_in",
+    "violation_days_of",
     "violations_of",
     "visible_resource",
     "volume_since",
@@ -324,15 +326,26 @@ def daily_volumes_of(pks: Iterable, *, days: int = 30, today: dt.date | None = N
     included), for every id of `pks`, in one query: what a page's daily charts draw.
 
     `pks` is a page of rows (at most a few hundred ids), never a whole selection."""
+    return _daily_series(DailyVolume.objects, "resource_id", pks, days=days, today=today)
+
+
+def violation_days_of(pks: Iterable, *, days: int = 14, today: dt.date | None = None) -> dict:
+    """Violation id -> its occurrences on each of the last `days` UTC days, oldest first
+    (zeros included), in one query for a page of ids."""
+    return _daily_series(ViolationDay.objects, "violation_id", pks, days=days, today=today)
+
+
+def _daily_series(rows: QuerySet, key: str, pks: Iterable, *, days: int, today) -> dict:
+    """`key` -> a count per day of the last `days` days, from `rows` of (key, day, count)."""
     pks = list(dict.fromkeys(pks))
     today = today or utc_today()
     since = today - dt.timedelta(days=days - 1)
     series = {pk: [0] * days for pk in pks}
     if not pks:
         return series
-    rows = DailyVolume.objects.filter(resource_id__in=pks, day__gte=since, day__lte=today)
-    for resource_id, day, count in rows.values_list("resource_id", "day", "count"):
-        series[resource_id][(day - since).days] = int(count)
+    rows = rows.filter(**{f"{key}__in": pks}, day__gte=since, day__lte=today)
+    for pk, day, count in rows.values_list(key, "day", "count"):
+        series[pk][(day - since).days] = int(count)
     return series
 
 

@@ -9,8 +9,6 @@ A page costs a constant number of queries: the filter's integrations, the count,
 (with its integration, event and resolver joined) and the page's daily counts.
 """
 
-import datetime as dt
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,9 +19,9 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from catalog.models import ChangeSource, Integration, Violation, ViolationDay, ViolationKind
+from catalog.models import ChangeSource, Integration, Violation, ViolationKind
 from catalog.policy import Action, ensure
-from catalog.selectors import utc_today
+from catalog.selectors import violation_days_of
 from catalog.services.context import ChangeContext
 from catalog.services.violations import violation_resolve
 
@@ -31,21 +29,6 @@ PAGE_SIZE = 50
 #: Days of each violation's trend.
 TREND_DAYS = 14
 OPEN, RESOLVED = "open", "resolved"
-
-
-def violation_days_of(pks, *, days: int = TREND_DAYS, today: dt.date | None = None) -> dict:
-    """Violation id -> its occurrences on each of the last `days` UTC days, oldest first
-    (zeros included), in one query for a page of ids."""
-    pks = list(dict.fromkeys(pks))
-    today = today or utc_today()
-    since = today - dt.timedelta(days=days - 1)
-    series = {pk: [0] * days for pk in pks}
-    if not pks:
-        return series
-    rows = ViolationDay.objects.filter(violation_id__in=pks, day__gte=since, day__lte=today)
-    for violation_id, day, count in rows.values_list("violation_id", "day", "count"):
-        series[violation_id][(day - since).days] = int(count)
-    return series
 
 
 class ViolationFilterForm(forms.Form):
@@ -129,7 +112,7 @@ def violations(request):
         rows = rows.filter(event_name__icontains=applied["q"])
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
-    trends = violation_days_of(v.pk for v in page.object_list)
+    trends = violation_days_of((v.pk for v in page.object_list), days=TREND_DAYS)
     for violation in page.object_list:
         violation.trend = trends[violation.pk]
         violation.group = (violation.event_name, violation.integration_id)
