@@ -91,7 +91,7 @@ class EventFilterForm(NoColonLabels, forms.Form):
     def __init__(self, *, applied: dict, user: User) -> None:
         super().__init__(initial=_shown(applied))
         integrations = Integration.objects.order_by("name").values_list("pk", "name")
-        tags = Tag.objects.order_by("title").values_list("pk", "title")
+        tags = by_name(Tag.objects.all()).values_list("pk", "title")
         owners = User.objects.filter(is_active=True).only(
             "id", "username", "first_name", "last_name"
         )
